@@ -1,0 +1,143 @@
+"""Per-date volumes, holidays and snapshot schedules: pure functions of the dataset, config and date.
+
+rows(table, d) = round(base_rows x scale_factor x weekday(d) x holiday(d) x growth(d)), at least 1.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+from functools import cached_property
+
+import holidays
+
+from synthgen_spark.catalog import DatasetSpec, TableSpec
+from synthgen_spark.config import JobConfig
+from synthgen_spark.errors import ConfigError
+
+WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+@dataclass(frozen=True)
+class Volume:
+    """How one table's row count on one date came about (printed by ``synthgen plan``)."""
+
+    base_rows: int
+    scale_factor: float
+    weekday: float
+    holiday: float
+    growth: float
+    rows: int
+
+
+def round_half_up(value: float) -> int:
+    """Round x.5 upwards (Python's round() rounds half to even, which surprises users)."""
+    return int(math.floor(value + 0.5))
+
+
+def is_scheduled(frequency: str, day: dt.date, epoch: dt.date) -> bool:
+    """True if a snapshot of this frequency is written on ``day``.
+
+    Anchors: daily every day; weekly on Mondays; monthly on the 1st; quarterly on Jan/Apr/Jul/Oct 1st;
+    once on the dataset epoch. The epoch itself always carries a snapshot.
+    """
+    if day == epoch or frequency == "daily":
+        return day >= epoch
+    if day < epoch:
+        return False
+    return {
+        "weekly": day.weekday() == 0,
+        "monthly": day.day == 1,
+        "quarterly": day.day == 1 and day.month in (1, 4, 7, 10),
+        "once": False,
+    }[frequency]
+
+
+def snapshot_in_force(frequency: str, day: dt.date, epoch: dt.date) -> dt.date:
+    """The latest scheduled snapshot date on or before ``day`` (never before the epoch)."""
+    if frequency == "daily" or frequency == "once":
+        return day if frequency == "daily" else epoch
+    if frequency == "weekly":
+        candidate = day - dt.timedelta(days=day.weekday())
+    elif frequency == "monthly":
+        candidate = day.replace(day=1)
+    else:
+        candidate = dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+    return max(candidate, epoch)
+
+
+class Calendar:
+    """Volumes, holidays and ID offsets of one dataset under one job config (pure Python)."""
+
+    def __init__(self, dataset: DatasetSpec, config: JobConfig) -> None:
+        self.dataset = dataset
+        self.config = config
+        self._offsets: dict[str, list[int]] = {}
+
+    @cached_property
+    def weekday_multipliers(self) -> tuple[float, ...]:
+        """Mon..Sun multipliers in force: the config override, the dataset's, or all 1.0 when off."""
+        if not self.config.enable_seasonal_patterns:
+            return (1.0,) * 7
+        return self.config.seasonal_multipliers or self.dataset.weekday_multipliers
+
+    @cached_property
+    def _holidays(self) -> holidays.HolidayBase:
+        country = self.config.holiday_country
+        if country not in holidays.list_supported_countries():
+            raise ConfigError(
+                f"config: field 'holiday_country': not known to the holidays package (got {country!r}); "
+                "allowed: ISO codes such as US, GB, DE, FR, IN, BR."
+            )
+        years = range(self.dataset.epoch.year, self.config.end_date.year + 1)
+        return holidays.country_holidays(country, years=years)
+
+    def holiday_name(self, day: dt.date) -> str | None:
+        """The public holiday on ``day`` in holiday_country, or None."""
+        return self._holidays.get(day)
+
+    def volume(self, table: TableSpec, day: dt.date) -> Volume:
+        """Rows of an incremental table on ``day`` with every factor of the formula."""
+        if table.parent is not None:
+            parent = self.volume(self.dataset.table(table.parent), day)
+            rows = max(parent.rows, round_half_up(parent.rows * table.rows_per_parent))
+            return Volume(table.rows, self.config.scale_factor, parent.weekday, parent.holiday, parent.growth, rows)
+        weekday = self.weekday_multipliers[day.weekday()]
+        holiday = table.holiday_multiplier if self.config.enable_seasonal_patterns and self.holiday_name(day) else 1.0
+        growth = 1.0
+        raw = table.rows * self.config.scale_factor * weekday * holiday * growth
+        return Volume(table.rows, self.config.scale_factor, weekday, holiday, growth, max(1, round_half_up(raw)))
+
+    def rows(self, table: TableSpec, day: dt.date) -> int:
+        """Rows of ``table`` on ``day``: the day's new rows (incremental) or the population (snapshot)."""
+        if table.kind == "snapshot":
+            return self.population(table, day)
+        return self.volume(table, day).rows
+
+    def population(self, table: TableSpec, day: dt.date) -> int:
+        """Entities of a snapshot table as of ``day``."""
+        return max(1, round_half_up(table.rows * self.config.scale_factor))
+
+    def id_offset(self, table: TableSpec, day: dt.date) -> int:
+        """Rows of ``table`` generated on all days from the epoch up to (not including) ``day``.
+
+        IDs are offset + row index + 1, so they are unique over all days and the same in any run.
+        """
+        index = (day - self.dataset.epoch).days
+        sums = self._offsets.setdefault(table.name, [0])
+        while len(sums) <= index:
+            previous = self.dataset.epoch + dt.timedelta(days=len(sums) - 1)
+            sums.append(sums[-1] + self.volume(table, previous).rows)
+        return sums[index]
+
+    def snapshot_dates(self, table: TableSpec, start: dt.date, end: dt.date) -> list[dt.date]:
+        """Snapshot dates a run over start..end writes: the one in force on ``start``, then each scheduled date."""
+        epoch = self.dataset.epoch
+        dates = {snapshot_in_force(table.frequency, start, epoch)}
+        day = start
+        while day <= end:
+            if is_scheduled(table.frequency, day, epoch):
+                dates.add(day)
+            day += dt.timedelta(days=1)
+        return sorted(dates)

@@ -1,0 +1,422 @@
+"""Dataset catalog: DatasetSpec -> TableSpec -> ColumnSpec, loaded from YAML package data or a user file."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from synthgen_spark.errors import SpecError
+
+TABLE_KINDS = ("incremental", "snapshot")
+FREQUENCIES = ("daily", "weekly", "monthly", "quarterly", "once")
+SIMPLE_TYPES = ("long", "int", "double", "string", "date", "timestamp", "boolean")
+DECIMAL_TYPE = re.compile(r"decimal\((\d{1,2}),(\d{1,2})\)")
+NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+# kind -> (required params, optional params, default type). Generators register one builder per kind;
+# a test checks that the two agree.
+COLUMN_KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
+    "sequence": ((), ("start",), "long"),
+    "uniform": (("min", "max"), (), "long"),
+    "normal": (("mean", "stddev"), ("min", "max"), "double"),
+    "lognormal": (("median", "sigma"), ("min", "max"), "double"),
+    "choice": (("values",), ("weights", "drift_toward"), "string"),
+    "pool": (("pool",), ("field", "pick"), "string"),
+    "template": (("pattern",), (), "string"),
+    "foreign_key": (("references",), (), "long"),
+    "parent_key": ((), (), "long"),
+    "line_number": ((), (), "int"),
+    "generation_date": ((), (), "date"),
+    "timestamp": ((), ("base",), "timestamp"),
+    "date_offset": (("min_days", "max_days"), ("base",), "date"),
+    "lookup": (("references", "key"), (), "double"),
+    "derived": (("expression",), (), "string"),
+    "child_count": (("child",), (), "int"),
+    "child_sum": (("child", "of"), (), "decimal(12,2)"),
+}
+COMMON_COLUMN_KEYS = ("name", "kind", "type", "null_rate", "hidden", "drift", "description")
+# kinds whose expression can be rebuilt for another row key (lookups and child rollups need that)
+INLINE_KINDS = frozenset(COLUMN_KINDS) - {"derived", "child_count", "child_sum", "parent_key", "line_number"}
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One column: its kind (generator), output type and the kind's parameters.
+
+    Example (YAML)::
+
+        - {name: quantity, kind: uniform, min: 1, max: 5, type: int}
+    """
+
+    name: str
+    kind: str
+    type: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    null_rate: float = 0.0
+    hidden: bool = False
+    drift: bool = False
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One table of a dataset: incremental (new rows per day) or snapshot (full table as of a date)."""
+
+    name: str
+    kind: str
+    rows: int
+    columns: tuple[ColumnSpec, ...]
+    primary_key: str
+    frequency: str = "daily"
+    primary_date_column: str = "snapshot_date"
+    date_columns: tuple[str, ...] = ()
+    parent: str | None = None
+    rows_per_parent: float = 0.0
+    holiday_multiplier: float = 1.0
+    description: str = ""
+
+    def column(self, name: str) -> ColumnSpec:
+        """The column called ``name``; SpecError if there is none."""
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise SpecError(f"table '{self.name}': no column '{name}'; allowed: {', '.join(self.column_names)}")
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    @property
+    def output_columns(self) -> tuple[ColumnSpec, ...]:
+        return tuple(c for c in self.columns if not c.hidden)
+
+
+@dataclass(frozen=True)
+class PoolSpec:
+    """A dataset-defined value pool: a list of values or records with named fields."""
+
+    name: str
+    fields: tuple[str, ...]
+    records: tuple[tuple[Any, ...], ...]
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """A dataset: tables, weekday rhythm and pools, loaded from YAML."""
+
+    dataset_id: str
+    description: str
+    domain: str
+    epoch: dt.date
+    weekday_multipliers: tuple[float, ...]
+    tables: tuple[TableSpec, ...]
+    pools: Mapping[str, PoolSpec] = field(default_factory=dict)
+    source: str = ""
+
+    def table(self, name: str) -> TableSpec:
+        """The table called ``name``; SpecError naming the dataset's tables if there is none."""
+        for table in self.tables:
+            if table.name == name:
+                return table
+        names = ", ".join(t.name for t in self.tables)
+        raise SpecError(f"{self.source}: dataset '{self.dataset_id}': no table '{name}'; allowed: {names}")
+
+    def children_of(self, name: str) -> tuple[TableSpec, ...]:
+        return tuple(t for t in self.tables if t.parent == name)
+
+
+def builtin_dataset_ids() -> list[str]:
+    """Ids of the datasets shipped as package data, sorted."""
+    folder = resources.files("synthgen_spark") / "data" / "datasets"
+    return sorted(p.name[: -len(".yaml")] for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+def load_dataset(dataset_id: str, dataset_path: str | None = None) -> DatasetSpec:
+    """Load a built-in dataset by id, or a user dataset from ``dataset_path``.
+
+    Raises:
+        SpecError: unknown id (listing the built-in ones) or an invalid definition.
+    """
+    if dataset_path:
+        path = Path(dataset_path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise SpecError(f"{dataset_path}: cannot read dataset file ({exc.strerror})") from None
+        return parse_dataset(text, source=str(dataset_path))
+    ids = builtin_dataset_ids()
+    if dataset_id not in ids:
+        raise SpecError(
+            f"config: field 'dataset_id': unknown dataset (got {dataset_id!r}); allowed: {', '.join(ids)}. "
+            "Use dataset_path for a custom dataset."
+        )
+    text = (resources.files("synthgen_spark") / "data" / "datasets" / f"{dataset_id}.yaml").read_text("utf-8")
+    return parse_dataset(text, source=f"{dataset_id}.yaml")
+
+
+def parse_dataset(text: str, source: str) -> DatasetSpec:
+    """Parse and validate a dataset definition from YAML text."""
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError:
+        raise SpecError(f"{source}: not valid YAML; fix the file's syntax") from None
+    if not isinstance(raw, Mapping):
+        raise SpecError(f"{source}: a dataset file must be a mapping with dataset_id and tables")
+    _check_keys(raw, ("dataset_id", "tables"), ("description", "domain", "epoch", "weekday_multipliers", "pools"), source)
+    pools = {name: _parse_pool(name, body, source) for name, body in (raw.get("pools") or {}).items()}
+    tables = tuple(_parse_table(body, source) for body in _as_list(raw["tables"], "tables", source))
+    epoch = raw.get("epoch", dt.date(2020, 1, 1))
+    if not isinstance(epoch, dt.date):
+        raise SpecError(f"{source}: field 'epoch': must be a date (got {epoch!r}); allowed: YYYY-MM-DD")
+    multipliers = tuple(float(m) for m in raw.get("weekday_multipliers", [1.0] * 7))
+    if len(multipliers) != 7 or min(multipliers) <= 0:
+        raise SpecError(
+            f"{source}: field 'weekday_multipliers': need seven numbers > 0 (got {raw.get('weekday_multipliers')!r})"
+        )
+    spec = DatasetSpec(
+        dataset_id=str(raw["dataset_id"]),
+        description=str(raw.get("description", "")),
+        domain=str(raw.get("domain", "generic")),
+        epoch=epoch,
+        weekday_multipliers=multipliers,
+        tables=tables,
+        pools=pools,
+        source=source,
+    )
+    validate_references(spec)
+    return spec
+
+
+def _as_list(value: Any, name: str, source: str) -> list:
+    if not isinstance(value, list) or not value:
+        raise SpecError(f"{source}: field '{name}': must be a non-empty list (got {value!r})")
+    return value
+
+
+def _check_keys(raw: Mapping, required: tuple[str, ...], optional: tuple[str, ...], where: str) -> None:
+    for key in required:
+        if key not in raw:
+            raise SpecError(f"{where}: field '{key}': is required (got nothing); allowed keys: {', '.join(required)}")
+    unknown = sorted(set(raw) - set(required) - set(optional))
+    if unknown:
+        allowed = ", ".join(sorted(required + optional))
+        raise SpecError(f"{where}: field '{unknown[0]}': unknown key (got {unknown[0]!r}); allowed: {allowed}")
+
+
+def _parse_pool(name: str, body: Any, source: str) -> PoolSpec:
+    where = f"{source}: pool '{name}'"
+    if isinstance(body, list) and body:
+        return PoolSpec(name, ("value",), tuple((v,) for v in body))
+    if isinstance(body, Mapping):
+        _check_keys(body, ("fields", "records"), (), where)
+        fields = tuple(body["fields"])
+        records = tuple(tuple(r) for r in _as_list(body["records"], "records", where))
+        if any(len(r) != len(fields) for r in records):
+            raise SpecError(f"{where}: every record needs {len(fields)} values ({', '.join(fields)})")
+        return PoolSpec(name, fields, records)
+    raise SpecError(f"{where}: must be a non-empty list or a mapping with fields and records (got {body!r})")
+
+
+def _parse_table(body: Any, source: str) -> TableSpec:
+    if not isinstance(body, Mapping) or "name" not in body:
+        raise SpecError(f"{source}: every table needs a mapping with a name (got {body!r})")
+    where = f"{source}: table '{body['name']}'"
+    optional = ("frequency", "primary_date_column", "date_columns", "parent", "rows_per_parent")
+    _check_keys(body, ("name", "kind", "rows", "primary_key", "columns"), optional + ("holiday_multiplier", "description"), where)
+    if body["kind"] not in TABLE_KINDS:
+        raise SpecError(f"{where}: field 'kind': unknown table kind (got {body['kind']!r}); allowed: {', '.join(TABLE_KINDS)}")
+    frequency = body.get("frequency", "daily")
+    if frequency not in FREQUENCIES:
+        raise SpecError(f"{where}: field 'frequency': unknown (got {frequency!r}); allowed: {', '.join(FREQUENCIES)}")
+    rows = body["rows"]
+    if isinstance(rows, bool) or not isinstance(rows, int) or not 1 <= rows <= 2**31 - 1:
+        raise SpecError(f"{where}: field 'rows': must be an integer from 1 to 2147483647 (got {rows!r})")
+    columns = tuple(_parse_column(c, where) for c in _as_list(body["columns"], "columns", where))
+    names = [c.name for c in columns]
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    if duplicated:
+        raise SpecError(f"{where}: column '{duplicated[0]}' is defined twice")
+    default_date = "snapshot_date" if body["kind"] == "snapshot" else ""
+    return TableSpec(
+        name=str(body["name"]),
+        kind=body["kind"],
+        rows=rows,
+        columns=columns,
+        primary_key=str(body["primary_key"]),
+        frequency=frequency,
+        primary_date_column=str(body.get("primary_date_column", default_date)),
+        date_columns=tuple(body.get("date_columns", ())),
+        parent=body.get("parent"),
+        rows_per_parent=float(body.get("rows_per_parent", 0.0)),
+        holiday_multiplier=float(body.get("holiday_multiplier", 1.0)),
+        description=str(body.get("description", "")),
+    )
+
+
+def _parse_column(body: Any, where: str) -> ColumnSpec:
+    if not isinstance(body, Mapping) or "name" not in body or "kind" not in body:
+        raise SpecError(f"{where}: every column needs a name and a kind (got {body!r})")
+    where = f"{where}, column '{body['name']}'"
+    kind = body["kind"]
+    if kind not in COLUMN_KINDS:
+        raise SpecError(f"{where}: field 'kind': unknown column kind (got {kind!r}); allowed: {', '.join(sorted(COLUMN_KINDS))}")
+    required, optional, default_type = COLUMN_KINDS[kind]
+    _check_keys(body, ("name", "kind") + required, tuple(k for k in COMMON_COLUMN_KEYS if k not in ("name", "kind")) + optional, where)
+    if not NAME.fullmatch(str(body["name"])):
+        raise SpecError(f"{where}: field 'name': must be snake_case (got {body['name']!r}); allowed: [a-z][a-z0-9_]*")
+    type_name = str(body.get("type", default_type)).replace(" ", "")
+    if type_name not in SIMPLE_TYPES and not DECIMAL_TYPE.fullmatch(type_name):
+        raise SpecError(f"{where}: field 'type': unknown type (got {type_name!r}); allowed: {', '.join(SIMPLE_TYPES)}, decimal(p,s)")
+    null_rate = body.get("null_rate", 0.0)
+    if isinstance(null_rate, bool) or not isinstance(null_rate, int | float) or not 0 <= null_rate <= 1:
+        raise SpecError(f"{where}: field 'null_rate': must be a number from 0 to 1 (got {null_rate!r})")
+    params = {k: body[k] for k in required + optional if k in body}
+    _check_params(kind, params, where)
+    return ColumnSpec(
+        name=str(body["name"]),
+        kind=kind,
+        type=type_name,
+        params=params,
+        null_rate=float(null_rate),
+        hidden=bool(body.get("hidden", False)),
+        drift=bool(body.get("drift", False)),
+        description=str(body.get("description", "")),
+    )
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _check_params(kind: str, params: Mapping[str, Any], where: str) -> None:
+    """Field rules of each kind's parameters (ranges, list shapes)."""
+    def fail(name: str, problem: str, allowed: str) -> None:
+        raise SpecError(f"{where}: field '{name}': {problem} (got {params.get(name)!r}); allowed: {allowed}")
+
+    for name in ("min", "max"):
+        if name in params and not (_number(params[name]) or NAME.fullmatch(str(params[name]))):
+            fail(name, "must be a number or a column name", "numbers, column names")
+    for name in ("mean", "stddev", "median", "sigma", "min_days", "max_days", "start"):
+        if name in params and not _number(params[name]):
+            fail(name, "must be a number", "numbers")
+    if _number(params.get("min")) and _number(params.get("max")) and params["min"] > params["max"]:
+        fail("max", "is below min", f"numbers >= {params['min']}")
+    if "min_days" in params and "max_days" in params and params["min_days"] > params["max_days"]:
+        fail("max_days", "is below min_days", f"integers >= {params['min_days']}")
+    for name in ("stddev", "sigma"):
+        if name in params and params[name] <= 0:
+            fail(name, "must be positive", "numbers > 0")
+    if kind == "choice":
+        values = params["values"]
+        if not isinstance(values, list) or not values:
+            fail("values", "must be a non-empty list", "a list of values")
+        weights = params.get("weights", [1] * len(values))
+        if not isinstance(weights, list) or len(weights) != len(values) or not all(_number(w) and w >= 0 for w in weights) or sum(weights) <= 0:
+            fail("weights", f"must be {len(values)} numbers >= 0 with a positive sum", "one weight per value")
+        if "drift_toward" in params and params["drift_toward"] not in values:
+            fail("drift_toward", "must be one of the values", ", ".join(map(str, values)))
+    for name in ("references",):
+        if name in params and not re.fullmatch(r"[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*", str(params[name])):
+            fail(name, "must be table.column", "table.column")
+    if kind == "child_sum" and (not isinstance(params["of"], list) or not params["of"]):
+        fail("of", "must be a non-empty list of child columns", "column names of the child table")
+    if kind == "template" and not isinstance(params["pattern"], str):
+        fail("pattern", "must be text", "text with # for digits and ? for letters")
+
+
+def column_dependencies(table: TableSpec, col: ColumnSpec) -> tuple[str, ...]:
+    """Columns of the same table that ``col``'s parameters name (uniform bounds, date bases, lookup keys)."""
+    names = [col.params.get(k) for k in ("min", "max", "base", "key")]
+    return tuple(n for n in names if isinstance(n, str) and n in table.column_names)
+
+
+def is_inline(table: TableSpec, name: str, _seen: frozenset[str] = frozenset()) -> bool:
+    """True if the column can be rebuilt for any row key (no derived SQL anywhere beneath it)."""
+    col = table.column(name)
+    if col.kind not in INLINE_KINDS or name in _seen:
+        return False
+    return all(is_inline(table, dep, _seen | {name}) for dep in column_dependencies(table, col))
+
+
+def validate_references(spec: DatasetSpec) -> None:
+    """Cross-table rules: keys, parents, lookups, pools and date columns refer to things that exist."""
+    tables = {t.name: t for t in spec.tables}
+    for table in spec.tables:
+        where = f"{spec.source}: table '{table.name}'"
+        for name in (table.primary_key, *table.date_columns) + ((table.primary_date_column,) if table.primary_date_column else ()):
+            if name not in table.column_names:
+                raise SpecError(f"{where}: names column '{name}' which is not defined; allowed: {', '.join(table.column_names)}")
+        if table.kind == "incremental" and not table.primary_date_column:
+            raise SpecError(f"{where}: field 'primary_date_column': incremental tables need one; allowed: {', '.join(table.column_names)}")
+        if table.parent is not None:
+            if table.parent not in tables or tables[table.parent].kind != "incremental" or table.kind != "incremental":
+                raise SpecError(f"{where}: field 'parent': must name another incremental table (got {table.parent!r})")
+            if table.rows_per_parent < 1:
+                raise SpecError(f"{where}: field 'rows_per_parent': must be >= 1 (got {table.rows_per_parent!r})")
+        for col in table.columns:
+            _validate_column_references(spec, tables, table, col)
+
+
+def _validate_column_references(spec: DatasetSpec, tables: Mapping[str, TableSpec], table: TableSpec, col: ColumnSpec) -> None:
+    where = f"{spec.source}: table '{table.name}', column '{col.name}'"
+    p = col.params
+    if "references" in p:
+        ref_table, ref_col = p["references"].split(".")
+        if ref_table not in tables or ref_col not in tables[ref_table].column_names:
+            raise SpecError(f"{where}: field 'references': no such column (got {p['references']!r}); allowed: {', '.join(tables)} columns")
+        target = tables[ref_table]
+        if col.kind == "foreign_key" and (target.kind != "snapshot" or target.primary_key != ref_col):
+            raise SpecError(f"{where}: field 'references': a foreign key must name a snapshot table's primary key (got {p['references']!r})")
+        if col.kind == "lookup" and not is_inline(target, ref_col):
+            raise SpecError(f"{where}: field 'references': cannot look up a column built from a derived expression")
+    if col.kind == "lookup" and p["key"] not in table.column_names:
+        raise SpecError(f"{where}: field 'key': no such column (got {p['key']!r}); allowed: {', '.join(table.column_names)}")
+    if col.kind in ("child_count", "child_sum"):
+        child = tables.get(p["child"])
+        if child is None or child.parent != table.name:
+            raise SpecError(f"{where}: field 'child': must name a table whose parent is '{table.name}' (got {p['child']!r})")
+        for name in p.get("of", ()):
+            if name not in child.column_names or not is_inline(child, name):
+                raise SpecError(f"{where}: field 'of': '{name}' must be a generated column of '{child.name}'")
+    if col.kind in ("parent_key", "line_number") and table.parent is None:
+        raise SpecError(f"{where}: field 'kind': {col.kind} needs the table to declare a parent")
+    if col.kind == "pool" and p["pool"] in spec.pools:
+        pool = spec.pools[p["pool"]]
+        if p.get("field", "value") not in pool.fields:
+            raise SpecError(f"{where}: field 'field': pool '{pool.name}' has no field {p.get('field')!r}; allowed: {', '.join(pool.fields)}")
+    for name in ("min", "max"):
+        if isinstance(p.get(name), str) and p[name] not in table.column_names:
+            raise SpecError(f"{where}: field '{name}': no such column (got {p[name]!r}); allowed: numbers, {', '.join(table.column_names)}")
+    base = p.get("base")
+    if base is not None and base not in ("generation_date", "epoch") and base not in table.column_names:
+        raise SpecError(f"{where}: field 'base': no such column (got {base!r}); allowed: generation_date, epoch, {', '.join(table.column_names)}")
+
+
+def describe_dataset(spec: DatasetSpec) -> str:
+    """Tables, kinds, frequencies, volumes, columns, types and keys, as text for ``synthgen datasets show``."""
+    lines = [f"{spec.dataset_id}: {spec.description}", f"domain {spec.domain}; epoch {spec.epoch}; weekday multipliers "
+             + " ".join(f"{m:g}" for m in spec.weekday_multipliers)]
+    for table in spec.tables:
+        if table.kind == "snapshot":
+            shape = f"snapshot, {table.frequency}, {table.rows:,} entities"
+        else:
+            shape = f"incremental, {table.rows:,} rows/day base, holiday x{table.holiday_multiplier:g}"
+            shape += f", child of {table.parent} ({table.rows_per_parent:g} per parent)" if table.parent else ""
+        lines += ["", f"{table.name} ({shape}); primary key {table.primary_key}; date column {table.primary_date_column}"]
+        for col in table.output_columns:
+            key = ""
+            if col.name == table.primary_key:
+                key = "PK"
+            elif col.kind in ("foreign_key", "lookup"):
+                key = f"-> {col.params['references']}"
+            elif col.kind == "parent_key":
+                key = f"-> {table.parent}"
+            lines.append(f"  {col.name:<18} {col.type:<14} {col.kind:<16} {key}")
+    return "\n".join(lines)

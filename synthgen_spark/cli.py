@@ -1,0 +1,109 @@
+"""The one argv entry point: console script, ``python -m synthgen_spark``, spark-submit and wheel tasks.
+
+Exit codes: 0 done, 2 invalid config or usage (one line naming the field; nothing written), 1 failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from collections.abc import Sequence
+
+from synthgen_spark.catalog import builtin_dataset_ids, describe_dataset, load_dataset
+from synthgen_spark.config import JobConfig, load_config_file
+from synthgen_spark.errors import ConfigError, SpecError, SynthgenError
+
+BOOL_FIELDS = {f.name for f in dataclasses.fields(JobConfig) if f.type == "bool"}
+JOB_FIELDS = [f.name for f in dataclasses.fields(JobConfig) if f.name != "source"]
+
+
+class UsageError(Exception):
+    """argparse's complaint, turned into one line and exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, no usage dump
+        raise UsageError(message)
+
+
+def _add_job_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", help="YAML job file (conf/jobs/*.yaml); flags override it")
+    for name in JOB_FIELDS:
+        flag = "--" + name.replace("_", "-")
+        if name in BOOL_FIELDS:
+            parser.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, default=None)
+        elif name == "dataset_path":
+            parser.add_argument(flag, "--dataset-file", dest=name, default=None, metavar="PATH")
+        else:
+            parser.add_argument(flag, dest=name, default=None, metavar=name.upper())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``synthgen`` command line: generate, plan, datasets [show ID]."""
+    parser = _Parser(prog="synthgen", description="Seeded, reproducible synthetic data on Spark, day by day.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    _add_job_flags(commands.add_parser("generate", help="generate and write a job"))
+    _add_job_flags(commands.add_parser("plan", help="print per-day rows, batches and paths; write nothing"))
+    datasets = commands.add_parser("datasets", help="list datasets, or 'datasets show ID'")
+    datasets.add_argument("action", nargs="?", choices=["list", "show"], default="list")
+    datasets.add_argument("dataset_id", nargs="?")
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> JobConfig:
+    """JobConfig from flags over the optional --config file over the defaults."""
+    overrides = {name: getattr(args, name) for name in JOB_FIELDS if getattr(args, name) is not None}
+    if args.config:
+        return load_config_file(args.config, overrides)
+    return JobConfig.from_mapping(overrides, source="flags")
+
+
+def _datasets(args: argparse.Namespace) -> int:
+    if args.action == "show":
+        if not args.dataset_id:
+            raise UsageError("datasets show needs a dataset id; allowed: " + ", ".join(builtin_dataset_ids()))
+        print(describe_dataset(load_dataset(args.dataset_id)))
+        return 0
+    for dataset_id in builtin_dataset_ids():
+        print(f"{dataset_id:<24} {load_dataset(dataset_id).description}")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from synthgen_spark.planner import build_plan, describe_plan
+
+    config = config_from_args(args)
+    plan = build_plan(config)
+    if args.command == "plan":
+        print(describe_plan(plan))
+        return 0
+    from synthgen_spark.runner import run_plan
+    from synthgen_spark.session import get_or_create_session
+
+    report = run_plan(get_or_create_session(), plan, progress=lambda line: print(line, flush=True))
+    print(report.summary())
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (the console script exits with it)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = build_parser().parse_args(argv)
+        return _datasets(args) if args.command == "datasets" else _run(args)
+    except (UsageError, ConfigError, SpecError) as exc:
+        print(f"synthgen: error: {exc}", file=sys.stderr)
+        return 2
+    except SynthgenError as exc:
+        print(f"synthgen: failed: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # one line for users; the type tells developers where to look
+        first_line = (str(exc).strip().splitlines() or [""])[0]
+        print(f"synthgen: failed: {type(exc).__name__}: {first_line}", file=sys.stderr)
+        return 1
+
+
+def console_main() -> None:
+    """Entry point of the ``synthgen`` console script (exits with main's code)."""
+    sys.exit(main())

@@ -1,0 +1,334 @@
+"""JobConfig: every job parameter, from a YAML file, a dict or CLI flags, validated before Spark."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from synthgen_spark.errors import ConfigError, describe_field_error
+
+PATH_FORMATS = ("flat", "nested")
+OUTPUT_MODES = ("csv", "parquet", "table")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
+@dataclass(frozen=True)
+class JobConfig:
+    """All parameters of one generation job; frozen and validated on construction.
+
+    Example::
+
+        JobConfig.from_mapping({"dataset_id": "retail_oltp_small",
+                                "start_date": "2024-02-01", "end_date": "2024-02-07"})
+    """
+
+    dataset_id: str
+    start_date: dt.date
+    end_date: dt.date
+    job_name: str = ""
+    batch_size: int = 1
+    path_format: str = "nested"
+    output_mode: str = "parquet"
+    seed_value: int = 42
+    enable_seasonal_patterns: bool = True
+    seasonal_multipliers: tuple[float, ...] | None = None
+    parallel_workers: int = 1
+    chunk_size: int | None = None
+    enable_data_drift: bool = False
+    drift_percentage: float = 2.0
+    ignore_state: bool = False
+    output_root: str = "."
+    holiday_country: str = "US"
+    locale: str = "en_US"
+    scale_factor: float = 1.0
+    dataset_path: str | None = None
+    table_name_template: str = "{dataset_id}_{table}"
+    database: str | None = None
+    table_location: str = "metastore"
+    partition_by_date: bool = False
+    source: str = field(default="config", compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for check in _FIELD_CHECKS:
+            check(self)
+        if not self.job_name:
+            object.__setattr__(self, "job_name", self.dataset_id)
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any], source: str = "config") -> JobConfig:
+        """Build a JobConfig from a flat mapping of parameter names to values (YAML or dict)."""
+        if not isinstance(values, Mapping):
+            raise ConfigError(f"{source}: expected a mapping of parameters (got {type(values).__name__})")
+        known = {f.name for f in dataclasses.fields(cls) if f.name != "source"}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ConfigError(
+                describe_field_error(source, unknown[0], "unknown parameter", unknown[0], ", ".join(sorted(known)))
+            )
+        for required in ("dataset_id", "start_date", "end_date"):
+            if values.get(required) in (None, ""):
+                raise ConfigError(describe_field_error(source, required, "is required", None, _ALLOWED[required]))
+        parsed = {name: _PARSERS.get(name, _identity)(name, value, source) for name, value in values.items()}
+        return cls(**parsed, source=source)
+
+    def with_overrides(self, overrides: Mapping[str, Any], source: str = "flags") -> JobConfig:
+        """Return a copy with ``overrides`` applied (flags override the file); self is unchanged."""
+        merged = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "source"}
+        merged.update({k: v for k, v in overrides.items() if v is not None})
+        return JobConfig.from_mapping(merged, source=source)
+
+    @property
+    def dates(self) -> list[dt.date]:
+        """Every generation date from start_date to end_date inclusive."""
+        days = (self.end_date - self.start_date).days
+        return [self.start_date + dt.timedelta(days=i) for i in range(days + 1)]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain parameters (dates as ISO text), suitable for YAML, JSON and fingerprints."""
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            if f.name == "source":
+                continue
+            value = getattr(self, f.name)
+            out[f.name] = value.isoformat() if isinstance(value, dt.date) else value
+            if isinstance(value, tuple):
+                out[f.name] = list(value)
+        return out
+
+
+def load_config_file(path: str | Path, overrides: Mapping[str, Any] | None = None) -> JobConfig:
+    """Read a YAML job file (``conf/jobs/*.yaml``) and apply optional overrides."""
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{source}: cannot read job file ({exc.strerror})") from None
+    try:
+        values = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{source}: not valid YAML{where}; fix the file's syntax") from None
+    values = dict(values or {}) if isinstance(values, Mapping) else values
+    if isinstance(values, dict):
+        values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    return JobConfig.from_mapping(values, source=source)
+
+
+def parse_job_configs(values: Mapping[str, Any], source: str = "job_configs") -> list[JobConfig]:
+    """Parse the ``job_configs`` dict form: ``{"job_configs": {name: {params}}}`` or a list of params.
+
+    A flat mapping of parameters is accepted too and gives one JobConfig.
+
+    Example::
+
+        parse_job_configs({"job_configs": {"test_feb_2024": {"dataset_id": "retail_oltp_small",
+                           "start_date": "2024-02-01", "end_date": "2024-02-07"}}})
+    """
+    if set(values) != {"job_configs"}:
+        return [JobConfig.from_mapping(values, source)]
+    jobs = values["job_configs"]
+    if isinstance(jobs, Mapping):
+        return [
+            JobConfig.from_mapping({"job_name": name, **params}, f"{source}.{name}") for name, params in jobs.items()
+        ]
+    if isinstance(jobs, list):
+        return [JobConfig.from_mapping(params, f"{source}[{i}]") for i, params in enumerate(jobs)]
+    raise ConfigError(describe_field_error(source, "job_configs", "must be a mapping or a list", jobs, "mapping, list"))
+
+
+# --- parsing (text and YAML values to typed values) -------------------------------------------
+
+
+def _identity(name: str, value: Any, source: str) -> Any:
+    return value
+
+
+def _parse_date(name: str, value: Any, source: str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ConfigError(describe_field_error(source, name, "is not a real calendar date", value, "YYYY-MM-DD"))
+
+
+def _parse_int(name: str, value: Any, source: str) -> int:
+    if isinstance(value, bool):
+        raise ConfigError(describe_field_error(source, name, "must be an integer", value, _ALLOWED[name]))
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and re.fullmatch(r"[+-]?\d+", value.strip()):
+        return int(value)
+    raise ConfigError(describe_field_error(source, name, "must be an integer", value, _ALLOWED[name]))
+
+
+def _parse_optional_int(name: str, value: Any, source: str) -> int | None:
+    return None if value is None else _parse_int(name, value, source)
+
+
+def _parse_float(name: str, value: Any, source: str) -> float:
+    if not isinstance(value, bool) and isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    raise ConfigError(describe_field_error(source, name, "must be a number", value, _ALLOWED[name]))
+
+
+def _parse_bool(name: str, value: Any, source: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "1", "on"):
+        return True
+    if text in ("false", "no", "0", "off"):
+        return False
+    raise ConfigError(describe_field_error(source, name, "must be a boolean", value, "true, false"))
+
+
+def _parse_multipliers(name: str, value: Any, source: str) -> tuple[float, ...] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = [part for part in re.split(r"[,\s]+", value.strip()) if part]
+    if isinstance(value, Mapping):
+        keys = {str(k).lower()[:3]: v for k, v in value.items()}
+        if set(keys) != set(WEEKDAYS):
+            raise ConfigError(describe_field_error(source, name, "needs all seven weekdays", value, _ALLOWED[name]))
+        value = [keys[day] for day in WEEKDAYS]
+    if not isinstance(value, list | tuple) or len(value) != 7:
+        raise ConfigError(describe_field_error(source, name, "needs seven multipliers Mon..Sun", value, _ALLOWED[name]))
+    return tuple(_parse_float(name, item, source) for item in value)
+
+
+def _parse_text(name: str, value: Any, source: str) -> str:
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        return str(value)
+    raise ConfigError(describe_field_error(source, name, "must be text", value, _ALLOWED.get(name, "text")))
+
+
+def _parse_optional_text(name: str, value: Any, source: str) -> str | None:
+    return None if value is None else _parse_text(name, value, source)
+
+
+_PARSERS = {
+    "start_date": _parse_date,
+    "end_date": _parse_date,
+    "batch_size": _parse_int,
+    "seed_value": _parse_int,
+    "parallel_workers": _parse_int,
+    "chunk_size": _parse_optional_int,
+    "scale_factor": _parse_float,
+    "drift_percentage": _parse_float,
+    "enable_seasonal_patterns": _parse_bool,
+    "enable_data_drift": _parse_bool,
+    "ignore_state": _parse_bool,
+    "partition_by_date": _parse_bool,
+    "seasonal_multipliers": _parse_multipliers,
+    "job_name": _parse_text,
+    "dataset_id": _parse_text,
+    "path_format": _parse_text,
+    "output_mode": _parse_text,
+    "output_root": _parse_text,
+    "holiday_country": _parse_text,
+    "locale": _parse_text,
+    "table_name_template": _parse_text,
+    "table_location": _parse_text,
+    "dataset_path": _parse_optional_text,
+    "database": _parse_optional_text,
+}
+
+# --- field rules (run in __post_init__, so every construction path is validated) ---------------
+
+_ALLOWED = {
+    "dataset_id": "a built-in dataset id (see 'synthgen datasets') or a name for dataset_path",
+    "start_date": "YYYY-MM-DD",
+    "end_date": "YYYY-MM-DD on or after start_date",
+    "job_name": "letters, digits, '_', '-', '.'; no path separators or '..'",
+    "batch_size": "integers >= 1",
+    "seed_value": f"integers from {INT64_MIN} to {INT64_MAX}",
+    "parallel_workers": "integers from 1 to 64",
+    "chunk_size": "integers >= 1, or null for one file per day",
+    "scale_factor": "numbers > 0 and <= 10000",
+    "drift_percentage": "numbers from 0 to 100",
+    "seasonal_multipliers": "seven numbers > 0 for Mon..Sun, as a list or a mon..sun mapping",
+    "path_format": ", ".join(PATH_FORMATS),
+    "output_mode": ", ".join(OUTPUT_MODES),
+    "table_location": "metastore, path",
+    "table_name_template": "text containing {table} (and optionally {dataset_id}, {job_name})",
+    "locale": "a Faker locale such as en_US, en_GB, de_DE, fr_FR",
+    "holiday_country": "an ISO country code known to the holidays package, e.g. US, GB, DE",
+}
+
+
+def _fail(cfg: JobConfig, name: str, problem: str) -> None:
+    raise ConfigError(describe_field_error(cfg.source, name, problem, getattr(cfg, name), _ALLOWED[name]))
+
+
+def _check_names(cfg: JobConfig) -> None:
+    for name in ("dataset_id", "job_name"):
+        value = getattr(cfg, name)
+        if name == "job_name" and value == "":
+            continue
+        if not isinstance(value, str) or ".." in value or not SAFE_NAME.fullmatch(value):
+            _fail(cfg, "job_name" if name == "job_name" else name, "is not a safe name")
+
+
+def _check_dates(cfg: JobConfig) -> None:
+    for name in ("start_date", "end_date"):
+        if not isinstance(getattr(cfg, name), dt.date):
+            _fail(cfg, name, "is not a date")
+    if cfg.end_date < cfg.start_date:
+        _fail(cfg, "end_date", f"is before start_date {cfg.start_date.isoformat()}")
+    if cfg.start_date.year < 1971 or cfg.end_date.year > 2199:
+        _fail(cfg, "start_date" if cfg.start_date.year < 1971 else "end_date", "is outside 1971..2199")
+
+
+def _check_numbers(cfg: JobConfig) -> None:
+    rules = {
+        "batch_size": lambda v: isinstance(v, int) and v >= 1,
+        "seed_value": lambda v: isinstance(v, int) and not isinstance(v, bool) and INT64_MIN <= v <= INT64_MAX,
+        "parallel_workers": lambda v: isinstance(v, int) and 1 <= v <= 64,
+        "chunk_size": lambda v: v is None or (isinstance(v, int) and v >= 1),
+        "scale_factor": lambda v: isinstance(v, float | int) and 0 < v <= 10000,
+        "drift_percentage": lambda v: isinstance(v, float | int) and 0 <= v <= 100,
+        "seasonal_multipliers": lambda v: v is None or (len(v) == 7 and all(0 < m <= 100 for m in v)),
+    }
+    for name, ok in rules.items():
+        if not ok(getattr(cfg, name)):
+            _fail(cfg, name, "is out of range")
+
+
+def _check_choices(cfg: JobConfig) -> None:
+    for name, allowed in (("path_format", PATH_FORMATS), ("output_mode", OUTPUT_MODES)):
+        if getattr(cfg, name) not in allowed:
+            _fail(cfg, name, "is not a known value")
+    if cfg.table_location not in ("metastore", "path"):
+        _fail(cfg, "table_location", "is not a known value")
+    if "{table}" not in cfg.table_name_template:
+        _fail(cfg, "table_name_template", "must contain {table}")
+    if not re.fullmatch(r"[a-z]{2,3}(_[A-Z]{2})?", cfg.locale):
+        _fail(cfg, "locale", "is not a locale name")
+    if not re.fullmatch(r"[A-Z]{2,3}", cfg.holiday_country):
+        _fail(cfg, "holiday_country", "is not an ISO country code")
+
+
+_FIELD_CHECKS = (_check_names, _check_dates, _check_numbers, _check_choices)

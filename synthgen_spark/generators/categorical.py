@@ -1,0 +1,75 @@
+"""Categorical and text generators: weighted choice, pool pick, digit/letter templates."""
+
+from __future__ import annotations
+
+import re
+import string
+
+from pyspark.sql import Column
+from pyspark.sql import functions as F
+
+from synthgen_spark.catalog import ColumnSpec
+from synthgen_spark.generators.core import bounded_index, hash_key, unit_interval
+from synthgen_spark.generators.registry import Scope, register
+
+
+def build_weighted_choice_column(row_key: Column, seed: int, *, values: list, weights: list[float]) -> Column:
+    """One of ``values`` with probability proportional to ``weights`` (cumulative thresholds)."""
+    u = unit_interval(hash_key(row_key, seed))
+    total = float(sum(weights))
+    result = F.lit(values[-1])
+    thresholds, running = [], 0.0
+    for weight in weights[:-1]:
+        running += weight
+        thresholds.append(running / total)
+    for value, threshold in reversed(list(zip(values[:-1], thresholds, strict=True))):
+        result = F.when(u < F.lit(threshold), F.lit(value)).otherwise(result)
+    return result
+
+
+def build_pool_pick_column(row_key: Column, seed: int, *, values: list) -> Column:
+    """A value of the pool, uniformly: ``element_at`` into one array literal (Spark folds it once)."""
+    index = bounded_index(hash_key(row_key, seed), len(values)) + F.lit(1)
+    return F.element_at(F.lit(list(values)), index.cast("int"))
+
+
+def build_template_column(row_key: Column, seed: int, *, pattern: str) -> Column:
+    """Text from a pattern: each ``#`` a digit, each ``?`` an upper-case letter, the rest literal."""
+    parts: list[Column] = []
+    for index, token in enumerate(re.findall(r"#+|\?+|[^#?]+", pattern)):
+        hashed = hash_key(row_key, seed ^ (index + 1))
+        if token[0] == "#":
+            digits = bounded_index(hashed, 10 ** min(len(token), 18)).cast("string")
+            parts.append(F.lpad(digits, len(token), "0"))
+        elif token[0] == "?":
+            letters = F.lit(list(string.ascii_uppercase))
+            for position in range(len(token)):
+                pick = F.pmod(F.shiftright(hashed, 5 * position), F.lit(26).cast("bigint")) + F.lit(1)
+                parts.append(F.element_at(letters, pick.cast("int")))
+        else:
+            parts.append(F.lit(token))
+    return F.concat(*parts)
+
+
+@register("choice")
+def _choice(spec: ColumnSpec, scope: Scope) -> Column:
+    values = list(spec.params["values"])
+    weights = [float(w) for w in spec.params.get("weights", [1] * len(values))]
+    target = spec.params.get("drift_toward")
+    if spec.drift and target is not None:
+        weights[values.index(target)] *= scope.drift_factor()
+    return build_weighted_choice_column(scope.row_key, scope.seed(spec.name), values=values, weights=weights)
+
+
+@register("pool")
+def _pool(spec: ColumnSpec, scope: Scope) -> Column:
+    pool = scope.pool(spec.params["pool"])
+    field_index = pool.fields.index(spec.params.get("field", pool.fields[0]))
+    values = [record[field_index] for record in pool.records]
+    seed = scope.seed(spec.params.get("pick", spec.name), "pick")
+    return build_pool_pick_column(scope.row_key, seed, values=values)
+
+
+@register("template")
+def _template(spec: ColumnSpec, scope: Scope) -> Column:
+    return build_template_column(scope.row_key, scope.seed(spec.name), pattern=spec.params["pattern"])
