@@ -28,7 +28,9 @@ def plan(config: JobConfig | Mapping[str, Any] | str | Path) -> Plan:
     return build_plan(as_config(config))
 
 
-def generate(config: JobConfig | Mapping[str, Any] | str | Path, spark=None, progress: Progress | None = print) -> RunReport:
+def generate(
+    config: JobConfig | Mapping[str, Any] | str | Path, spark=None, progress: Progress | None = print
+) -> RunReport:
     """Generate and write a job; returns the report (per table per day: rows and paths).
 
     Uses ``spark`` if given, else the active session (Fabric, Databricks), else a local one.

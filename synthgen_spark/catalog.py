@@ -169,7 +169,9 @@ def parse_dataset(text: str, source: str) -> DatasetSpec:
         raise SpecError(f"{source}: not valid YAML; fix the file's syntax") from None
     if not isinstance(raw, Mapping):
         raise SpecError(f"{source}: a dataset file must be a mapping with dataset_id and tables")
-    _check_keys(raw, ("dataset_id", "tables"), ("description", "domain", "epoch", "weekday_multipliers", "pools"), source)
+    _check_keys(
+        raw, ("dataset_id", "tables"), ("description", "domain", "epoch", "weekday_multipliers", "pools"), source
+    )
     pools = {name: _parse_pool(name, body, source) for name, body in (raw.get("pools") or {}).items()}
     tables = tuple(_parse_table(body, source) for body in _as_list(raw["tables"], "tables", source))
     epoch = raw.get("epoch", dt.date(2020, 1, 1))
@@ -229,9 +231,16 @@ def _parse_table(body: Any, source: str) -> TableSpec:
         raise SpecError(f"{source}: every table needs a mapping with a name (got {body!r})")
     where = f"{source}: table '{body['name']}'"
     optional = ("frequency", "primary_date_column", "date_columns", "parent", "rows_per_parent")
-    _check_keys(body, ("name", "kind", "rows", "primary_key", "columns"), optional + ("holiday_multiplier", "description"), where)
+    _check_keys(
+        body,
+        ("name", "kind", "rows", "primary_key", "columns"),
+        optional + ("holiday_multiplier", "description"),
+        where,
+    )
     if body["kind"] not in TABLE_KINDS:
-        raise SpecError(f"{where}: field 'kind': unknown table kind (got {body['kind']!r}); allowed: {', '.join(TABLE_KINDS)}")
+        raise SpecError(
+            f"{where}: field 'kind': unknown table kind (got {body['kind']!r}); allowed: {', '.join(TABLE_KINDS)}"
+        )
     frequency = body.get("frequency", "daily")
     if frequency not in FREQUENCIES:
         raise SpecError(f"{where}: field 'frequency': unknown (got {frequency!r}); allowed: {', '.join(FREQUENCIES)}")
@@ -266,14 +275,23 @@ def _parse_column(body: Any, where: str) -> ColumnSpec:
     where = f"{where}, column '{body['name']}'"
     kind = body["kind"]
     if kind not in COLUMN_KINDS:
-        raise SpecError(f"{where}: field 'kind': unknown column kind (got {kind!r}); allowed: {', '.join(sorted(COLUMN_KINDS))}")
+        raise SpecError(
+            f"{where}: field 'kind': unknown column kind (got {kind!r}); allowed: {', '.join(sorted(COLUMN_KINDS))}"
+        )
     required, optional, default_type = COLUMN_KINDS[kind]
-    _check_keys(body, ("name", "kind") + required, tuple(k for k in COMMON_COLUMN_KEYS if k not in ("name", "kind")) + optional, where)
+    _check_keys(
+        body,
+        ("name", "kind") + required,
+        tuple(k for k in COMMON_COLUMN_KEYS if k not in ("name", "kind")) + optional,
+        where,
+    )
     if not NAME.fullmatch(str(body["name"])):
         raise SpecError(f"{where}: field 'name': must be snake_case (got {body['name']!r}); allowed: [a-z][a-z0-9_]*")
     type_name = str(body.get("type", default_type)).replace(" ", "")
     if type_name not in SIMPLE_TYPES and not DECIMAL_TYPE.fullmatch(type_name):
-        raise SpecError(f"{where}: field 'type': unknown type (got {type_name!r}); allowed: {', '.join(SIMPLE_TYPES)}, decimal(p,s)")
+        raise SpecError(
+            f"{where}: field 'type': unknown type (got {type_name!r}); allowed: {', '.join(SIMPLE_TYPES)}, decimal(p,s)"
+        )
     null_rate = body.get("null_rate", 0.0)
     if isinstance(null_rate, bool) or not isinstance(null_rate, int | float) or not 0 <= null_rate <= 1:
         raise SpecError(f"{where}: field 'null_rate': must be a number from 0 to 1 (got {null_rate!r})")
@@ -297,6 +315,7 @@ def _number(value: Any) -> bool:
 
 def _check_params(kind: str, params: Mapping[str, Any], where: str) -> None:
     """Field rules of each kind's parameters (ranges, list shapes)."""
+
     def fail(name: str, problem: str, allowed: str) -> None:
         raise SpecError(f"{where}: field '{name}': {problem} (got {params.get(name)!r}); allowed: {allowed}")
 
@@ -318,7 +337,12 @@ def _check_params(kind: str, params: Mapping[str, Any], where: str) -> None:
         if not isinstance(values, list) or not values:
             fail("values", "must be a non-empty list", "a list of values")
         weights = params.get("weights", [1] * len(values))
-        if not isinstance(weights, list) or len(weights) != len(values) or not all(_number(w) and w >= 0 for w in weights) or sum(weights) <= 0:
+        if (
+            not isinstance(weights, list)
+            or len(weights) != len(values)
+            or not all(_number(w) and w >= 0 for w in weights)
+            or sum(weights) <= 0
+        ):
             fail("weights", f"must be {len(values)} numbers >= 0 with a positive sum", "one weight per value")
         if "drift_toward" in params and params["drift_toward"] not in values:
             fail("drift_toward", "must be one of the values", ", ".join(map(str, values)))
@@ -350,11 +374,17 @@ def validate_references(spec: DatasetSpec) -> None:
     tables = {t.name: t for t in spec.tables}
     for table in spec.tables:
         where = f"{spec.source}: table '{table.name}'"
-        for name in (table.primary_key, *table.date_columns) + ((table.primary_date_column,) if table.primary_date_column else ()):
+        for name in (table.primary_key, *table.date_columns) + (
+            (table.primary_date_column,) if table.primary_date_column else ()
+        ):
             if name not in table.column_names:
-                raise SpecError(f"{where}: names column '{name}' which is not defined; allowed: {', '.join(table.column_names)}")
+                raise SpecError(
+                    f"{where}: names column '{name}' which is not defined; allowed: {', '.join(table.column_names)}"
+                )
         if table.kind == "incremental" and not table.primary_date_column:
-            raise SpecError(f"{where}: field 'primary_date_column': incremental tables need one; allowed: {', '.join(table.column_names)}")
+            raise SpecError(
+                f"{where}: field 'primary_date_column': incremental tables need one; allowed: {', '.join(table.column_names)}"
+            )
         if table.parent is not None:
             if table.parent not in tables or tables[table.parent].kind != "incremental" or table.kind != "incremental":
                 raise SpecError(f"{where}: field 'parent': must name another incremental table (got {table.parent!r})")
@@ -364,24 +394,34 @@ def validate_references(spec: DatasetSpec) -> None:
             _validate_column_references(spec, tables, table, col)
 
 
-def _validate_column_references(spec: DatasetSpec, tables: Mapping[str, TableSpec], table: TableSpec, col: ColumnSpec) -> None:
+def _validate_column_references(
+    spec: DatasetSpec, tables: Mapping[str, TableSpec], table: TableSpec, col: ColumnSpec
+) -> None:
     where = f"{spec.source}: table '{table.name}', column '{col.name}'"
     p = col.params
     if "references" in p:
         ref_table, ref_col = p["references"].split(".")
         if ref_table not in tables or ref_col not in tables[ref_table].column_names:
-            raise SpecError(f"{where}: field 'references': no such column (got {p['references']!r}); allowed: {', '.join(tables)} columns")
+            raise SpecError(
+                f"{where}: field 'references': no such column (got {p['references']!r}); allowed: {', '.join(tables)} columns"
+            )
         target = tables[ref_table]
         if col.kind == "foreign_key" and (target.kind != "snapshot" or target.primary_key != ref_col):
-            raise SpecError(f"{where}: field 'references': a foreign key must name a snapshot table's primary key (got {p['references']!r})")
+            raise SpecError(
+                f"{where}: field 'references': a foreign key must name a snapshot table's primary key (got {p['references']!r})"
+            )
         if col.kind == "lookup" and not is_inline(target, ref_col):
             raise SpecError(f"{where}: field 'references': cannot look up a column built from a derived expression")
     if col.kind == "lookup" and p["key"] not in table.column_names:
-        raise SpecError(f"{where}: field 'key': no such column (got {p['key']!r}); allowed: {', '.join(table.column_names)}")
+        raise SpecError(
+            f"{where}: field 'key': no such column (got {p['key']!r}); allowed: {', '.join(table.column_names)}"
+        )
     if col.kind in ("child_count", "child_sum"):
         child = tables.get(p["child"])
         if child is None or child.parent != table.name:
-            raise SpecError(f"{where}: field 'child': must name a table whose parent is '{table.name}' (got {p['child']!r})")
+            raise SpecError(
+                f"{where}: field 'child': must name a table whose parent is '{table.name}' (got {p['child']!r})"
+            )
         for name in p.get("of", ()):
             if name not in child.column_names or not is_inline(child, name):
                 raise SpecError(f"{where}: field 'of': '{name}' must be a generated column of '{child.name}'")
@@ -390,26 +430,38 @@ def _validate_column_references(spec: DatasetSpec, tables: Mapping[str, TableSpe
     if col.kind == "pool" and p["pool"] in spec.pools:
         pool = spec.pools[p["pool"]]
         if p.get("field", "value") not in pool.fields:
-            raise SpecError(f"{where}: field 'field': pool '{pool.name}' has no field {p.get('field')!r}; allowed: {', '.join(pool.fields)}")
+            raise SpecError(
+                f"{where}: field 'field': pool '{pool.name}' has no field {p.get('field')!r}; allowed: {', '.join(pool.fields)}"
+            )
     for name in ("min", "max"):
         if isinstance(p.get(name), str) and p[name] not in table.column_names:
-            raise SpecError(f"{where}: field '{name}': no such column (got {p[name]!r}); allowed: numbers, {', '.join(table.column_names)}")
+            raise SpecError(
+                f"{where}: field '{name}': no such column (got {p[name]!r}); allowed: numbers, {', '.join(table.column_names)}"
+            )
     base = p.get("base")
     if base is not None and base not in ("generation_date", "epoch") and base not in table.column_names:
-        raise SpecError(f"{where}: field 'base': no such column (got {base!r}); allowed: generation_date, epoch, {', '.join(table.column_names)}")
+        raise SpecError(
+            f"{where}: field 'base': no such column (got {base!r}); allowed: generation_date, epoch, {', '.join(table.column_names)}"
+        )
 
 
 def describe_dataset(spec: DatasetSpec) -> str:
     """Tables, kinds, frequencies, volumes, columns, types and keys, as text for ``synthgen datasets show``."""
-    lines = [f"{spec.dataset_id}: {spec.description}", f"domain {spec.domain}; epoch {spec.epoch}; weekday multipliers "
-             + " ".join(f"{m:g}" for m in spec.weekday_multipliers)]
+    lines = [
+        f"{spec.dataset_id}: {spec.description}",
+        f"domain {spec.domain}; epoch {spec.epoch}; weekday multipliers "
+        + " ".join(f"{m:g}" for m in spec.weekday_multipliers),
+    ]
     for table in spec.tables:
         if table.kind == "snapshot":
             shape = f"snapshot, {table.frequency}, {table.rows:,} entities"
         else:
             shape = f"incremental, {table.rows:,} rows/day base, holiday x{table.holiday_multiplier:g}"
             shape += f", child of {table.parent} ({table.rows_per_parent:g} per parent)" if table.parent else ""
-        lines += ["", f"{table.name} ({shape}); primary key {table.primary_key}; date column {table.primary_date_column}"]
+        lines += [
+            "",
+            f"{table.name} ({shape}); primary key {table.primary_key}; date column {table.primary_date_column}",
+        ]
         for col in table.output_columns:
             key = ""
             if col.name == table.primary_key:

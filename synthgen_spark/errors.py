@@ -23,9 +23,7 @@ class WriteError(SynthgenError):
     """Output could not be written (exit code 1)."""
 
 
-def describe_field_error(
-    source: str, field: str, problem: str, got: object, allowed: str, fix: str = ""
-) -> str:
+def describe_field_error(source: str, field: str, problem: str, got: object, allowed: str, fix: str = "") -> str:
     """Build the one-line message shape shared by config and catalog errors.
 
     Example: ``config: field 'batch_size': must be >= 1 (got 0); allowed: integers >= 1.``

@@ -107,7 +107,9 @@ def build_plan(config: JobConfig, dataset: DatasetSpec | None = None) -> Plan:
     calendar = Calendar(dataset, config)
     calendar.holiday_name(config.start_date)  # validates holiday_country early
     snapshot_days = {
-        t.name: calendar.snapshot_dates(t, config.start_date, config.end_date) for t in dataset.tables if t.kind == "snapshot"
+        t.name: calendar.snapshot_dates(t, config.start_date, config.end_date)
+        for t in dataset.tables
+        if t.kind == "snapshot"
     }
     dates = config.dates
     batches = []
@@ -161,8 +163,7 @@ def describe_plan(plan: Plan) -> str:
         f"{config.start_date}..{config.end_date} ({len(config.dates)} days), {len(plan.batches)} batches of "
         f"{config.batch_size} day(s), {config.output_mode} {config.path_format}",
         "rows(table, d) = round(base_rows x scale_factor x weekday(d) x holiday(d) x growth(d)), at least 1",
-        f"weekday multipliers: {multipliers}"
-        + ("" if config.enable_seasonal_patterns else " (seasonal patterns off)"),
+        f"weekday multipliers: {multipliers}" + ("" if config.enable_seasonal_patterns else " (seasonal patterns off)"),
         f"holidays: {config.holiday_country}; output root: {job_root(config)}",
         "",
         f"{'date':<11} {'day':<4} {'table':<16} {'rows':>11}  factors / files",

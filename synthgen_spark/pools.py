@@ -41,7 +41,9 @@ def build_locale_pools(locale: str) -> dict[str, dict]:
     try:
         fake = Faker(locale)
     except AttributeError:
-        raise ConfigError(f"config: field 'locale': Faker does not know this locale (got {locale!r}); allowed: e.g. en_US, en_GB, de_DE, fr_FR") from None
+        raise ConfigError(
+            f"config: field 'locale': Faker does not know this locale (got {locale!r}); allowed: e.g. en_US, en_GB, de_DE, fr_FR"
+        ) from None
     fake.seed_instance(POOL_SEED)
 
     def location() -> tuple[str, str, str]:
@@ -52,12 +54,24 @@ def build_locale_pools(locale: str) -> dict[str, dict]:
         return (fake.city(), region, fake.postcode())
 
     return {
-        "first_names": {"fields": ["value"], "records": [[v] for v in _unique(fake.first_name, POOL_SIZES["first_names"])]},
-        "last_names": {"fields": ["value"], "records": [[v] for v in _unique(fake.last_name, POOL_SIZES["last_names"])]},
-        "locations": {"fields": ["city", "state", "postcode"], "records": [list(v) for v in _unique(location, POOL_SIZES["locations"])]},
+        "first_names": {
+            "fields": ["value"],
+            "records": [[v] for v in _unique(fake.first_name, POOL_SIZES["first_names"])],
+        },
+        "last_names": {
+            "fields": ["value"],
+            "records": [[v] for v in _unique(fake.last_name, POOL_SIZES["last_names"])],
+        },
+        "locations": {
+            "fields": ["city", "state", "postcode"],
+            "records": [list(v) for v in _unique(location, POOL_SIZES["locations"])],
+        },
         "streets": {"fields": ["value"], "records": [[v] for v in _unique(fake.street_address, POOL_SIZES["streets"])]},
         "companies": {"fields": ["value"], "records": [[v] for v in _unique(fake.company, POOL_SIZES["companies"])]},
-        "email_domains": {"fields": ["value"], "records": [[v] for v in _unique(fake.free_email_domain, 8, attempts=200)]},
+        "email_domains": {
+            "fields": ["value"],
+            "records": [[v] for v in _unique(fake.free_email_domain, 8, attempts=200)],
+        },
     }
 
 
@@ -66,7 +80,10 @@ def load_locale_pools(locale: str) -> dict[str, PoolSpec]:
     """The locale's pools: the frozen package file if shipped, else built with Faker now."""
     frozen = resources.files("synthgen_spark") / "data" / "pools" / f"{locale}.yaml"
     raw = yaml.safe_load(frozen.read_text("utf-8")) if frozen.is_file() else build_locale_pools(locale)
-    return {name: PoolSpec(name, tuple(body["fields"]), tuple(tuple(r) for r in body["records"])) for name, body in raw.items()}
+    return {
+        name: PoolSpec(name, tuple(body["fields"]), tuple(tuple(r) for r in body["records"]))
+        for name, body in raw.items()
+    }
 
 
 def frozen_locales() -> list[str]:

@@ -62,7 +62,9 @@ class RunReport:
             mine = [r for r in self.results if r.table == table]
             files = sum(len(r.paths) for r in mine)
             lines.append(f"{table:<20} {len(mine):>5} {files:>6} {rows:>14,}")
-        lines.append(f"{'total':<20} {len(self.results):>5} {sum(len(r.paths) for r in self.results):>6} {self.total_rows:>14,}")
+        lines.append(
+            f"{'total':<20} {len(self.results):>5} {sum(len(r.paths) for r in self.results):>6} {self.total_rows:>14,}"
+        )
         lines.append(f"written to {self.output_root} in {self.seconds:.1f} s")
         return "\n".join(lines)
 
@@ -128,4 +130,6 @@ def run_plan(spark: SparkSession, plan: Plan, progress: Progress | None = None) 
         if not fs.list_names(f"{root}/_tmp"):
             fs.delete(f"{root}/_tmp")
     results = tuple(TableDayResult(td.table.name, td.date, td.rows, td.paths) for td in plan.table_days)
-    return RunReport(run_id, config.job_name, config.dataset_id, config.seed_value, root, results, time.monotonic() - started)
+    return RunReport(
+        run_id, config.job_name, config.dataset_id, config.seed_value, root, results, time.monotonic() - started
+    )

@@ -13,7 +13,9 @@ LOCAL_SETTINGS = {
 }
 
 
-def get_or_create_session(master: str = "local[*]", app_name: str = "synthgen", extra: dict | None = None) -> SparkSession:
+def get_or_create_session(
+    master: str = "local[*]", app_name: str = "synthgen", extra: dict | None = None
+) -> SparkSession:
     """The active SparkSession if there is one (left exactly as it is), else a new local-mode session.
 
     Example::

@@ -61,7 +61,9 @@ def _part_number(name: str) -> int:
     return int(name.split("-")[1])
 
 
-def write_files(frame: DataFrame, table_days: list[TableDay], output_mode: str, temp_dir: str, fs: HadoopFileSystem) -> None:
+def write_files(
+    frame: DataFrame, table_days: list[TableDay], output_mode: str, temp_dir: str, fs: HadoopFileSystem
+) -> None:
     """Write a batch of one table to its files: one per partition, renamed in partition order."""
     writer = frame.write.mode("overwrite")
     if output_mode == "csv":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import string
+from functools import lru_cache
 
 from pyspark.sql import Column
 from pyspark.sql import functions as F
@@ -13,24 +14,34 @@ from synthgen_spark.generators.core import bounded_index, hash_key, unit_interva
 from synthgen_spark.generators.registry import Scope, register
 
 
-def build_weighted_choice_column(row_key: Column, seed: int, *, values: list, weights: list[float]) -> Column:
-    """One of ``values`` with probability proportional to ``weights`` (cumulative thresholds)."""
+def build_weighted_choice_column(row_key: Column, seed: int, *, values: list, weights: list[float | Column]) -> Column:
+    """One of ``values`` with probability proportional to ``weights`` (cumulative thresholds).
+
+    Weights may be Columns (drift moves them per day); thresholds are then computed per row.
+    """
     u = unit_interval(hash_key(row_key, seed))
-    total = float(sum(weights))
+    total = sum(weights[1:], weights[0])
     result = F.lit(values[-1])
     thresholds, running = [], 0.0
     for weight in weights[:-1]:
-        running += weight
+        running = running + weight
         thresholds.append(running / total)
     for value, threshold in reversed(list(zip(values[:-1], thresholds, strict=True))):
-        result = F.when(u < F.lit(threshold), F.lit(value)).otherwise(result)
+        bound = threshold if isinstance(threshold, Column) else F.lit(threshold)
+        result = F.when(u < bound, F.lit(value)).otherwise(result)
     return result
 
 
-def build_pool_pick_column(row_key: Column, seed: int, *, values: list) -> Column:
+@lru_cache(maxsize=256)
+def array_literal(values: tuple) -> Column:
+    """One array literal Column per distinct pool, built once (hundreds of lit() calls otherwise)."""
+    return F.lit(list(values))
+
+
+def build_pool_pick_column(row_key: Column, seed: int, *, values: tuple) -> Column:
     """A value of the pool, uniformly: ``element_at`` into one array literal (Spark folds it once)."""
     index = bounded_index(hash_key(row_key, seed), len(values)) + F.lit(1)
-    return F.element_at(F.lit(list(values)), index.cast("int"))
+    return F.element_at(array_literal(values), index.cast("int"))
 
 
 def build_template_column(row_key: Column, seed: int, *, pattern: str) -> Column:
@@ -42,7 +53,7 @@ def build_template_column(row_key: Column, seed: int, *, pattern: str) -> Column
             digits = bounded_index(hashed, 10 ** min(len(token), 18)).cast("string")
             parts.append(F.lpad(digits, len(token), "0"))
         elif token[0] == "?":
-            letters = F.lit(list(string.ascii_uppercase))
+            letters = array_literal(tuple(string.ascii_uppercase))
             for position in range(len(token)):
                 pick = F.pmod(F.shiftright(hashed, 5 * position), F.lit(26).cast("bigint")) + F.lit(1)
                 parts.append(F.element_at(letters, pick.cast("int")))
@@ -54,10 +65,10 @@ def build_template_column(row_key: Column, seed: int, *, pattern: str) -> Column
 @register("choice")
 def _choice(spec: ColumnSpec, scope: Scope) -> Column:
     values = list(spec.params["values"])
-    weights = [float(w) for w in spec.params.get("weights", [1] * len(values))]
-    target = spec.params.get("drift_toward")
-    if spec.drift and target is not None:
-        weights[values.index(target)] *= scope.drift_factor()
+    weights: list = [float(w) for w in spec.params.get("weights", [1] * len(values))]
+    target, factor = spec.params.get("drift_toward"), scope.drift_factor()
+    if spec.drift and target is not None and factor is not None:
+        weights[values.index(target)] = F.lit(weights[values.index(target)]) * factor
     return build_weighted_choice_column(scope.row_key, scope.seed(spec.name), values=values, weights=weights)
 
 
@@ -65,7 +76,7 @@ def _choice(spec: ColumnSpec, scope: Scope) -> Column:
 def _pool(spec: ColumnSpec, scope: Scope) -> Column:
     pool = scope.pool(spec.params["pool"])
     field_index = pool.fields.index(spec.params.get("field", pool.fields[0]))
-    values = [record[field_index] for record in pool.records]
+    values = tuple(record[field_index] for record in pool.records)
     seed = scope.seed(spec.params.get("pick", spec.name), "pick")
     return build_pool_pick_column(scope.row_key, seed, values=values)
 

@@ -10,8 +10,15 @@ from pyspark.sql import functions as F
 
 UNIX_EPOCH = dt.date(1970, 1, 1)
 TWO_POW_53 = float(2**53)
-SPARK_TYPES = {"long": "bigint", "int": "int", "double": "double", "string": "string", "date": "date",
-               "timestamp": "timestamp", "boolean": "boolean"}
+SPARK_TYPES = {
+    "long": "bigint",
+    "int": "int",
+    "double": "double",
+    "string": "string",
+    "date": "date",
+    "timestamp": "timestamp",
+    "boolean": "boolean",
+}
 
 
 def column_seed(seed_value: int, table: str, column: str, salt: str = "") -> int:
@@ -20,9 +27,9 @@ def column_seed(seed_value: int, table: str, column: str, salt: str = "") -> int
     return int.from_bytes(digest, "big", signed=True)
 
 
-def day_row_key(day: dt.date, row_index: Column) -> Column:
-    """Row key of an incremental row: the day ordinal in the high 32 bits, the row index below."""
-    return F.lit((day - UNIX_EPOCH).days << 32).cast("bigint") + row_index
+def day_row_key(day_ordinal: Column, row_index: Column) -> Column:
+    """Row key of an incremental row: the day ordinal (days since 1970) in the high 32 bits, the row index below."""
+    return F.shiftleft(day_ordinal.cast("bigint"), 32) + row_index
 
 
 def hash_key(row_key: Column, seed: int) -> Column:

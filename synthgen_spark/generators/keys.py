@@ -16,34 +16,34 @@ from synthgen_spark.generators.core import bounded_index, cast_to, day_row_key, 
 from synthgen_spark.generators.registry import Scope, register
 
 
-def _floor_div(numerator: Column, denominator: int) -> Column:
-    return F.call_function("div", numerator, F.lit(denominator).cast("bigint"))
+def _floor_div(numerator: Column, denominator: Column) -> Column:
+    return F.call_function("div", numerator, denominator)
 
 
 class ChildLayout:
-    """Where each child row of one parent/child pair on one day belongs (see the module docstring)."""
+    """Where each child row of one parent/child pair on one day belongs (see the module docstring).
 
-    def __init__(self, child_scope: Scope, parents: int, children: int) -> None:
+    ``parents`` and ``children`` are the day's row counts (Columns: they vary by day in a batch).
+    """
+
+    def __init__(self, child_scope: Scope, parents: Column, children: Column) -> None:
         self.scope = child_scope
         self.parents = parents
         self.children = children
-        self.jitter = children >= 2 * parents
         self.seed = child_scope.seed("__layout")
 
     def boundary(self, parent_index: Column) -> Column:
         """b(o): index of the first child of parent o."""
-        linear = _floor_div(parent_index * F.lit(self.children).cast("bigint"), self.parents)
-        if not self.jitter:
-            return linear
-        inner = (parent_index > F.lit(0)) & (parent_index < F.lit(self.parents))
-        jitter = bounded_index(hash_key(day_row_key(self.scope.day, parent_index), self.seed), 2)
-        return linear + F.when(inner, jitter).otherwise(F.lit(0).cast("bigint"))
+        linear = _floor_div(parent_index * self.children, self.parents)
+        jittered = (
+            (self.children >= F.lit(2) * self.parents) & (parent_index > F.lit(0)) & (parent_index < self.parents)
+        )
+        jitter = bounded_index(hash_key(day_row_key(self.scope.day_ordinal, parent_index), self.seed), 2)
+        return linear + F.when(jittered, jitter).otherwise(F.lit(0).cast("bigint"))
 
     def parent_of(self, child_index: Column) -> Column:
-        """o(j): index of the parent of child j."""
-        candidate = _floor_div((child_index + F.lit(1)) * F.lit(self.parents).cast("bigint") - F.lit(1), self.children)
-        if not self.jitter:
-            return candidate
+        """o(j): index of the parent of child j (the linear guess, one less if a jitter moved b past j)."""
+        candidate = _floor_div((child_index + F.lit(1)) * self.parents - F.lit(1), self.children)
         return candidate - F.when(self.boundary(candidate) > child_index, F.lit(1)).otherwise(F.lit(0)).cast("bigint")
 
 
@@ -76,8 +76,8 @@ def _foreign_key(spec: ColumnSpec, scope: Scope) -> Column:
 def _parent_key(spec: ColumnSpec, scope: Scope) -> Column:
     """The parent's primary key (e.g. order_items.order_id), by the child layout."""
     parent = scope.table.parent
-    start = _sequence_start(scope, parent) + scope.day_fact("id_offset", parent)
-    return F.lit(start).cast("bigint") + _layout_from_child(scope).parent_of(scope.row_index)
+    start = F.lit(_sequence_start(scope, parent)).cast("bigint") + scope.day_fact("id_offset", parent)
+    return start + _layout_from_child(scope).parent_of(scope.row_index)
 
 
 @register("line_number")

@@ -46,8 +46,8 @@ def _bound(value: object, scope: Scope) -> Column:
 @register("sequence")
 def _sequence(spec: ColumnSpec, scope: Scope) -> Column:
     """IDs: start + the rows of all earlier days since the epoch + row index (unique over all runs)."""
-    offset = scope.day_fact("id_offset", scope.table.name) if scope.table.kind == "incremental" else 0
-    return F.lit(int(spec.params.get("start", 1)) + offset).cast("bigint") + scope.row_index
+    start = F.lit(int(spec.params.get("start", 1))).cast("bigint") + scope.row_index
+    return start + scope.day_fact("id_offset", scope.table.name) if scope.table.kind == "incremental" else start
 
 
 @register("uniform")

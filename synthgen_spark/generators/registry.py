@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from typing import Protocol
 
 from pyspark.sql import Column
-from pyspark.sql import functions as F
 
 from synthgen_spark.catalog import ColumnSpec, DatasetSpec, PoolSpec, TableSpec
 from synthgen_spark.errors import SpecError
@@ -19,7 +17,8 @@ class Scope(Protocol):
 
     dataset: DatasetSpec
     table: TableSpec
-    day: dt.date
+    day: Column
+    day_ordinal: Column
     row_index: Column
     row_key: Column
 
@@ -27,8 +26,8 @@ class Scope(Protocol):
     def column(self, name: str) -> Column: ...
     def related(self, table: str, row_index: Column) -> Scope: ...
     def pool(self, name: str) -> PoolSpec: ...
-    def day_fact(self, kind: str, table: str) -> int: ...
-    def drift_factor(self) -> float: ...
+    def day_fact(self, kind: str, table: str) -> Column: ...
+    def drift_factor(self) -> Column | None: ...
 
 
 Builder = Callable[[ColumnSpec, Scope], Column]
@@ -58,6 +57,6 @@ def build_column(spec: ColumnSpec, scope: Scope) -> Column:
     value = builder(spec, scope)
     if spec.drift and spec.kind != "choice" and spec.type not in ("string", "date", "timestamp", "boolean"):
         factor = scope.drift_factor()
-        value = value * F.lit(factor) if factor != 1.0 else value
+        value = value if factor is None else value * factor
     value = with_null_rate(value, scope.row_key, scope.seed(spec.name, "null"), spec.null_rate)
     return cast_to(value, spec.type)

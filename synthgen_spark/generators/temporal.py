@@ -27,7 +27,7 @@ def build_date_offset_column(row_key: Column, seed: int, *, base: Column, min_da
 def _base_date(spec: ColumnSpec, scope: Scope) -> Column:
     base = spec.params.get("base", "generation_date")
     if base == "generation_date":
-        return F.lit(scope.day)
+        return scope.day
     if base == "epoch":
         return F.lit(scope.dataset.epoch)
     return scope.column(base).cast("date")
@@ -36,7 +36,7 @@ def _base_date(spec: ColumnSpec, scope: Scope) -> Column:
 @register("generation_date")
 def _generation_date(spec: ColumnSpec, scope: Scope) -> Column:
     """The date being generated (an incremental row's date, a snapshot's date)."""
-    return F.lit(scope.day)
+    return scope.day
 
 
 @register("timestamp")

@@ -1,0 +1,83 @@
+"""Calendar: the volume formula, holidays, snapshot schedules and ID offsets (no Spark)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from synthgen_spark.calendar import Calendar, is_scheduled, round_half_up, snapshot_in_force
+from synthgen_spark.catalog import load_dataset
+from synthgen_spark.config import JobConfig
+
+RETAIL = load_dataset("retail_oltp_small")
+ORDERS = RETAIL.table("orders")
+
+
+def calendar(**overrides) -> Calendar:
+    values = {"dataset_id": "retail_oltp_small", "start_date": "2024-02-05", "end_date": "2024-02-11", **overrides}
+    return Calendar(RETAIL, JobConfig.from_mapping(values))
+
+
+def test_weekday_rows_follow_the_retail_multipliers():
+    cal = calendar()
+    week = [dt.date(2024, 2, 5) + dt.timedelta(days=i) for i in range(7)]  # Mon..Sun, no US holiday
+    assert [cal.rows(ORDERS, d) for d in week] == [8000, 9000, 10000, 11000, 13000, 12000, 7000]
+
+
+def test_seasonal_patterns_off_gives_the_base_count_every_day():
+    cal = calendar(enable_seasonal_patterns=False)
+    days = [dt.date(2024, 1, 1) + dt.timedelta(days=i) for i in range(60)]
+    assert {cal.rows(ORDERS, d) for d in days} == {10000}
+
+
+def test_override_multipliers_and_scale_factor():
+    cal = calendar(seasonal_multipliers=[2, 1, 1, 1, 1, 1, 1], scale_factor=0.5)
+    assert cal.rows(ORDERS, dt.date(2024, 2, 5)) == 10000  # Monday: 10000 x 0.5 x 2
+    assert cal.rows(ORDERS, dt.date(2024, 2, 6)) == 5000
+
+
+def test_public_holiday_multiplies_by_the_table_multiplier():
+    cal = calendar()
+    july_4 = dt.date(2024, 7, 4)  # a Thursday
+    assert cal.holiday_name(july_4) is not None
+    assert cal.rows(ORDERS, july_4) == round_half_up(10000 * 1.1 * 2.0)
+    assert cal.volume(ORDERS, july_4).holiday == 2.0
+
+
+def test_child_rows_follow_the_parent_ratio():
+    cal = calendar()
+    items = RETAIL.table("order_items")
+    assert cal.rows(items, dt.date(2024, 2, 9)) == round_half_up(13000 * 2.5)
+
+
+def test_round_half_up():
+    assert [round_half_up(x) for x in (0.5, 1.5, 2.5, 2.4999)] == [1, 2, 3, 2]
+
+
+def test_id_offsets_are_cumulative_rows_since_the_epoch():
+    cal = calendar()
+    epoch = RETAIL.epoch
+    assert cal.id_offset(ORDERS, epoch) == 0
+    day = dt.date(2020, 1, 10)
+    expected = sum(cal.rows(ORDERS, epoch + dt.timedelta(days=i)) for i in range((day - epoch).days))
+    assert cal.id_offset(ORDERS, day) == expected
+    assert cal.id_offset(ORDERS, day + dt.timedelta(days=1)) == expected + cal.rows(ORDERS, day)
+
+
+def test_snapshot_anchors():
+    epoch = dt.date(2020, 1, 1)
+    assert is_scheduled("weekly", dt.date(2024, 2, 5), epoch)  # Monday
+    assert not is_scheduled("weekly", dt.date(2024, 2, 6), epoch)
+    assert is_scheduled("monthly", dt.date(2024, 3, 1), epoch)
+    assert is_scheduled("quarterly", dt.date(2024, 4, 1), epoch)
+    assert not is_scheduled("quarterly", dt.date(2024, 5, 1), epoch)
+    assert is_scheduled("once", epoch, epoch) and not is_scheduled("once", dt.date(2024, 1, 1), epoch)
+    assert snapshot_in_force("weekly", dt.date(2024, 2, 8), epoch) == dt.date(2024, 2, 5)
+    assert snapshot_in_force("quarterly", dt.date(2024, 5, 20), epoch) == dt.date(2024, 4, 1)
+    assert snapshot_in_force("weekly", dt.date(2020, 1, 2), epoch) == epoch
+
+
+def test_a_range_starting_mid_week_writes_the_snapshot_in_force():
+    cal = calendar()
+    products = RETAIL.table("products")
+    dates = cal.snapshot_dates(products, dt.date(2024, 2, 1), dt.date(2024, 2, 14))
+    assert dates == [dt.date(2024, 1, 29), dt.date(2024, 2, 5), dt.date(2024, 2, 12)]
