@@ -44,7 +44,7 @@ def assert_same(left, right, table):
     assert_df_equality(left.orderBy(*KEYS[table]), right.orderBy(*KEYS[table]), ignore_nullable=True)
 
 
-@pytest.mark.parametrize(("batch_size", "chunk_size"), [(3, None), (7, 150)])
+@pytest.mark.parametrize(("batch_size", "chunk_size"), [(3, None), (7, 40)])
 def test_batch_size_and_partitions_do_not_change_the_data(spark, tmp_path, batch_size, chunk_size):
     reference = frames_by_table(spark, small_config(tmp_path, end_date="2024-02-07", batch_size=1))
     other = frames_by_table(
@@ -55,7 +55,9 @@ def test_batch_size_and_partitions_do_not_change_the_data(spark, tmp_path, batch
 
 
 def test_one_day_alone_equals_that_day_in_a_longer_run(spark, tmp_path):
-    longer = frames_by_table(spark, small_config(tmp_path, start_date="2024-02-01", end_date="2024-02-10"))
+    longer = frames_by_table(
+        spark, small_config(tmp_path, start_date="2024-02-01", end_date="2024-02-10", batch_size=4)
+    )
     alone = frames_by_table(spark, small_config(tmp_path, start_date="2024-02-06", end_date="2024-02-06"))
     day = dt.date(2024, 2, 6)
     for table, column in (("orders", "order_date"), ("order_items", "order_date"), ("customers", "snapshot_date")):
@@ -63,9 +65,13 @@ def test_one_day_alone_equals_that_day_in_a_longer_run(spark, tmp_path):
 
 
 def test_two_adjacent_runs_equal_one_run_over_both(spark, tmp_path):
-    whole = frames_by_table(spark, small_config(tmp_path, start_date="2024-01-29", end_date="2024-02-11"))
-    first = frames_by_table(spark, small_config(tmp_path, start_date="2024-01-29", end_date="2024-02-04"))
-    second = frames_by_table(spark, small_config(tmp_path, start_date="2024-02-05", end_date="2024-02-11"))
+    whole = frames_by_table(
+        spark, small_config(tmp_path, start_date="2024-01-29", end_date="2024-02-11", batch_size=14)
+    )
+    first = frames_by_table(spark, small_config(tmp_path, start_date="2024-01-29", end_date="2024-02-04", batch_size=7))
+    second = frames_by_table(
+        spark, small_config(tmp_path, start_date="2024-02-05", end_date="2024-02-11", batch_size=7)
+    )
     for table in TABLES:
         assert_same(whole[table], first[table].union(second[table]).distinct(), table)
 

@@ -1,0 +1,42 @@
+"""Python API: generate() from a dict with the caller's SparkSession, which it leaves untouched."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import synthgen_spark
+from synthgen_spark.api import generate
+from synthgen_spark.session import get_or_create_session
+
+
+def test_generate_from_a_dict_with_an_existing_session(spark, tmp_path):
+    before = dict(spark.sparkContext.getConf().getAll())
+    shuffle = spark.conf.get("spark.sql.shuffle.partitions")
+    assert get_or_create_session() is spark
+    report = generate(
+        {
+            "job_name": "notebook",
+            "dataset_id": "retail_oltp_small",
+            "start_date": "2024-02-01",
+            "end_date": "2024-02-02",
+            "scale_factor": 0.01,
+            "output_mode": "csv",
+            "path_format": "flat",
+            "output_root": str(tmp_path),
+        },
+        spark,
+        progress=None,
+    )
+    assert report.rows_by_table() == {"customers": 200, "products": 10, "orders": 110 + 130, "order_items": 275 + 325}
+    assert all(Path(p).is_file() for r in report.results for p in r.paths)
+    assert "orders" in report.summary() and str(tmp_path) in report.summary()
+    assert dict(spark.sparkContext.getConf().getAll()) == before
+    assert spark.conf.get("spark.sql.shuffle.partitions") == shuffle
+
+
+def test_public_api_is_small_and_complete():
+    assert sorted(synthgen_spark.__all__) == sorted(
+        ["ConfigError", "JobConfig", "RunReport", "SpecError", "SynthgenError", "generate", "main", "plan"]
+    )
+    for name in synthgen_spark.__all__:
+        assert getattr(synthgen_spark, name) is not None
