@@ -10,6 +10,7 @@ from synthgen_spark.session import get_or_create_session
 
 
 def test_generate_from_a_dict_with_an_existing_session(spark, tmp_path):
+    spark.catalog.currentDatabase()  # Spark itself records the warehouse dir on first catalog use
     before = dict(spark.sparkContext.getConf().getAll())
     shuffle = spark.conf.get("spark.sql.shuffle.partitions")
     assert get_or_create_session() is spark
