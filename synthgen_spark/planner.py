@@ -98,6 +98,10 @@ def build_plan(config: JobConfig, dataset: DatasetSpec | None = None) -> Plan:
     Raises:
         ConfigError / SpecError: before any Spark work, with the field named.
     """
+    if config.output_mode == "table":
+        raise ConfigError(
+            f"{config.source}: field 'output_mode': Delta table output is not available yet (got 'table'); allowed: csv, parquet."
+        )
     dataset = dataset or load_dataset(config.dataset_id, config.dataset_path)
     if config.start_date < dataset.epoch:
         raise ConfigError(
