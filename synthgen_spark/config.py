@@ -273,7 +273,8 @@ _ALLOWED = {
     "path_format": ", ".join(PATH_FORMATS),
     "output_mode": ", ".join(OUTPUT_MODES),
     "table_location": "metastore, path",
-    "table_name_template": "text containing {table} (and optionally {dataset_id}, {job_name})",
+    "table_name_template": "text containing {table} (and optionally {dataset_id}, {job_name}) that gives letters, digits and _",
+    "database": "a database name, or catalog.schema",
     "locale": "a Faker locale such as en_US, en_GB, de_DE, fr_FR",
     "holiday_country": "an ISO country code known to the holidays package, e.g. US, GB, DE",
 }
@@ -325,6 +326,16 @@ def _check_choices(cfg: JobConfig) -> None:
         _fail(cfg, "table_location", "is not a known value")
     if "{table}" not in cfg.table_name_template:
         _fail(cfg, "table_name_template", "must contain {table}")
+    try:
+        rendered = cfg.table_name_template.format(dataset_id=cfg.dataset_id, table="t", job_name=cfg.job_name or "j")
+    except (KeyError, IndexError, ValueError):
+        rendered = ""
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", rendered):
+        _fail(cfg, "table_name_template", "does not give a plain table name")
+    if cfg.database is not None and not re.fullmatch(
+        r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?", cfg.database
+    ):
+        _fail(cfg, "database", "is not a plain database or catalog.schema name")
     if not re.fullmatch(r"[a-z]{2,3}(_[A-Z]{2})?", cfg.locale):
         _fail(cfg, "locale", "is not a locale name")
     if not re.fullmatch(r"[A-Z]{2,3}", cfg.holiday_country):

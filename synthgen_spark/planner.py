@@ -36,10 +36,7 @@ class TableDay:
     volume: Volume | None
     paths: tuple[str, ...]
     facts: DayFacts
-
-    @property
-    def partitions(self) -> int:
-        return len(self.paths)
+    partitions: int = 1
 
 
 @dataclass(frozen=True)
@@ -80,6 +77,23 @@ def job_root(config: JobConfig) -> str:
     return "/".join((root.rstrip("/"), *parts)) if root != "/" else "/" + "/".join(parts)
 
 
+def delta_table_name(config: JobConfig, table: str) -> str:
+    """The metastore name of a dataset table's Delta table: ``[database.]{table_name_template}``."""
+    name = config.table_name_template.format(dataset_id=config.dataset_id, table=table, job_name=config.job_name)
+    return f"{config.database}.{name}" if config.database else name
+
+
+def delta_table_path(config: JobConfig, table: str) -> str:
+    """Path of a dataset table's Delta table when table_location is ``path``."""
+    root = job_root(config).rsplit("/", 1)[0]  # the table layout has no path_format level
+    return f"{root}/{table}"
+
+
+def delta_target(config: JobConfig, table: str) -> str:
+    """Where table mode writes a dataset table: a metastore name or a path."""
+    return delta_table_path(config, table) if config.table_location == "path" else delta_table_name(config, table)
+
+
 def file_paths(config: JobConfig, table: str, day: dt.date, parts: int) -> tuple[str, ...]:
     """The files of one table-day; a day split by chunk_size gets ``-00001``, ``-00002``... suffixes."""
     ext = "csv" if config.output_mode == "csv" else "parquet"
@@ -98,10 +112,6 @@ def build_plan(config: JobConfig, dataset: DatasetSpec | None = None) -> Plan:
     Raises:
         ConfigError / SpecError: before any Spark work, with the field named.
     """
-    if config.output_mode == "table":
-        raise ConfigError(
-            f"{config.source}: field 'output_mode': Delta table output is not available yet (got 'table'); allowed: csv, parquet."
-        )
     dataset = dataset or load_dataset(config.dataset_id, config.dataset_path)
     if config.start_date < dataset.epoch:
         raise ConfigError(
@@ -153,8 +163,11 @@ def _table_day(config: JobConfig, calendar: Calendar, table: TableSpec, day: dt.
         rows=rows,
         id_offset=calendar.id_offset(table, day) if incremental else 0,
         volume=calendar.volume(table, day) if incremental else None,
-        paths=file_paths(config, table.name, day, parts),
+        paths=(delta_target(config, table.name),)
+        if config.output_mode == "table"
+        else file_paths(config, table.name, day, parts),
         facts=facts,
+        partitions=parts,
     )
 
 

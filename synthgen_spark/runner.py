@@ -16,7 +16,7 @@ from pyspark.sql import SparkSession
 from synthgen_spark.engine import build_batch_frame
 from synthgen_spark.errors import SpecError
 from synthgen_spark.planner import Batch, Plan, TableDay, job_root
-from synthgen_spark.writers import HadoopFileSystem, write_files
+from synthgen_spark.writers import HadoopFileSystem, check_delta_schema, write_delta, write_files
 
 Progress = Callable[[str], None]
 
@@ -42,6 +42,7 @@ class RunReport:
     output_root: str
     results: tuple[TableDayResult, ...]
     seconds: float
+    output_mode: str = "parquet"
 
     @property
     def total_rows(self) -> int:
@@ -65,7 +66,8 @@ class RunReport:
         lines.append(
             f"{'total':<20} {len(self.results):>5} {sum(len(r.paths) for r in self.results):>6} {self.total_rows:>14,}"
         )
-        lines.append(f"written to {self.output_root} in {self.seconds:.1f} s")
+        targets = sorted({r.paths[0] for r in self.results}) if self.output_mode == "table" else [self.output_root]
+        lines.append(f"written to {', '.join(targets)} in {self.seconds:.1f} s")
         return "\n".join(lines)
 
 
@@ -76,14 +78,18 @@ def _batch_tables(batch: Batch) -> list[list[TableDay]]:
     return list(groups.values())
 
 
-def _analyse_first_batch(spark: SparkSession, plan: Plan) -> None:
-    """Resolve every table's DataFrame once before writing, so a bad expression writes nothing."""
+def _analyse_first_batch(spark: SparkSession, plan: Plan, fs: HadoopFileSystem) -> None:
+    """Resolve every table's DataFrame (and check existing Delta tables) before writing anything."""
     for table_days in _batch_tables(plan.batches[0]):
         try:
-            build_batch_frame(spark, plan.config, plan.dataset, table_days).schema  # noqa: B018
+            schema = build_batch_frame(spark, plan.config, plan.dataset, table_days).schema
         except AnalysisException as exc:
             first_line = str(exc).strip().splitlines()[0]
             raise SpecError(f"{plan.dataset.source}: table '{table_days[0].table.name}': {first_line}") from None
+        if plan.config.output_mode == "table":
+            check_delta_schema(spark, plan.config, table_days[0].table, table_days[0].paths[0], schema, fs)
+    if plan.config.output_mode == "table" and plan.config.database and plan.config.table_location == "metastore":
+        spark.sql(f"CREATE DATABASE IF NOT EXISTS {plan.config.database}")
 
 
 def run_plan(spark: SparkSession, plan: Plan, progress: Progress | None = None) -> RunReport:
@@ -97,14 +103,19 @@ def run_plan(spark: SparkSession, plan: Plan, progress: Progress | None = None) 
     root = job_root(config)
     temp_root = f"{root}/_tmp/{run_id}"
     fs = HadoopFileSystem(spark)
-    _analyse_first_batch(spark, plan)
+    _analyse_first_batch(spark, plan, fs)
     started = time.monotonic()
     done_rows, lock = [0], Lock()
+    table_locks = {t.name: Lock() for t in plan.dataset.tables}  # one Delta commit per table at a time
 
     def run_batch(batch: Batch) -> None:
         batch_started = time.monotonic()
         for table_days in _batch_tables(batch):
             frame = build_batch_frame(spark, config, plan.dataset, table_days)
+            if config.output_mode == "table":
+                with table_locks[table_days[0].table.name]:
+                    write_delta(frame, table_days, config, run_id)
+                continue
             temp_dir = f"{temp_root}/batch{batch.index:05d}_{table_days[0].table.name}"
             write_files(frame, table_days, config.output_mode, temp_dir, fs)
         with lock:
@@ -126,9 +137,10 @@ def run_plan(spark: SparkSession, plan: Plan, progress: Progress | None = None) 
                 for future in [pool.submit(run_batch, b) for b in plan.batches]:
                     future.result()
     finally:
-        fs.delete(temp_root)
-        if not fs.list_names(f"{root}/_tmp"):
-            fs.delete(f"{root}/_tmp")
+        if config.output_mode != "table":
+            fs.delete(temp_root)
+            if not fs.list_names(f"{root}/_tmp"):
+                fs.delete(f"{root}/_tmp")
     results = tuple(TableDayResult(td.table.name, td.date, td.rows, td.paths) for td in plan.table_days)
     return RunReport(
         run_id, config.job_name, config.dataset_id, config.seed_value, root, results, time.monotonic() - started

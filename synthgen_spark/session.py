@@ -1,6 +1,16 @@
-"""SparkSession: reuse the active one untouched (Fabric, Databricks, spark-submit), else build local mode."""
+"""SparkSession: reuse the active one untouched (Fabric, Databricks, spark-submit), else build local mode.
+
+Local sessions get Delta Lake: the jars of the installed delta-spark, fetched once from Maven
+Central into a cache (``python -m synthgen_spark.session fetch-jars``), so later runs need no network.
+"""
 
 from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+from importlib import metadata
+from pathlib import Path
 
 from pyspark.sql import SparkSession
 
@@ -11,12 +21,77 @@ LOCAL_SETTINGS = {
     "spark.sql.shuffle.partitions": "8",
     "spark.scheduler.mode": "FAIR",
 }
+DELTA_SETTINGS = {
+    "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+    "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+    "spark.databricks.delta.snapshotPartitions": "2",  # local mode: 50 tiny tasks per commit cost seconds
+}
+JAR_CACHE = Path.home() / ".cache" / "synthgen_spark" / "jars"
+POM = """<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion>
+<groupId>local</groupId><artifactId>synthgen-delta-jars</artifactId><version>1</version>
+<dependencies><dependency><groupId>{group}</groupId><artifactId>{artifact}</artifactId><version>{version}</version>
+</dependency></dependencies></project>"""
+
+
+def delta_artifact(spark_version: str, delta_version: str) -> str:
+    """Maven coordinates of delta-spark for a Spark and delta-spark version.
+
+    Example: ``delta_artifact("4.1.1", "4.2.0") == "io.delta:delta-spark_4.1_2.13:4.2.0"``.
+    """
+    major, minor = (int(part) for part in delta_version.split(".")[:2])
+    if (major, minor) >= (4, 1):
+        spark_minor = ".".join(spark_version.split(".")[:2])
+        return f"io.delta:delta-spark_{spark_minor}_2.13:{delta_version}"
+    return f"io.delta:delta-spark_{'2.13' if major >= 4 else '2.12'}:{delta_version}"
+
+
+def installed_delta_artifact() -> str | None:
+    """The delta-spark artifact matching the installed pyspark and delta-spark, or None without delta-spark."""
+    import pyspark
+
+    try:
+        return delta_artifact(pyspark.__version__, metadata.version("delta-spark"))
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def delta_jar_dir(artifact: str) -> Path:
+    """Where the jars of ``artifact`` are cached."""
+    return JAR_CACHE / artifact.replace(":", "_")
+
+
+def fetch_delta_jars(artifact: str) -> list[Path]:
+    """Copy the artifact's Delta jars from Maven Central into the cache with ``mvn`` (once)."""
+    target = delta_jar_dir(artifact)
+    jars = sorted(target.glob("*.jar"))
+    if jars:
+        return jars
+    group, name, version = artifact.split(":")
+    with tempfile.TemporaryDirectory() as folder:
+        Path(folder, "pom.xml").write_text(POM.format(group=group, artifact=name, version=version))
+        subprocess.run(
+            [
+                "mvn",
+                "-q",
+                "-B",
+                "dependency:copy-dependencies",
+                f"-DoutputDirectory={target}",
+                "-DincludeScope=runtime",
+                "-DincludeGroupIds=io.delta,io.unitycatalog",
+            ],
+            cwd=folder,
+            check=True,
+        )
+    return sorted(target.glob("*.jar"))
 
 
 def get_or_create_session(
-    master: str = "local[*]", app_name: str = "synthgen", extra: dict | None = None
+    master: str = "local[*]", app_name: str = "synthgen", extra: dict | None = None, with_delta: bool = True
 ) -> SparkSession:
     """The active SparkSession if there is one (left exactly as it is), else a new local-mode session.
+
+    A new session has Delta configured when delta-spark is installed: the cached jars if fetched,
+    else ``spark.jars.packages`` (Spark then resolves them from ~/.m2 or Maven Central).
 
     Example::
 
@@ -25,9 +100,36 @@ def get_or_create_session(
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
+    settings = dict(LOCAL_SETTINGS)
+    artifact = installed_delta_artifact() if with_delta else None
+    if artifact:
+        jars = sorted(delta_jar_dir(artifact).glob("*.jar"))
+        settings.update(DELTA_SETTINGS)
+        if jars:
+            settings["spark.jars"] = ",".join(str(j) for j in jars)
+        else:
+            settings["spark.jars.packages"] = artifact
     builder = SparkSession.builder.master(master).appName(app_name)
-    for key, value in {**LOCAL_SETTINGS, **(extra or {})}.items():
+    for key, value in {**settings, **(extra or {})}.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     return spark
+
+
+def main(argv: list[str]) -> int:
+    """``python -m synthgen_spark.session fetch-jars``: cache the Delta jars for the installed versions."""
+    if argv != ["fetch-jars"]:
+        print("usage: python -m synthgen_spark.session fetch-jars", file=sys.stderr)
+        return 2
+    artifact = installed_delta_artifact()
+    if artifact is None:
+        print("delta-spark is not installed: nothing to fetch (pip install 'synthgen_spark[local]')")
+        return 0
+    jars = fetch_delta_jars(artifact)
+    print(f"{artifact}: {len(jars)} jars in {delta_jar_dir(artifact)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -13,10 +13,12 @@ FEB_JOB = Path(__file__).resolve().parent.parent / "conf" / "jobs" / "test_feb_2
 
 
 @pytest.fixture(scope="session")
-def spark():
+def spark(tmp_path_factory):
     from synthgen_spark.session import get_or_create_session
 
-    session = get_or_create_session(master="local[2]", extra={"spark.sql.shuffle.partitions": "4"})
+    warehouse = tmp_path_factory.mktemp("warehouse")
+    settings = {"spark.sql.shuffle.partitions": "4", "spark.sql.warehouse.dir": str(warehouse)}
+    session = get_or_create_session(master="local[2]", extra=settings)
     yield session
     session.stop()
 
