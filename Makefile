@@ -1,17 +1,33 @@
-# Two commands on a fresh machine: `make demo` and `make test` (both set up .venv first).
+# Two commands on a fresh machine: `make demo` and `make test` (both set up what they need first).
 PYTHON ?= python3
 VENV ?= .venv
+VENV35 ?= .venv35
 BIN := $(VENV)/bin
 DEMO_ROOT ?= demo_output
+# the second supported pin (Fabric Runtime 1.3, Databricks 15.4/16.4 LTS)
+SPARK35 := pyspark==3.5.5 delta-spark==3.2.1
+SPARK35_TESTS := tests/test_delta.py tests/test_layout.py tests/test_golden.py tests/test_determinism.py tests/test_integrity.py
 
-.PHONY: setup demo test lint format bench clean
+.PHONY: setup setup35 demo test test-spark35 lint format golden bench clean
 
 setup: $(VENV)/.installed
 
+# pyspark 4.1 + delta-spark 4.2 (Fabric Runtime 2.0), then the Delta jars from Maven Central into ~/.cache
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e ".[local,test]"
+	$(BIN)/python -m synthgen_spark.session fetch-jars
+	touch $@
+
+setup35: $(VENV35)/.installed
+
+$(VENV35)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV35)
+	$(VENV35)/bin/python -m pip install -q --upgrade pip
+	$(VENV35)/bin/python -m pip install -q $(SPARK35)
+	$(VENV35)/bin/python -m pip install -q -e ".[test]"
+	$(VENV35)/bin/python -m synthgen_spark.session fetch-jars
 	touch $@
 
 demo: setup
@@ -26,8 +42,17 @@ format: setup
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# the whole suite on Spark 4.1, then the Delta, writer and data tests on Spark 3.5
 test: setup lint
 	$(BIN)/python -m pytest -q
+	$(MAKE) test-spark35
+
+test-spark35: setup35
+	$(VENV35)/bin/python -m pytest -q $(SPARK35_TESTS)
+
+# regenerate the golden checksums after a deliberate generator change (note it in CHANGELOG.md)
+golden: setup
+	$(BIN)/python -m tests.golden
 
 clean:
-	rm -rf $(VENV) $(DEMO_ROOT) .pytest_cache .ruff_cache spark-warehouse
+	rm -rf $(VENV) $(VENV35) $(DEMO_ROOT) .pytest_cache .ruff_cache spark-warehouse

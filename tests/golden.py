@@ -1,0 +1,69 @@
+"""Golden data checksums: a fixed small job's per-table content hashes, the same on Spark 3.5 and 4.x.
+
+Regenerate after a deliberate generator change (and note it in CHANGELOG.md) with::
+
+    .venv/bin/python -m tests.golden
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+from pyspark.sql import functions as F
+
+GOLDEN_FILE = Path(__file__).parent / "golden" / "checksums.json"
+GOLDEN_JOB = {
+    "job_name": "golden",
+    "dataset_id": "retail_oltp_small",
+    "start_date": "2024-02-26",
+    "end_date": "2024-03-03",
+    "seed_value": 20240101,
+    "scale_factor": 0.01,
+    "batch_size": 7,
+}
+ORDER = {
+    "customers": ["snapshot_date", "customer_id"],
+    "products": ["snapshot_date", "product_id"],
+    "orders": ["order_id"],
+    "order_items": ["order_item_id"],
+}
+
+
+def table_checksums(spark) -> dict[str, str]:
+    """sha256 over every row of every table (sorted by key; timestamps rendered in UTC by Spark)."""
+    from synthgen_spark.config import JobConfig
+    from synthgen_spark.engine import build_batch_frame
+    from synthgen_spark.planner import build_plan
+
+    plan = build_plan(JobConfig.from_mapping(GOLDEN_JOB))
+    sums = {}
+    for table, keys in ORDER.items():
+        table_days = [td for td in plan.table_days if td.table.name == table]
+        frame = build_batch_frame(spark, plan.config, plan.dataset, table_days)
+        columns = [
+            F.date_format(f.name, "yyyy-MM-dd HH:mm:ss").alias(f.name)
+            if f.dataType.typeName() == "timestamp"
+            else F.col(f.name)
+            for f in frame.schema.fields
+        ]
+        digest = hashlib.sha256()
+        for row in frame.select(*columns).orderBy(*keys).collect():
+            digest.update(("|".join(repr(v) for v in row) + "\n").encode())
+        sums[table] = digest.hexdigest()
+    return sums
+
+
+def main() -> int:
+    from synthgen_spark.session import get_or_create_session
+
+    sums = table_checksums(get_or_create_session(master="local[2]"))
+    GOLDEN_FILE.write_text(json.dumps(sums, indent=2, sort_keys=True) + "\n")
+    print(f"wrote {GOLDEN_FILE}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
