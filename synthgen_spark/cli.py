@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import datetime as dt
 import sys
 from collections.abc import Sequence
 
@@ -43,17 +44,36 @@ def build_parser() -> argparse.ArgumentParser:
     """The ``synthgen`` command line: generate, plan, datasets [show ID]."""
     parser = _Parser(prog="synthgen", description="Seeded, reproducible synthetic data on Spark, day by day.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    _add_job_flags(commands.add_parser("generate", help="generate and write a job"))
+    generate = commands.add_parser("generate", help="generate and write a job")
+    _add_job_flags(generate)
+    generate.add_argument(
+        "--continue",
+        dest="continue_run",
+        action="store_true",
+        help="generate the --days days after the last completed day in the ledger",
+    )
+    generate.add_argument("--days", type=int, default=1, help="days to add with --continue (default 1)")
     _add_job_flags(commands.add_parser("plan", help="print per-day rows, batches and paths; write nothing"))
+    state = commands.add_parser("state", help="'state show': the job's ledger (days done, rows, runs)")
+    state.add_argument("action", choices=["show"])
+    _add_job_flags(state)
     datasets = commands.add_parser("datasets", help="list datasets, or 'datasets show ID'")
     datasets.add_argument("action", nargs="?", choices=["list", "show"], default="list")
     datasets.add_argument("dataset_id", nargs="?")
     return parser
 
 
-def config_from_args(args: argparse.Namespace) -> JobConfig:
-    """JobConfig from flags over the optional --config file over the defaults."""
+def config_from_args(args: argparse.Namespace, dates_optional: bool = False) -> JobConfig:
+    """JobConfig from flags over the optional --config file over the defaults.
+
+    With ``dates_optional`` (continue, state show) missing dates default to today: they are not used.
+    """
     overrides = {name: getattr(args, name) for name in JOB_FIELDS if getattr(args, name) is not None}
+    if dates_optional:
+        file_values = load_config_file(args.config).to_dict() if args.config else {}
+        for name in ("start_date", "end_date"):
+            if name not in overrides and name not in file_values:
+                overrides[name] = dt.date.today().isoformat()
     if args.config:
         return load_config_file(args.config, overrides)
     return JobConfig.from_mapping(overrides, source="flags")
@@ -73,17 +93,43 @@ def _datasets(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from synthgen_spark.planner import build_plan, describe_plan
 
-    config = config_from_args(args)
-    plan = build_plan(config)
+    continuing = args.command == "generate" and args.continue_run
+    config = config_from_args(args, dates_optional=continuing or args.command == "state")
     if args.command == "plan":
-        print(describe_plan(plan))
+        print(describe_plan(build_plan(config)))
         return 0
+    if continuing and args.days < 1:
+        raise UsageError(f"argument --days: must be >= 1 (got {args.days})")
+    build_plan(config)  # validate everything before Spark starts
     from synthgen_spark.runner import run_plan
     from synthgen_spark.session import get_or_create_session
+    from synthgen_spark.state import StateStore
+    from synthgen_spark.writers import HadoopFileSystem
 
-    report = run_plan(get_or_create_session(), plan, progress=lambda line: print(line, flush=True))
+    spark = get_or_create_session()
+    store = StateStore(HadoopFileSystem(spark), config)
+    if args.command == "state":
+        ledger = store.load()
+        print(ledger.describe() if ledger else f"no ledger at {store.ledger_path}: nothing generated yet")
+        return 0
+    if continuing:
+        config = continue_config(config, store, args.days)
+    report = run_plan(spark, build_plan(config), progress=lambda line: print(line, flush=True))
     print(report.summary())
     return 0
+
+
+def continue_config(config: JobConfig, store, days: int) -> JobConfig:
+    """The config for the ``days`` days after the last day the job's ledger has completed."""
+    ledger = store.load()
+    last = ledger.last_day() if ledger else None
+    if last is None:
+        raise ConfigError(
+            f"state: field 'continue': job '{config.job_name}' has no completed day at {store.folder} (got nothing); "
+            "allowed: a job generated before. Run it once with --start-date and --end-date."
+        )
+    start = last + dt.timedelta(days=1)
+    return config.with_overrides({"start_date": start, "end_date": start + dt.timedelta(days=days - 1)})
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -55,6 +55,7 @@ class JobConfig:
     database: str | None = None
     table_location: str = "metastore"
     partition_by_date: bool = False
+    lock_timeout_minutes: int = 720
     source: str = field(default="config", compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -235,6 +236,7 @@ _PARSERS = {
     "batch_size": _parse_int,
     "seed_value": _parse_int,
     "parallel_workers": _parse_int,
+    "lock_timeout_minutes": _parse_int,
     "chunk_size": _parse_optional_int,
     "scale_factor": _parse_float,
     "drift_percentage": _parse_float,
@@ -266,6 +268,7 @@ _ALLOWED = {
     "batch_size": "integers >= 1",
     "seed_value": f"integers from {INT64_MIN} to {INT64_MAX}",
     "parallel_workers": "integers from 1 to 64",
+    "lock_timeout_minutes": "integers >= 1",
     "chunk_size": "integers >= 1, or null for one file per day",
     "scale_factor": "numbers > 0 and <= 10000",
     "drift_percentage": "numbers from 0 to 100",
@@ -308,6 +311,7 @@ def _check_numbers(cfg: JobConfig) -> None:
         "batch_size": lambda v: isinstance(v, int) and v >= 1,
         "seed_value": lambda v: isinstance(v, int) and not isinstance(v, bool) and INT64_MIN <= v <= INT64_MAX,
         "parallel_workers": lambda v: isinstance(v, int) and 1 <= v <= 64,
+        "lock_timeout_minutes": lambda v: isinstance(v, int) and v >= 1,
         "chunk_size": lambda v: v is None or (isinstance(v, int) and v >= 1),
         "scale_factor": lambda v: isinstance(v, float | int) and 0 < v <= 10000,
         "drift_percentage": lambda v: isinstance(v, float | int) and 0 <= v <= 100,

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import os
+import socket
 import time
 import uuid
 from collections.abc import Callable
@@ -16,6 +19,7 @@ from pyspark.sql import SparkSession
 from synthgen_spark.engine import build_batch_frame
 from synthgen_spark.errors import SpecError
 from synthgen_spark.planner import Batch, Plan, TableDay, job_root
+from synthgen_spark.state import Ledger, StateStore, fingerprint
 from synthgen_spark.writers import HadoopFileSystem, check_delta_schema, write_delta, write_files
 
 Progress = Callable[[str], None]
@@ -43,6 +47,7 @@ class RunReport:
     results: tuple[TableDayResult, ...]
     seconds: float
     output_mode: str = "parquet"
+    skipped_days: int = 0
 
     @property
     def total_rows(self) -> int:
@@ -68,6 +73,8 @@ class RunReport:
         )
         targets = sorted({r.paths[0] for r in self.results}) if self.output_mode == "table" else [self.output_root]
         lines.append(f"written to {', '.join(targets)} in {self.seconds:.1f} s")
+        if self.skipped_days:
+            lines.append(f"skipped {self.skipped_days} days already generated")
         return "\n".join(lines)
 
 
@@ -92,10 +99,27 @@ def _analyse_first_batch(spark: SparkSession, plan: Plan, fs: HadoopFileSystem) 
         spark.sql(f"CREATE DATABASE IF NOT EXISTS {plan.config.database}")
 
 
-def run_plan(spark: SparkSession, plan: Plan, progress: Progress | None = None) -> RunReport:
-    """Generate and write every batch of ``plan``; ``parallel_workers`` batches run at once.
+def pending_plan(plan: Plan, ledger: Ledger) -> tuple[Plan, int]:
+    """The plan without the table-days the ledger has (unless ignore_state), and the number of skipped days."""
+    if plan.config.ignore_state:
+        return plan, 0
+    batches, skipped_dates = [], set()
+    for batch in plan.batches:
+        remaining = tuple(td for td in batch.table_days if not ledger.is_done(td.table.name, td.date))
+        skipped_dates |= {td.date for td in batch.table_days if td not in remaining}
+        if remaining:
+            batches.append(Batch(len(batches), batch.dates, remaining))
+    left_dates = {td.date for b in batches for td in b.table_days}
+    in_range = set(plan.config.dates)
+    return dataclasses.replace(plan, batches=tuple(batches)), len((skipped_dates - left_dates) & in_range)
 
-    Row counts come from the plan: nothing is counted or collected.
+
+def run_plan(spark: SparkSession, plan: Plan, progress: Progress | None = None) -> RunReport:
+    """Generate and write every batch of ``plan`` not already in the job's ledger.
+
+    Holds the job's lock for the whole run; ``parallel_workers`` batches run at once; the ledger
+    records each batch once all of its files are in place. Row counts come from the plan: nothing
+    is counted or collected.
     """
     say = progress or (lambda _line: None)
     config = plan.config
@@ -103,7 +127,57 @@ def run_plan(spark: SparkSession, plan: Plan, progress: Progress | None = None) 
     root = job_root(config)
     temp_root = f"{root}/_tmp/{run_id}"
     fs = HadoopFileSystem(spark)
-    _analyse_first_batch(spark, plan, fs)
+    _analyse_first_batch(spark, plan, fs)  # before anything is written, even the lock
+    store = StateStore(fs, config)
+    store.acquire_lock(run_id, lambda line: say(f"warning: {line}"))
+    try:
+        ledger = store.open_ledger(fingerprint(config, plan.dataset))
+        todo, skipped = pending_plan(plan, ledger)
+        if skipped:
+            say(f"skipped {skipped} days already generated (use --ignore-state to regenerate them)")
+        fs.delete(f"{root}/_tmp")  # leftovers of killed runs; we hold the lock, so no run is using them
+        run = {
+            "run_id": run_id,
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            "status": "running",
+            "dates": f"{config.start_date}..{config.end_date}",
+            "seed_value": config.seed_value,
+        }
+        ledger.runs.append(run)
+        store.save(ledger)
+        started = time.monotonic()
+        _write_batches(spark, todo, run_id, temp_root, fs, store, ledger, say)
+        run["status"] = "completed"
+    except BaseException:
+        if "run" in locals():
+            run["status"] = "failed"
+        raise
+    finally:
+        if "run" in locals():
+            store.save(ledger)
+        if config.output_mode != "table":
+            fs.delete(temp_root)
+            if not fs.list_names(f"{root}/_tmp"):
+                fs.delete(f"{root}/_tmp")
+        store.release_lock()
+    results = tuple(TableDayResult(td.table.name, td.date, td.rows, td.paths) for td in todo.table_days)
+    seconds = time.monotonic() - started
+    return RunReport(
+        run_id,
+        config.job_name,
+        config.dataset_id,
+        config.seed_value,
+        root,
+        results,
+        seconds,
+        config.output_mode,
+        skipped,
+    )
+
+
+def _write_batches(spark, plan: Plan, run_id, temp_root, fs, store: StateStore, ledger: Ledger, say: Progress) -> None:
+    config = plan.config
     started = time.monotonic()
     done_rows, lock = [0], Lock()
     table_locks = {t.name: Lock() for t in plan.dataset.tables}  # one Delta commit per table at a time
@@ -119,29 +193,22 @@ def run_plan(spark: SparkSession, plan: Plan, progress: Progress | None = None) 
             temp_dir = f"{temp_root}/batch{batch.index:05d}_{table_days[0].table.name}"
             write_files(frame, table_days, config.output_mode, temp_dir, fs)
         with lock:
+            for td in batch.table_days:
+                ledger.record(td.table.name, td.date, td.rows, run_id)
+            store.save(ledger)
             done_rows[0] += batch.rows
             elapsed = time.monotonic() - started
             remaining = elapsed * (plan.total_rows - done_rows[0]) / max(done_rows[0], 1)
-            days = f"{batch.dates[0]}..{batch.dates[-1]}"
             say(
-                f"batch {batch.index + 1}/{len(plan.batches)} {days}: {len(_batch_tables(batch))} tables, "
-                f"{batch.rows:,} rows in {time.monotonic() - batch_started:.1f} s; ETA {remaining:.1f} s"
+                f"batch {batch.index + 1}/{len(plan.batches)} {batch.dates[0]}..{batch.dates[-1]}: "
+                f"{len(_batch_tables(batch))} tables, {batch.rows:,} rows in {time.monotonic() - batch_started:.1f} s; "
+                f"ETA {remaining:.1f} s"
             )
 
-    try:
-        if config.parallel_workers == 1:
-            for batch in plan.batches:
-                run_batch(batch)
-        else:
-            with ThreadPoolExecutor(max_workers=config.parallel_workers, thread_name_prefix="synthgen") as pool:
-                for future in [pool.submit(run_batch, b) for b in plan.batches]:
-                    future.result()
-    finally:
-        if config.output_mode != "table":
-            fs.delete(temp_root)
-            if not fs.list_names(f"{root}/_tmp"):
-                fs.delete(f"{root}/_tmp")
-    results = tuple(TableDayResult(td.table.name, td.date, td.rows, td.paths) for td in plan.table_days)
-    return RunReport(
-        run_id, config.job_name, config.dataset_id, config.seed_value, root, results, time.monotonic() - started
-    )
+    if config.parallel_workers == 1:
+        for batch in plan.batches:
+            run_batch(batch)
+        return
+    with ThreadPoolExecutor(max_workers=config.parallel_workers, thread_name_prefix="synthgen") as pool:
+        for future in [pool.submit(run_batch, b) for b in plan.batches]:
+            future.result()

@@ -47,3 +47,38 @@ class HadoopFileSystem:
             fs.delete(dst, False)
         if not fs.rename(src, dst):
             raise WriteError(f"writer: could not rename {source} to {target}")
+
+    def read_text(self, path: str) -> str | None:
+        """The whole file as UTF-8 text, or None if it does not exist."""
+        fs, jpath = self._fs(path)
+        if not fs.exists(jpath):
+            return None
+        stream = fs.open(jpath)
+        try:
+            return self._jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8")
+        finally:
+            stream.close()
+
+    def create_exclusive(self, path: str, text: str) -> bool:
+        """Create ``path`` with ``text`` only if it does not exist yet; False if it already did."""
+        fs, jpath = self._fs(path)
+        fs.mkdirs(jpath.getParent())
+        try:
+            stream = fs.create(jpath, False)
+        except Exception:  # py4j wraps FileAlreadyExistsException
+            if fs.exists(jpath):
+                return False
+            raise
+        try:
+            stream.write(bytearray(text.encode("utf-8")))
+        finally:
+            stream.close()
+        return True
+
+    def write_text_atomically(self, path: str, text: str) -> None:
+        """Write a temp file next to ``path`` and rename it into place: readers see old or new, never half."""
+        temp = f"{path}.tmp-{id(text):x}"
+        self.delete(temp)
+        if not self.create_exclusive(temp, text):
+            raise WriteError(f"writer: could not create {temp}")
+        self.move_into_place(temp, path)

@@ -1,0 +1,188 @@
+"""Run ledger and lock: what each job output already holds, and who is writing it now.
+
+The ledger (``_synthgen_state.json`` in the job folder) records the config fingerprint, every
+completed table-day with its row count and run, and the runs. It is rewritten atomically after
+each batch, only once all of the batch's files are in place, so a day in the ledger is always
+complete. The lock (``_synthgen.lock``) is created exclusively and names its holder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import socket
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from synthgen_spark.catalog import DatasetSpec
+from synthgen_spark.config import JobConfig
+from synthgen_spark.errors import ConfigError, StateError
+from synthgen_spark.planner import job_root
+from synthgen_spark.writers.fs import HadoopFileSystem
+
+LEDGER_NAME = "_synthgen_state.json"
+LOCK_NAME = "_synthgen.lock"
+DATA_AFFECTING = (
+    "dataset_id",
+    "seed_value",
+    "scale_factor",
+    "enable_seasonal_patterns",
+    "seasonal_multipliers",
+    "holiday_country",
+    "locale",
+    "enable_data_drift",
+    "drift_percentage",
+    "output_mode",
+    "path_format",
+)
+
+
+def state_folder(config: JobConfig) -> str:
+    """The job folder that holds the ledger and lock (for tables: next to path-mode tables)."""
+    root = job_root(config)
+    return root.rsplit("/", 1)[0] if config.output_mode == "table" else root
+
+
+def fingerprint(config: JobConfig, dataset: DatasetSpec) -> dict[str, Any]:
+    """What makes generated data what it is: data-affecting parameters, package data version, schema."""
+    from synthgen_spark import __version__
+
+    schema = {t.name: [f"{c.name} {c.type}" for c in t.output_columns] for t in dataset.tables}
+    definition = hashlib.sha256(repr(dataset).encode()).hexdigest()[:16]
+    params = {k: v for k, v in config.to_dict().items() if k in DATA_AFFECTING}
+    return {"params": params, "package_version": __version__, "dataset_definition": definition, "schema": schema}
+
+
+@dataclass
+class Ledger:
+    """The ledger's content; ``done`` maps table -> ISO date -> {rows, run_id}."""
+
+    fingerprint: dict[str, Any]
+    done: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    runs: list[dict[str, Any]] = field(default_factory=list)
+
+    def is_done(self, table: str, day: dt.date) -> bool:
+        return day.isoformat() in self.done.get(table, {})
+
+    def record(self, table: str, day: dt.date, rows: int, run_id: str) -> None:
+        self.done.setdefault(table, {})[day.isoformat()] = {"rows": rows, "run_id": run_id}
+
+    def last_day(self) -> dt.date | None:
+        """The latest completed generation date over all tables."""
+        days = [dt.date.fromisoformat(d) for per_table in self.done.values() for d in per_table]
+        return max(days) if days else None
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {"version": 1, "fingerprint": self.fingerprint, "done": self.done, "runs": self.runs},
+            indent=1,
+            sort_keys=True,
+        )
+
+    def describe(self) -> str:
+        """The ledger as readable text (``synthgen state show``)."""
+        params = self.fingerprint.get("params", {})
+        lines = [
+            f"fingerprint: {', '.join(f'{k}={v}' for k, v in sorted(params.items()))}",
+            f"package {self.fingerprint.get('package_version')}, dataset definition {self.fingerprint.get('dataset_definition')}",
+            "",
+            f"{'table':<20} {'days':>5} {'first':>11} {'last':>11} {'rows':>14}",
+        ]
+        for table, days in sorted(self.done.items()):
+            dates = sorted(days)
+            rows = sum(d["rows"] for d in days.values())
+            lines.append(f"{table:<20} {len(dates):>5} {dates[0]:>11} {dates[-1]:>11} {rows:>14,}")
+        lines += ["", "runs:"] + [
+            f"  {r['run_id']}  {r.get('status', '?'):<9} {r.get('dates', '')}  host {r.get('host')} pid {r.get('pid')}"
+            for r in self.runs
+        ]
+        return "\n".join(lines)
+
+
+class StateStore:
+    """Reads and writes one job's ledger and lock through the Hadoop FileSystem API."""
+
+    def __init__(self, fs: HadoopFileSystem, config: JobConfig) -> None:
+        self.fs = fs
+        self.config = config
+        self.folder = state_folder(config)
+        self.ledger_path = f"{self.folder}/{LEDGER_NAME}"
+        self.lock_path = f"{self.folder}/{LOCK_NAME}"
+
+    def load(self) -> Ledger | None:
+        text = self.fs.read_text(self.ledger_path)
+        if text is None:
+            return None
+        try:
+            raw = json.loads(text)
+            return Ledger(raw["fingerprint"], raw.get("done", {}), raw.get("runs", []))
+        except (ValueError, KeyError):
+            raise StateError(
+                f"state: ledger {self.ledger_path} is unreadable; move it away or use a new job_name"
+            ) from None
+
+    def save(self, ledger: Ledger) -> None:
+        self.fs.write_text_atomically(self.ledger_path, ledger.to_json())
+
+    def open_ledger(self, expected: dict[str, Any]) -> Ledger:
+        """The ledger for this run: the existing one if its fingerprint matches, else a new one.
+
+        Raises:
+            ConfigError: the job output holds data from another configuration (and ignore_state is off).
+        """
+        ledger = self.load()
+        if ledger is None:
+            return Ledger(expected)
+        if ledger.fingerprint != expected:
+            if not self.config.ignore_state:
+                differing = sorted(
+                    k
+                    for k in set(ledger.fingerprint.get("params", {})) | set(expected["params"])
+                    if ledger.fingerprint.get("params", {}).get(k) != expected["params"].get(k)
+                ) or ["dataset definition or package version"]
+                raise ConfigError(
+                    f"state: field '{differing[0]}': job '{self.config.job_name}' at {self.folder} was generated with "
+                    f"another configuration (differs in {', '.join(differing)}); allowed: the same configuration. "
+                    "Use a new job_name, or --ignore-state to regenerate it."
+                )
+            return Ledger(expected, {}, ledger.runs)
+        return ledger
+
+    def acquire_lock(self, run_id: str, warn) -> None:
+        """Take the job's lock, or take over a stale one (dead pid on this host, or too old)."""
+        holder = {"run_id": run_id, "host": socket.gethostname(), "pid": os.getpid(), "started": time.time()}
+        if self.fs.create_exclusive(self.lock_path, json.dumps(holder)):
+            return
+        current = json.loads(self.fs.read_text(self.lock_path) or "{}")
+        if not self._is_stale(current):
+            started = dt.datetime.fromtimestamp(current.get("started", 0), dt.timezone.utc).isoformat(
+                timespec="seconds"
+            )
+            raise StateError(
+                f"state: job output {self.folder} is locked by host {current.get('host')} pid {current.get('pid')} "
+                f"since {started} (run {current.get('run_id')}); wait for it or remove {self.lock_path} if it is dead"
+            )
+        warn(f"taking over a stale lock of host {current.get('host')} pid {current.get('pid')}")
+        self.fs.delete(self.lock_path)
+        if not self.fs.create_exclusive(self.lock_path, json.dumps(holder)):
+            raise StateError(f"state: another run took the lock {self.lock_path} at the same moment; retry")
+
+    def _is_stale(self, holder: dict[str, Any]) -> bool:
+        age_minutes = (time.time() - float(holder.get("started", 0))) / 60
+        if age_minutes > self.config.lock_timeout_minutes:
+            return True
+        if holder.get("host") != socket.gethostname():
+            return False
+        try:
+            os.kill(int(holder.get("pid", -1)), 0)
+        except ProcessLookupError:
+            return True
+        except (PermissionError, ValueError):
+            return False
+        return False
+
+    def release_lock(self) -> None:
+        self.fs.delete(self.lock_path)
