@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import socket
 import time
 from dataclasses import dataclass, field
@@ -41,9 +42,13 @@ DATA_AFFECTING = (
 
 
 def state_folder(config: JobConfig) -> str:
-    """The job folder that holds the ledger and lock (for tables: next to path-mode tables)."""
+    """The folder that holds the ledger and lock: the job folder for files; for tables, one per
+    set of target tables beside the path-mode tables (another table_name_template is another output)."""
     root = job_root(config)
-    return root.rsplit("/", 1)[0] if config.output_mode == "table" else root
+    if config.output_mode != "table":
+        return root
+    target = f"{config.table_location}_{config.database or ''}_{config.table_name_template}"
+    return f"{root.rsplit('/', 1)[0]}/_state_{re.sub(r'[^A-Za-z0-9]+', '_', target).strip('_')}"
 
 
 def fingerprint(config: JobConfig, dataset: DatasetSpec) -> dict[str, Any]:

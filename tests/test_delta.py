@@ -33,7 +33,9 @@ def test_rerunning_days_replaces_exactly_those_days(spark, tmp_path):
     template = "rerun_{table}"
     first = generate(table_config(tmp_path, end_date="2024-02-10", table_name_template=template), spark, progress=None)
     second = generate(
-        table_config(tmp_path, start_date="2024-02-03", end_date="2024-02-05", table_name_template=template),
+        table_config(
+            tmp_path, start_date="2024-02-03", end_date="2024-02-05", table_name_template=template, ignore_state=True
+        ),
         spark,
         progress=None,
     )
