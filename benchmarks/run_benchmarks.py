@@ -864,12 +864,37 @@ class Bench:
             present = first + F.lit(k) < end
             conditional.append(F.when(present, cast_to(product, spec.type)).otherwise(zero))
             masked.append(cast_to(product, spec.type) * present.cast("int"))
+        # and the children's lookup keys (product_id) in a Project of their own too, so that every hash is
+        # computed once per child: the lookup's pool picks and uniform then hash a column, not an expression
+        child_table = plan.dataset.table(child_name)
+        keys = sorted({c.params["key"] for c in child_table.columns if c.kind == "lookup"})
+        staged_keys = staged.select(
+            "*",
+            *[
+                scope.related(child_name, first + F.lit(k)).column(key).alias(f"_c{k}_{key}")
+                for k in range(max_children)
+                for key in keys
+            ],
+        )
+        keyed = []
+        for k in range(max_children):
+            child = scope.related(child_name, first + F.lit(k))
+            for key in keys:
+                child._columns[key] = F.col(f"_c{k}_{key}")  # RowScope memoises columns: reuse the staged key
+            product = child.column(spec.params["of"][0])
+            for other in spec.params["of"][1:]:
+                product = product * child.column(other)
+            keyed.append(cast_to(product, spec.type) * (first + F.lit(k) < end).cast("int"))
         variants = {}
-        for label, terms in (("unrolled CASE WHEN", conditional), ("unrolled, 0/1 mask, no branches", masked)):
+        for label, terms, base in (
+            ("unrolled CASE WHEN", conditional, staged),
+            ("unrolled, 0/1 mask, no branches", masked, staged),
+            ("unrolled, 0/1 mask, child keys staged", keyed, staged_keys),
+        ):
             total = terms[0]
             for term in terms[1:]:
                 total = total + term
-            variants[label] = staged.withColumn("order_total", cast_to(total, spec.type)).select(*df.columns)
+            variants[label] = base.withColumn("order_total", cast_to(total, spec.type)).select(*df.columns)
         checked = min(actual, 1_000_000)
         first_id = start + tds[0].id_offset
         in_check = (F.col("order_id") >= F.lit(first_id)) & (F.col("order_id") < F.lit(first_id + checked))

@@ -67,6 +67,31 @@ def snapshot_in_force(frequency: str, day: dt.date, epoch: dt.date) -> dt.date:
     return max(candidate, epoch)
 
 
+BOXING_DAY_COUNTRIES = frozenset(
+    {"GB", "IE", "CA", "AU", "NZ", "ZA", "HK", "DE", "AT", "PL", "NL", "DK", "NO", "SE", "FI"}
+)
+
+
+def retail_event(day: dt.date, country: str) -> str | None:
+    """The named retail event on ``day``, computed by rule (no lookup table).
+
+    Black Friday is the day after US Thanksgiving (the fourth Thursday of November), Cyber Monday
+    three days later; Christmas Eve is Dec 24; Boxing Day (Dec 26) only where it is observed.
+
+    Example: ``retail_event(dt.date(2024, 11, 29), "US") == "black_friday"``.
+    """
+    first_november = dt.date(day.year, 11, 1)
+    thanksgiving = first_november + dt.timedelta(days=(3 - first_november.weekday()) % 7 + 21)
+    events = {
+        thanksgiving + dt.timedelta(days=1): "black_friday",
+        thanksgiving + dt.timedelta(days=4): "cyber_monday",
+        dt.date(day.year, 12, 24): "christmas_eve",
+    }
+    if country in BOXING_DAY_COUNTRIES:
+        events[dt.date(day.year, 12, 26)] = "boxing_day"
+    return events.get(day)
+
+
 class Calendar:
     """Volumes, holidays and ID offsets of one dataset under one job config (pure Python)."""
 
@@ -97,6 +122,17 @@ class Calendar:
         """The public holiday on ``day`` in holiday_country, or None."""
         return self._holidays.get(day)
 
+    def holiday_factor(self, table: TableSpec, day: dt.date) -> tuple[float, str | None]:
+        """holiday(d) for a table and what caused it: a named retail event with a multiplier in the
+        table's ``event_multipliers`` wins, else a public holiday gives ``holiday_multiplier``."""
+        if not self.config.enable_seasonal_patterns:
+            return 1.0, None
+        event = retail_event(day, self.config.holiday_country)
+        if event in table.event_multipliers:
+            return table.event_multipliers[event], event.replace("_", " ").title()
+        name = self.holiday_name(day)
+        return (table.holiday_multiplier, name) if name else (1.0, None)
+
     def volume(self, table: TableSpec, day: dt.date) -> Volume:
         """Rows of an incremental table on ``day`` with every factor of the formula."""
         if table.parent is not None:
@@ -104,7 +140,7 @@ class Calendar:
             rows = max(parent.rows, round_half_up(parent.rows * table.rows_per_parent))
             return Volume(table.rows, self.config.scale_factor, parent.weekday, parent.holiday, parent.growth, rows)
         weekday = self.weekday_multipliers[day.weekday()]
-        holiday = table.holiday_multiplier if self.config.enable_seasonal_patterns and self.holiday_name(day) else 1.0
+        holiday, _ = self.holiday_factor(table, day)
         growth = 1.0
         raw = table.rows * self.config.scale_factor * weekday * holiday * growth
         return Volume(table.rows, self.config.scale_factor, weekday, holiday, growth, max(1, round_half_up(raw)))

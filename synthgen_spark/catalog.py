@@ -15,6 +15,7 @@ import yaml
 from synthgen_spark.errors import SpecError
 
 TABLE_KINDS = ("incremental", "snapshot")
+RETAIL_EVENTS = ("black_friday", "cyber_monday", "christmas_eve", "boxing_day")  # dated by rule in calendar
 FREQUENCIES = ("daily", "weekly", "monthly", "quarterly", "once")
 SIMPLE_TYPES = ("long", "int", "double", "string", "date", "timestamp", "boolean")
 DECIMAL_TYPE = re.compile(r"decimal\((\d{1,2}),(\d{1,2})\)")
@@ -80,6 +81,7 @@ class TableSpec:
     parent: str | None = None
     rows_per_parent: float = 0.0
     holiday_multiplier: float = 1.0
+    event_multipliers: Mapping[str, float] = field(default_factory=dict)
     description: str = ""
 
     def column(self, name: str) -> ColumnSpec:
@@ -234,7 +236,7 @@ def _parse_table(body: Any, source: str) -> TableSpec:
     _check_keys(
         body,
         ("name", "kind", "rows", "primary_key", "columns"),
-        optional + ("holiday_multiplier", "description"),
+        optional + ("holiday_multiplier", "event_multipliers", "description"),
         where,
     )
     if body["kind"] not in TABLE_KINDS:
@@ -265,8 +267,19 @@ def _parse_table(body: Any, source: str) -> TableSpec:
         parent=body.get("parent"),
         rows_per_parent=float(body.get("rows_per_parent", 0.0)),
         holiday_multiplier=float(body.get("holiday_multiplier", 1.0)),
+        event_multipliers=_parse_event_multipliers(body.get("event_multipliers", {}), where),
         description=str(body.get("description", "")),
     )
+
+
+def _parse_event_multipliers(raw: Any, where: str) -> dict[str, float]:
+    if not isinstance(raw, Mapping) or any(k not in RETAIL_EVENTS for k in raw):
+        raise SpecError(
+            f"{where}: field 'event_multipliers': must map events to numbers (got {raw!r}); allowed: {', '.join(RETAIL_EVENTS)}"
+        )
+    if not all(_number(v) and v > 0 for v in raw.values()):
+        raise SpecError(f"{where}: field 'event_multipliers': multipliers must be numbers > 0 (got {raw!r})")
+    return {k: float(v) for k, v in raw.items()}
 
 
 def _parse_column(body: Any, where: str) -> ColumnSpec:

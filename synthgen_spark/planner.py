@@ -190,9 +190,11 @@ def describe_plan(plan: Plan) -> str:
         for td in batch.table_days:
             if td.volume is not None:
                 v = td.volume
-                holiday = calendar.holiday_name(td.date)
+                _, holiday = calendar.holiday_factor(
+                    td.table.parent and plan.dataset.table(td.table.parent) or td.table, td.date
+                )
                 factors = f"{v.base_rows} x {v.scale_factor:g} x {v.weekday:g} x {v.holiday:g} x {v.growth:g}"
-                factors += f" (holiday: {holiday})" if holiday and config.enable_seasonal_patterns else ""
+                factors += f" (holiday: {holiday})" if holiday else ""
             else:
                 factors = f"snapshot ({td.table.frequency}) population"
             lines.append(

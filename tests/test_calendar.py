@@ -81,3 +81,42 @@ def test_a_range_starting_mid_week_writes_the_snapshot_in_force():
     products = RETAIL.table("products")
     dates = cal.snapshot_dates(products, dt.date(2024, 2, 1), dt.date(2024, 2, 14))
     assert dates == [dt.date(2024, 1, 29), dt.date(2024, 2, 5), dt.date(2024, 2, 12)]
+
+
+def test_named_retail_events_land_on_their_dates_for_several_years():
+    from synthgen_spark.calendar import retail_event
+
+    assert [
+        d
+        for d in (dt.date(2023, 11, 24), dt.date(2024, 11, 29), dt.date(2025, 11, 28))
+        if retail_event(d, "US") == "black_friday"
+    ] == [dt.date(2023, 11, 24), dt.date(2024, 11, 29), dt.date(2025, 11, 28)]
+    assert retail_event(dt.date(2023, 11, 27), "US") == "cyber_monday"
+    assert retail_event(dt.date(2024, 12, 2), "US") == "cyber_monday"
+    assert retail_event(dt.date(2025, 12, 24), "DE") == "christmas_eve"
+    assert retail_event(dt.date(2024, 12, 26), "GB") == "boxing_day"
+    assert retail_event(dt.date(2024, 12, 26), "US") is None
+    assert retail_event(dt.date(2024, 11, 28), "US") is None  # Thanksgiving itself is a public holiday instead
+
+
+def test_events_carry_the_table_multiplier_exactly_and_win_over_public_holidays():
+    cal = calendar()
+    black_friday = dt.date(2024, 11, 29)  # a Friday: weekday 1.3
+    assert cal.volume(ORDERS, black_friday).holiday == 3.0
+    assert cal.rows(ORDERS, black_friday) == round_half_up(10000 * 1.3 * 3.0)
+    christmas = dt.date(2024, 12, 25)  # public holiday, no event multiplier
+    assert cal.volume(ORDERS, christmas).holiday == 2.0
+    assert cal.rows(RETAIL.table("order_items"), black_friday) == round_half_up(cal.rows(ORDERS, black_friday) * 2.5)
+    off = calendar(enable_seasonal_patterns=False)
+    assert off.volume(ORDERS, black_friday).holiday == 1.0
+
+
+def test_plan_marks_holidays_and_events():
+    from synthgen_spark.planner import build_plan, describe_plan
+
+    config = JobConfig.from_mapping(
+        {"dataset_id": "retail_oltp_small", "start_date": "2024-11-28", "end_date": "2024-11-29", "output_root": "/x"}
+    )
+    text = describe_plan(build_plan(config))
+    assert "(holiday: Thanksgiving" in text and "x 2 x 1 (holiday: Thanksgiving" in text
+    assert "x 3 x 1 (holiday: Black Friday)" in text
