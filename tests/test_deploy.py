@@ -84,7 +84,10 @@ class Processes:
 
     def run(self, name: str, argv: list[str], env: dict[str, str], cwd: Path, timeout: float) -> tuple[int, str]:
         """Run to completion (killed as a group after ``timeout``); returns the exit code and the output."""
-        proc = self.start(name, argv, env, cwd)
+        return self.finish(name, self.start(name, argv, env, cwd), timeout)
+
+    def finish(self, name: str, proc: subprocess.Popen, timeout: float) -> tuple[int, str]:
+        """Wait for a started process (killed as a group after ``timeout``); returns its exit code and output."""
         try:
             code = proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -168,6 +171,37 @@ def _assert_same_parquet_files(spark, left: Path, right: Path, files: list[str],
 
 
 # ---------------------------------------------------------------- a. spark-submit on a standalone cluster
+
+ZIP_CHECK = """
+import sys
+sys.path.insert(0, sys.argv[1])
+import synthgen_spark
+from synthgen_spark.catalog import builtin_dataset_ids, load_dataset
+from synthgen_spark.cli import main
+from synthgen_spark.pools import frozen_locales, load_locale_pools
+
+assert synthgen_spark.__file__.startswith(sys.argv[1]), synthgen_spark.__file__
+assert "retail_oltp_small" in builtin_dataset_ids()
+assert set(frozen_locales()) >= {"en_US", "en_GB", "de_DE", "fr_FR"}
+assert load_dataset("retail_oltp_small").tables and load_locale_pools("en_US")["first_names"].records
+sys.exit(main(["plan", "--config", sys.argv[2], "--end-date", "2024-02-02"]))
+"""
+
+
+def test_package_zip_loads_datasets_and_pools_with_importlib_resources(tmp_path):
+    package_zip = tmp_path / "synthgen_spark.zip"
+    subprocess.run([sys.executable, "-m", "zipfile", "-c", str(package_zip), "synthgen_spark/"], cwd=REPO, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", ZIP_CHECK, str(package_zip), str(FEB_JOB)],
+        cwd=tmp_path,
+        env=_clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "total rows:" in result.stdout
+
 
 CLUSTER_OVERRIDES = {
     "output_mode": "parquet",
@@ -260,6 +294,12 @@ def test_spark_submit_with_py_files_zip_on_a_two_worker_cluster_matches_local_mo
         assert len(busy) == 2, f"tasks ran on executors {sorted(busy)}; workers had {per_worker}"
         assert all(executors & busy for executors in per_worker), f"busy {sorted(busy)}, per worker {per_worker}"
 
+        # exit codes pass through spark-submit: an invalid override is 2 (runs while local mode runs below)
+        bad_root = tmp_path / "bad_out"
+        bad = [*base, "--conf", "spark.ui.enabled=false", "--conf", "spark.driver.host=127.0.0.1"]
+        bad += [str(JOB_SCRIPT), "--config", str(FEB_JOB), "--output-root", str(bad_root), "--batch-size", "0"]
+        invalid = procs.start("spark-submit-invalid", bad, env, tmp_path)
+
         # the same job in local mode gives the same files with the same content
         local_root = tmp_path / "local_out"
         config = load_config_file(FEB_JOB, {**CLUSTER_OVERRIDES, "output_root": str(local_root)})
@@ -273,13 +313,9 @@ def test_spark_submit_with_py_files_zip_on_a_two_worker_cluster_matches_local_mo
             _assert_same_parquet_files(spark, cluster_root, local_root, files, table.primary_key)
         assert report.total_rows > 0
 
-        # exit codes pass through spark-submit: an invalid override is 2, with one line naming the field
-        bad_root = tmp_path / "bad_out"
-        bad = [*base, "--conf", "spark.ui.enabled=false", "--conf", "spark.driver.host=127.0.0.1"]
-        bad += [str(JOB_SCRIPT), "--config", str(FEB_JOB), "--output-root", str(bad_root), "--batch-size", "0"]
-        code, output = procs.run("spark-submit-invalid", bad, env, tmp_path, timeout=120)
+        code, output = procs.finish("spark-submit-invalid", invalid, timeout=120)
         assert code == 2, f"expected exit 2, got {code}\n{output[-3000:]}"
-        assert "synthgen: error:" in output and "'batch_size'" in output
+        assert "synthgen: error:" in output and "'batch_size'" in output  # one line naming the field
         assert not bad_root.exists()
     finally:
         procs.stop_all()
@@ -433,7 +469,7 @@ def test_notebook_runs_headless_with_papermill_style_parameters(tmp_path, monkey
     spec = {"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"], "language": "python"}
     (kernel_dir / "kernel.json").write_text(json.dumps({**spec, "display_name": "synthgen test"}))
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
-    monkeypatch.delenv("PYTHONPATH", raising=False)
+    monkeypatch.setenv("PYTHONPATH", str(REPO))  # the kernel imports this checkout's package, however installed
     monkeypatch.setenv("SPARK_LOCAL_IP", "127.0.0.1")
 
     out = tmp_path / "out"
@@ -491,7 +527,6 @@ def test_wheel_task_parameters_and_named_parameters_plan_the_same(tmp_path, caps
     assert "2 batches of 2 day(s)" in positional and "/nested/" in positional
 
 
-@pytest.mark.spark
 def test_wheel_task_parameters_and_named_parameters_write_the_same_files(spark, tmp_path):
     assert main(_positional("generate", tmp_path / "positional")) == 0
     assert main(_named("generate", tmp_path / "named")) == 0
