@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 from functools import cached_property
 
 import holidays
@@ -29,6 +30,11 @@ class Volume:
     holiday: float
     growth: float
     rows: int
+
+
+def new_per_period(table: TableSpec, base_population: int) -> Fraction:
+    """Entities added per growth period, as an exact fraction (N0 x growth_rate)."""
+    return base_population * Fraction(str(table.lifecycle.growth_rate))
 
 
 def round_half_up(value: float) -> int:
@@ -151,9 +157,15 @@ class Calendar:
             return self.population(table, day)
         return self.volume(table, day).rows
 
-    def population(self, table: TableSpec, day: dt.date) -> int:
-        """Entities of a snapshot table as of ``day``."""
+    def base_population(self, table: TableSpec) -> int:
+        """N0: entities of a snapshot table on the dataset epoch."""
         return max(1, round_half_up(table.rows * self.config.scale_factor))
+
+    def population(self, table: TableSpec, day: dt.date) -> int:
+        """Entities signed up by ``day`` (active or churned): N0 + floor(periods x N0 x growth_rate), exactly."""
+        base = self.base_population(table)
+        periods = max(0, (day - self.dataset.epoch).days) // table.lifecycle.period_days
+        return base + (periods * new_per_period(table, base)).__floor__()
 
     def id_offset(self, table: TableSpec, day: dt.date) -> int:
         """Rows of ``table`` generated on all days from the epoch up to (not including) ``day``.

@@ -41,10 +41,21 @@ COLUMN_KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
     "derived": (("expression",), (), "string"),
     "child_count": (("child",), (), "int"),
     "child_sum": (("child", "of"), (), "decimal(12,2)"),
+    "lifecycle_start": (("min_days", "max_days"), (), "date"),
+    "lifecycle_end": ((), (), "date"),
+    "lifecycle_status": ((), ("values",), "string"),
 }
 COMMON_COLUMN_KEYS = ("name", "kind", "type", "null_rate", "hidden", "drift", "description")
 # kinds whose expression can be rebuilt for another row key (lookups and child rollups need that)
-INLINE_KINDS = frozenset(COLUMN_KINDS) - {"derived", "child_count", "child_sum", "parent_key", "line_number"}
+INLINE_KINDS = frozenset(COLUMN_KINDS) - {
+    "derived",
+    "child_count",
+    "child_sum",
+    "parent_key",
+    "line_number",
+    "lifecycle_end",
+    "lifecycle_status",
+}
 
 
 @dataclass(frozen=True)
@@ -67,6 +78,23 @@ class ColumnSpec:
 
 
 @dataclass(frozen=True)
+class Lifecycle:
+    """Growth and churn of a snapshot table's entities (closed form from the dataset epoch).
+
+    population(d) = N0 + floor(periods(d) x N0 x growth_rate), periods = days (or whole weeks)
+    since the epoch; each active entity churns with probability churn_rate per day.
+    """
+
+    growth_rate: float = 0.0
+    growth_period: str = "day"
+    churn_rate: float = 0.0
+
+    @property
+    def period_days(self) -> int:
+        return 7 if self.growth_period == "week" else 1
+
+
+@dataclass(frozen=True)
 class TableSpec:
     """One table of a dataset: incremental (new rows per day) or snapshot (full table as of a date)."""
 
@@ -82,6 +110,7 @@ class TableSpec:
     rows_per_parent: float = 0.0
     holiday_multiplier: float = 1.0
     event_multipliers: Mapping[str, float] = field(default_factory=dict)
+    lifecycle: Lifecycle = field(default_factory=Lifecycle)
     description: str = ""
 
     def column(self, name: str) -> ColumnSpec:
@@ -236,7 +265,7 @@ def _parse_table(body: Any, source: str) -> TableSpec:
     _check_keys(
         body,
         ("name", "kind", "rows", "primary_key", "columns"),
-        optional + ("holiday_multiplier", "event_multipliers", "description"),
+        optional + ("holiday_multiplier", "event_multipliers", "lifecycle", "description"),
         where,
     )
     if body["kind"] not in TABLE_KINDS:
@@ -268,7 +297,32 @@ def _parse_table(body: Any, source: str) -> TableSpec:
         rows_per_parent=float(body.get("rows_per_parent", 0.0)),
         holiday_multiplier=float(body.get("holiday_multiplier", 1.0)),
         event_multipliers=_parse_event_multipliers(body.get("event_multipliers", {}), where),
+        lifecycle=_parse_lifecycle(body.get("lifecycle", {}), body["kind"], where),
         description=str(body.get("description", "")),
+    )
+
+
+def _parse_lifecycle(raw: Any, kind: str, where: str) -> Lifecycle:
+    if not raw:
+        return Lifecycle()
+    where = f"{where}, lifecycle"
+    if not isinstance(raw, Mapping) or kind != "snapshot":
+        raise SpecError(
+            f"{where}: only snapshot tables have a lifecycle mapping (got {raw!r}); allowed: growth_rate, growth_period, churn_rate"
+        )
+    _check_keys(raw, (), ("growth_rate", "growth_period", "churn_rate"), where)
+    for name in ("growth_rate", "churn_rate"):
+        value = raw.get(name, 0.0)
+        if not _number(value) or not 0 <= value < 1:
+            raise SpecError(
+                f"{where}: field '{name}': must be a number from 0 to below 1 (got {value!r}); allowed: e.g. 0.002"
+            )
+    if raw.get("growth_period", "day") not in ("day", "week"):
+        raise SpecError(
+            f"{where}: field 'growth_period': unknown (got {raw.get('growth_period')!r}); allowed: day, week"
+        )
+    return Lifecycle(
+        float(raw.get("growth_rate", 0.0)), raw.get("growth_period", "day"), float(raw.get("churn_rate", 0.0))
     )
 
 

@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass
 from functools import cached_property
 
-from synthgen_spark.calendar import WEEKDAY_NAMES, Calendar, Volume
+from synthgen_spark.calendar import WEEKDAY_NAMES, Calendar, Volume, snapshot_in_force
 from synthgen_spark.catalog import DatasetSpec, TableSpec, load_dataset
 from synthgen_spark.config import JobConfig
 from synthgen_spark.errors import ConfigError
@@ -154,7 +154,12 @@ def _table_day(config: JobConfig, calendar: Calendar, table: TableSpec, day: dt.
         date=day,
         rows={t.name: calendar.rows(t, day) for t in dataset.tables if t.kind == "incremental"},
         id_offsets={t.name: calendar.id_offset(t, day) for t in dataset.tables if t.kind == "incremental"},
-        populations={t.name: calendar.population(t, day) for t in dataset.tables if t.kind == "snapshot"},
+        # foreign keys pick among the entities of the snapshot in force on the day
+        populations={
+            t.name: calendar.population(t, snapshot_in_force(t.frequency, day, dataset.epoch))
+            for t in dataset.tables
+            if t.kind == "snapshot"
+        },
     )
     incremental = table.kind == "incremental"
     return TableDay(
@@ -196,7 +201,16 @@ def describe_plan(plan: Plan) -> str:
                 factors = f"{v.base_rows} x {v.scale_factor:g} x {v.weekday:g} x {v.holiday:g} x {v.growth:g}"
                 factors += f" (holiday: {holiday})" if holiday else ""
             else:
-                factors = f"snapshot ({td.table.frequency}) population"
+                life = td.table.lifecycle
+                base = calendar.base_population(td.table)
+                factors = (
+                    f"snapshot ({td.table.frequency}): population {base} + {td.rows - base} signed up since the epoch"
+                )
+                factors += (
+                    f" (growth {life.growth_rate:g}/{life.growth_period}, churn {life.churn_rate:g}/day)"
+                    if life.growth_rate or life.churn_rate
+                    else ""
+                )
             lines.append(
                 f"{td.date!s:<11} {WEEKDAY_NAMES[td.date.weekday()]:<4} {td.table.name:<16} {td.rows:>11,}  {factors}"
             )

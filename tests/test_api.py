@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import synthgen_spark
@@ -28,7 +29,15 @@ def test_generate_from_a_dict_with_an_existing_session(spark, tmp_path):
         spark,
         progress=None,
     )
-    assert report.rows_by_table() == {"customers": 200, "products": 10, "orders": 110 + 130, "order_items": 275 + 325}
+    days_since_epoch = (dt.date(2024, 2, 1) - dt.date(2020, 1, 1)).days  # customers grow by 100 x 0.002 a day
+    customers = [100 + (days_since_epoch + i) * 2 // 10 for i in (0, 1)]
+    products = 10 + (days_since_epoch // 7) // 10  # 10 x 1 % a week, snapshot of Monday 2024-01-29
+    assert report.rows_by_table() == {
+        "customers": sum(customers),
+        "products": products,
+        "orders": 110 + 130,
+        "order_items": 275 + 325,
+    }
     assert all(Path(p).is_file() for r in report.results for p in r.paths)
     assert "orders" in report.summary() and str(tmp_path) in report.summary()
     assert dict(spark.sparkContext.getConf().getAll()) == before

@@ -24,7 +24,7 @@ KEYS = {
 
 def frames_by_table(spark, config):
     """Every table of a planned job as one DataFrame (built by the engine, not written), at 1% volume."""
-    plan = build_plan(config.with_overrides({"scale_factor": 0.01}))
+    plan = build_plan(config if config.scale_factor < 0.01 else config.with_overrides({"scale_factor": 0.01}))
     by_table: dict[str, list] = {}
     for batch in plan.batches:
         for name in TABLES:

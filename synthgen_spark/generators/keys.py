@@ -13,6 +13,7 @@ from pyspark.sql import functions as F
 
 from synthgen_spark.catalog import ColumnSpec
 from synthgen_spark.generators.core import bounded_index, cast_to, day_row_key, hash_key, spark_type
+from synthgen_spark.generators.lifecycle import EntityLifecycle
 from synthgen_spark.generators.registry import Scope, register
 
 
@@ -65,11 +66,15 @@ def _sequence_start(scope: Scope, table: str) -> int:
 
 @register("foreign_key")
 def _foreign_key(spec: ColumnSpec, scope: Scope) -> Column:
-    """A key of the referenced snapshot table, uniform over its population in force on the day."""
+    """A key of the referenced snapshot table, uniform over its entities active on the day."""
     table = spec.params["references"].split(".")[0]
     population = scope.day_fact("population", table)
-    start = _sequence_start(scope, table)
-    return F.lit(start).cast("bigint") + bounded_index(hash_key(scope.row_key, scope.seed(spec.name)), population)
+    start = F.lit(_sequence_start(scope, table)).cast("bigint")
+    target = scope.dataset.table(table)
+    if target.lifecycle.churn_rate > 0:
+        lifecycle = EntityLifecycle(scope.related(table, F.lit(0)), target)
+        return start + lifecycle.active_pick(scope.row_key, scope.seed(spec.name), population)
+    return start + bounded_index(hash_key(scope.row_key, scope.seed(spec.name)), population)
 
 
 @register("parent_key")

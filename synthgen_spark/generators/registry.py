@@ -8,6 +8,7 @@ from typing import Protocol
 from pyspark.sql import Column
 
 from synthgen_spark.catalog import ColumnSpec, DatasetSpec, PoolSpec, TableSpec
+from synthgen_spark.config import JobConfig
 from synthgen_spark.errors import SpecError
 from synthgen_spark.generators.core import cast_to, with_null_rate
 
@@ -17,6 +18,7 @@ class Scope(Protocol):
 
     dataset: DatasetSpec
     table: TableSpec
+    config: JobConfig
     day: Column
     day_ordinal: Column
     row_index: Column
