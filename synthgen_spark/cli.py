@@ -19,6 +19,24 @@ BOOL_FIELDS = {f.name for f in dataclasses.fields(JobConfig) if f.type == "bool"
 JOB_FIELDS = [f.name for f in dataclasses.fields(JobConfig) if f.name != "source"]
 
 
+TRUE_WORDS, FALSE_WORDS = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
+
+
+class _BoolFlag(argparse.Action):
+    """``--flag``, ``--no-flag`` and ``--flag=true|false`` (Databricks named_parameters pass every value as --k=v)."""
+
+    def __init__(self, option_strings, dest, default=None, help=None):
+        negated = ["--no-" + s[2:] for s in option_strings]
+        super().__init__([*option_strings, *negated], dest, nargs="?", default=default, help=help, metavar="true|false")
+
+    def __call__(self, parser, namespace, value, option_string=None):
+        negated = option_string.startswith("--no-")
+        word = None if value is None else value.strip().lower()
+        if word is not None and (negated or word not in TRUE_WORDS + FALSE_WORDS):
+            raise argparse.ArgumentError(self, f"expected true or false (got {value!r})")
+        setattr(namespace, self.dest, (not negated) if word is None else word in TRUE_WORDS)
+
+
 class UsageError(Exception):
     """argparse's complaint, turned into one line and exit code 2."""
 
@@ -33,7 +51,7 @@ def _add_job_flags(parser: argparse.ArgumentParser) -> None:
     for name in JOB_FIELDS:
         flag = "--" + name.replace("_", "-")
         if name in BOOL_FIELDS:
-            parser.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, default=None)
+            parser.add_argument(flag, dest=name, action=_BoolFlag, default=None)
         elif name == "dataset_path":
             parser.add_argument(flag, "--dataset-file", dest=name, default=None, metavar="PATH")
         else:
@@ -135,6 +153,8 @@ def continue_config(config: JobConfig, store, days: int) -> JobConfig:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (the console script exits with it)."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0].startswith("--") and argv[0] != "--help":
+        argv = ["generate", *argv]  # flags alone (Databricks named_parameters) mean generate
     try:
         args = build_parser().parse_args(argv)
         return _datasets(args) if args.command == "datasets" else _run(args)
@@ -151,5 +171,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def console_main() -> None:
-    """Entry point of the ``synthgen`` console script (exits with main's code)."""
-    sys.exit(main())
+    """Entry point of the ``synthgen`` console script: returns on success, else exits with main's code.
+
+    Returning (not ``sys.exit(0)``) keeps hosts that call the function in-process (Databricks
+    python_wheel_task) from seeing a SystemExit on success.
+    """
+    code = main()
+    if code:
+        sys.exit(code)

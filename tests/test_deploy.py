@@ -542,11 +542,6 @@ def _console_entry_point(name: str = "synthgen"):
     return entry.load()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="named_parameters cannot pass the 'generate' subcommand: synthgen needs one (exit 2); "
-    "see the package change in docs/deploy_section.md's note",
-)
 def test_named_parameters_alone_through_the_synthgen_entry_point(spark, tmp_path, monkeypatch):
     named = {"config": str(FEB_JOB), "output-root": str(tmp_path), **WHEEL_TASK_NAMED}
     monkeypatch.setattr(sys, "argv", ["synthgen", *(f"--{key}={value}" for key, value in named.items())])
@@ -559,7 +554,6 @@ def test_named_parameters_alone_through_the_synthgen_entry_point(spark, tmp_path
     assert _data_files(tmp_path)
 
 
-@pytest.mark.xfail(strict=True, reason="boolean flags refuse --flag=false (argparse BooleanOptionalAction)")
 def test_named_parameters_boolean_false(tmp_path, capsys):
     assert main([*_named("plan", tmp_path), "--no-enable-seasonal-patterns"]) == 0
     negated = capsys.readouterr().out
