@@ -832,95 +832,83 @@ class Bench:
     def prototypes(self, F) -> dict:
         """Cheaper formulations built in this file from the package's own pieces (the package is unchanged)."""
         from synthgen_spark.engine import BatchFacts, RowScope, file_slices
-        from synthgen_spark.generators import keys as key_generators
-        from synthgen_spark.generators.core import bounded_index, cast_to, hash_key, spark_type
+        from synthgen_spark.generators.core import bounded_index, cast_to, hash_key
 
         p, reps, rows = self.s.partitions, self.s.profile_repeats, self.s.profile_rows_full
         out: dict = {}
 
-        # 1. order_total: child_sum unrolled into CASE WHEN terms (whole-stage codegen) instead of
-        #    aggregate(sequence(...), lambda) (CodegenFallback: interpreted, and it drags its Project out of codegen)
+        # 1. foreign_key into a table with churn (customer_id): the package nests CANDIDATES x
+        #    CASE WHEN is_active(candidate) ... and every is_active rebuilds start() twice (once inside end()),
+        #    all in conditional branches that subexpression elimination cannot share. Prototype: candidates in a
+        #    Project of their own, one unconditional bitmask of their activity, then one flat CASE WHEN.
         df, actual, (cfg, plan, tds) = synthgen_orders(self.spark, rows, p)
         table = plan.dataset.table("orders")
-        spec = table.column("order_total")
-        child_name = spec.params["child"]
-        start = int(table.column("order_id").params.get("start", 1))
-        row_index = F.col("order_id") - F.lit(start + tds[0].id_offset)
-        scope = RowScope(cfg, plan.dataset, table, BatchFacts(file_slices(tds), F.lit(0)), row_index)
-        layout = key_generators._layout_from_parent(spec, scope)
-        first, end = layout.boundary(row_index), layout.boundary(row_index + F.lit(1))
-        parents, children = tds[0].facts.rows["orders"], tds[0].facts.rows[child_name]
-        max_children = -(-children // parents) + 1  # floor(m/n) or ceil(m/n), plus a jitter of 1
-        # the boundaries go in a Project of their own: referenced 2 x max_children times, Spark keeps them there
-        staged = df.select("*", first.alias("_first"), end.alias("_end"))
-        first, end = F.col("_first"), F.col("_end")
-        conditional, masked = [], []
-        zero = F.lit(0).cast(spark_type(spec.type))
-        for k in range(max_children):
-            child = scope.related(child_name, first + F.lit(k))
-            product = child.column(spec.params["of"][0])
-            for other in spec.params["of"][1:]:
-                product = product * child.column(other)
-            present = first + F.lit(k) < end
-            conditional.append(F.when(present, cast_to(product, spec.type)).otherwise(zero))
-            masked.append(cast_to(product, spec.type) * present.cast("int"))
-        # and the children's lookup keys (product_id) in a Project of their own too, so that every hash is
-        # computed once per child: the lookup's pool picks and uniform then hash a column, not an expression
-        child_table = plan.dataset.table(child_name)
-        keys = sorted({c.params["key"] for c in child_table.columns if c.kind == "lookup"})
-        staged_keys = staged.select(
-            "*",
-            *[
-                scope.related(child_name, first + F.lit(k)).column(key).alias(f"_c{k}_{key}")
-                for k in range(max_children)
-                for key in keys
-            ],
-        )
-        keyed = []
-        for k in range(max_children):
-            child = scope.related(child_name, first + F.lit(k))
-            for key in keys:
-                child._columns[key] = F.col(f"_c{k}_{key}")  # RowScope memoises columns: reuse the staged key
-            product = child.column(spec.params["of"][0])
-            for other in spec.params["of"][1:]:
-                product = product * child.column(other)
-            keyed.append(cast_to(product, spec.type) * (first + F.lit(k) < end).cast("int"))
-        variants = {}
-        for label, terms, base in (
-            ("unrolled CASE WHEN", conditional, staged),
-            ("unrolled, 0/1 mask, no branches", masked, staged),
-            ("unrolled, 0/1 mask, child keys staged", keyed, staged_keys),
-        ):
-            total = terms[0]
-            for term in terms[1:]:
-                total = total + term
-            variants[label] = base.withColumn("order_total", cast_to(total, spec.type)).select(*df.columns)
-        checked = min(actual, 1_000_000)
-        first_id = start + tds[0].id_offset
-        in_check = (F.col("order_id") >= F.lit(first_id)) & (F.col("order_id") < F.lit(first_id + checked))
-        package_totals = df.where(in_check).select("order_id", F.col("order_total").alias("package"))
-        mismatches = {}
-        for label, frame in variants.items():
-            other = frame.where(in_check).select("order_id", F.col("order_total").alias("prototype"))
-            mismatches[label] = (
-                package_totals.join(other, "order_id", "full_outer")
-                .where(~F.col("package").eqNullSafe(F.col("prototype")))
-                .count()
+        fk = table.column("customer_id")
+        target_name = fk.params["references"].split(".")[0]
+        target = plan.dataset.table(target_name)
+        churn = getattr(getattr(target, "lifecycle", None), "churn_rate", 0) or 0
+        if churn > 0:
+            from synthgen_spark.generators import lifecycle as lc
+
+            start = int(table.column("order_id").params.get("start", 1))
+            row_index = F.col("order_id") - F.lit(start + tds[0].id_offset)
+            scope = RowScope(cfg, plan.dataset, table, BatchFacts(file_slices(tds), F.lit(0)), row_index)
+            life = lc.EntityLifecycle(scope.related(target_name, F.lit(0)), target)
+            seed, population = scope.seed(fk.name), scope.day_fact("population", target_name)
+            target_start = F.lit(int(target.column(target.primary_key).params.get("start", 1))).cast("bigint")
+            candidates = [
+                bounded_index(hash_key(scope.row_key, seed ^ (a + 1)), population) for a in range(lc.CANDIDATES)
+            ]
+            tens = F.call_function("div", population, F.lit(lc.LOYAL_EVERY).cast("bigint"))
+            loyal = F.when(
+                tens > F.lit(0),
+                (bounded_index(hash_key(scope.row_key, seed ^ 0x7F), F.greatest(tens, F.lit(1))) + F.lit(1))
+                * F.lit(lc.LOYAL_EVERY)
+                - F.lit(1),
+            ).otherwise(F.lit(0).cast("bigint"))
+            staged = df.select("*", *[c.alias(f"_cand{a}") for a, c in enumerate(candidates)])
+            mask = None
+            for a in range(lc.CANDIDATES):
+                bit = life.is_active(F.col(f"_cand{a}"), scope.day_ordinal).cast("int") * F.lit(1 << a)
+                mask = bit if mask is None else mask + bit
+            staged = staged.select("*", mask.alias("_mask"))
+            pick = loyal
+            for a in reversed(range(lc.CANDIDATES)):
+                hit = F.col("_mask").bitwiseAND(F.lit(1 << a)) != F.lit(0)
+                pick = F.when(hit, F.col(f"_cand{a}")).otherwise(pick)
+            prototype = staged.withColumn(fk.name, target_start + pick).select(*df.columns)
+            checked = min(actual, 200_000)
+            left = df.select("order_id", F.col(fk.name).alias("package")).limit(checked)
+            right = prototype.select("order_id", F.col(fk.name).alias("prototype"))
+            mismatches = left.join(right, "order_id").where(F.col("package") != F.col("prototype")).count()
+            timed = round_robin(
+                {
+                    "customer_id alone (package: nested CASE WHEN is_active)": noop_of(df.select(fk.name), actual),
+                    "customer_id alone (prototype: staged candidates + bitmask)": noop_of(
+                        prototype.select(fk.name), actual
+                    ),
+                    "full orders (package)": noop_of(df, actual),
+                    "full orders with the prototype customer_id": noop_of(prototype, actual),
+                },
+                reps,
+                "prototype foreign_key",
             )
-        cases = {"package: aggregate(sequence(first, last), lambda)": noop_of(df, actual)}
-        cases.update({f"prototype: {label}": noop_of(frame, actual) for label, frame in variants.items()})
-        cases["orders without order_total"] = noop_of(df.drop("order_total"), actual)
-        timed = round_robin(cases, reps, "prototype child_sum")
-        out["child_sum_unrolled"] = {
-            "rows": actual,
-            "max_children_per_order": max_children,
-            "best_s": {k: round(min(v[1]), 3) for k, v in timed.items()},
-            "rows_per_s": {k: round(actual / min(v[1])) for k, v in timed.items()},
-            "mismatching_order_totals": mismatches,
-            "checked_rows": checked,
-            "plans": {label: plan_metrics(frame) for label, frame in variants.items()},
-        }
-        say(f"prototype child_sum: {out['child_sum_unrolled']['best_s']}")
+            out["foreign_key_active_pick"] = {
+                "rows": actual,
+                "best_s": {k: round(min(v[1]), 3) for k, v in timed.items()},
+                "rows_per_s": {k: round(actual / min(v[1])) for k, v in timed.items()},
+                "mismatching_customer_ids": mismatches,
+                "checked_rows": checked,
+                "xxhash64_in_plan": {
+                    "package": df.select(fk.name)._jdf.queryExecution().optimizedPlan().toString().count("xxhash64("),
+                    "prototype": prototype.select(fk.name)
+                    ._jdf.queryExecution()
+                    .optimizedPlan()
+                    .toString()
+                    .count("xxhash64("),
+                },
+            }
+            say(f"prototype foreign_key: {out['foreign_key_active_pick']}")
 
         # 2. the hash itself: xxhash64(lit(seed), key) (two hashLong) vs xxhash64(key ^ seed) (one) vs rand(seed)
         n = self.s.profile_rows_spec
