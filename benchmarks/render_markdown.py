@@ -17,7 +17,7 @@ def render(doc: dict) -> str:
         f"{env['memory_total_gib']:.0f} GiB, Spark {env['spark']} (`{env['spark_master']}`, driver memory "
         f"{env['spark_driver_memory']}), Java {env['java']}, Python {env['python']}, dbldatagen {env['dbldatagen']}, "
         f"Faker {env['faker']}. Load average {doc['load_average']['start']:.1f} at the start and "
-        f"{doc['load_average']['end']:.1f} at the end (other jobs shared the 2 cores).",
+        f"{doc['load_average']['end']:.1f} at the end.",
         "",
         "| case | sink | rows | best of | best s | rows/s |",
         "| --- | --- | ---: | ---: | ---: | ---: |",
