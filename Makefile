@@ -50,6 +50,11 @@ test: setup lint
 test-spark35: setup35
 	$(VENV35)/bin/python -m pytest -q $(SPARK35_TESTS)
 
+# benchmarks (not tests): synthgen vs dbldatagen, Faker and the write-only floor; ratios in one run
+bench: setup
+	$(BIN)/python -m pip install -q -e ".[local,test,bench]"
+	$(BIN)/python benchmarks/run_benchmarks.py --out bench_results.json
+
 # regenerate the golden checksums after a deliberate generator change (note it in CHANGELOG.md)
 golden: setup
 	$(BIN)/python -m tests.golden
