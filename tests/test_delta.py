@@ -10,6 +10,8 @@ from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
 from synthgen_spark.api import generate
+from synthgen_spark.calendar import Calendar
+from synthgen_spark.catalog import load_dataset
 from synthgen_spark.cli import main
 from synthgen_spark.errors import ConfigError
 
@@ -82,12 +84,16 @@ def test_batch_size_does_not_change_tables_and_tables_equal_files(spark, tmp_pat
 def test_snapshot_tables_hold_one_complete_snapshot_per_scheduled_date(spark, tmp_path):
     config = table_config(tmp_path, start_date="2024-02-01", end_date="2024-02-14", table_name_template="snap_{table}")
     generate(config, spark, progress=None)
-    products = {
-        r["snapshot_date"]: r["count"] for r in spark.table("snap_products").groupBy("snapshot_date").count().collect()
+    spec = load_dataset("retail_oltp_small")
+    calendar = Calendar(spec, config)
+    products = spark.table("snap_products").groupBy("snapshot_date").count().collect()
+    mondays = [dt.date(2024, 1, 29), dt.date(2024, 2, 5), dt.date(2024, 2, 12)]
+    assert {r["snapshot_date"]: r["count"] for r in products} == {
+        d: calendar.population(spec.table("products"), d) for d in mondays
     }
-    assert products == {dt.date(2024, 1, 29): 10, dt.date(2024, 2, 5): 10, dt.date(2024, 2, 12): 10}
     customers = spark.table("snap_customers").groupBy("snapshot_date").agg(F.countDistinct("customer_id").alias("n"))
-    assert {r["n"] for r in customers.collect()} == {100} and customers.count() == 14
+    expected = {d: calendar.population(spec.table("customers"), d) for d in config.dates}
+    assert {r["snapshot_date"]: r["n"] for r in customers.collect()} == expected and len(expected) == 14
 
 
 def test_mismatched_existing_table_is_refused_and_nothing_is_written(spark, tmp_path, capsys):
