@@ -23,6 +23,12 @@ from .conftest import files_under, small_config
 CSV_FLAGS = ["--output-mode", "csv", "--path-format", "flat", "--scale-factor", "0.01", "--seed-value", "3"]
 
 
+def cli_args(root: Path, *extra: str, end_date: str = "2024-02-01") -> list[str]:
+    """``synthgen generate`` arguments for job 't' from 2024-02-01 (later flags override earlier ones)."""
+    job = ["--job-name", "t", "--dataset-id", "retail_oltp_small", "--start-date", "2024-02-01"]
+    return ["generate", *job, "--end-date", end_date, "--output-root", str(root), *CSV_FLAGS, *extra]
+
+
 def csv_config(root: Path, **overrides):
     values = {"output_mode": "csv", "path_format": "flat", "scale_factor": 0.01, "seed_value": 3, **overrides}
     return small_config(root, **values)
@@ -59,21 +65,7 @@ def test_another_seed_into_the_same_job_is_refused(spark, tmp_path, capsys):
     before = data_files(tmp_path)
     with pytest.raises(ConfigError, match="field 'seed_value'.*new job_name, or --ignore-state"):
         generate(csv_config(tmp_path, end_date="2024-02-01", seed_value=4), spark, progress=None)
-    args = [
-        "generate",
-        "--job-name",
-        "t",
-        "--dataset-id",
-        "retail_oltp_small",
-        "--start-date",
-        "2024-02-01",
-        "--end-date",
-        "2024-02-01",
-        "--output-root",
-        str(tmp_path),
-        *CSV_FLAGS[:-1],
-        "4",
-    ]
+    args = cli_args(tmp_path, "--seed-value", "4")
     assert main(args) == 2
     assert "seed_value" in capsys.readouterr().err
     assert data_files(tmp_path) == before
@@ -124,20 +116,7 @@ def test_a_live_lock_refuses_a_second_run_naming_the_holder(spark, tmp_path, cap
     (folder / "_synthgen.lock").write_text(json.dumps(holder))
     with pytest.raises(StateError, match=f"locked by host {socket.gethostname()} pid {os.getppid()}"):
         generate(config, spark, progress=None)
-    args = [
-        "generate",
-        "--job-name",
-        "t",
-        "--dataset-id",
-        "retail_oltp_small",
-        "--start-date",
-        "2024-02-01",
-        "--end-date",
-        "2024-02-01",
-        "--output-root",
-        str(tmp_path),
-        *CSV_FLAGS,
-    ]
+    args = cli_args(tmp_path)
     assert main(args) == 1
     assert f"pid {os.getppid()}" in capsys.readouterr().err
     assert data_files(tmp_path) == {}
@@ -184,23 +163,7 @@ def test_two_concurrent_runs_one_proceeds_the_other_exits_1(tmp_path):
 
 
 def synthgen_args(root: Path) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "synthgen_spark",
-        "generate",
-        "--job-name",
-        "t",
-        "--dataset-id",
-        "retail_oltp_small",
-        "--start-date",
-        "2024-02-01",
-        "--end-date",
-        "2024-02-05",
-        "--output-root",
-        str(root),
-        *CSV_FLAGS,
-    ]
+    return [sys.executable, "-m", "synthgen_spark", *cli_args(root, end_date="2024-02-05")]
 
 
 def kill_group(process: subprocess.Popen) -> None:
