@@ -2,30 +2,38 @@
 
 A batch of one table is a list of files (table-day slices). With P files of at most S rows,
 ``spark.range(0, P*S, 1, P)`` gives partition f exactly the ids [f*S, (f+1)*S); the rows past a
-file's size are filtered out, so partition f becomes file f. Per-day facts (date, ID offset,
-populations) are looked up by file index from array literals, and a single-day batch uses plain
-literals, so a batch compiles to one code-generated stage whatever its number of days.
+file's size are filtered out, so partition f becomes file f.
+
+Exprs are built in **stages**: every column (and every intermediate a generator asks to share,
+such as a foreign key's candidates or a child's row index) is computed once, in a select of its
+own at the level after everything it reads, and later expressions refer to it by name. Spark keeps
+such a select apart only where a value is read more than once, so each value is computed once per
+row and the whole table stays one code-generated stage. Per-day facts (date, ID offsets, row
+counts, populations) are literals in a one-day batch and one array lookup per row otherwise.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from pyspark.sql import Column, DataFrame, SparkSession
-from pyspark.sql import functions as F
+from pyspark.sql import DataFrame, SparkSession
 
-from synthgen_spark.catalog import DatasetSpec, PoolSpec, TableSpec
+from synthgen_spark.catalog import ColumnSpec, DatasetSpec, PoolSpec, TableSpec
 from synthgen_spark.config import JobConfig
 from synthgen_spark.errors import SpecError
-from synthgen_spark.generators import build_column, column_seed, day_row_key
+from synthgen_spark.generators import build_column, build_value, column_seed, day_row_key, sql
 from synthgen_spark.generators.categorical import array_literal
-from synthgen_spark.generators.core import UNIX_EPOCH, spark_type
+from synthgen_spark.generators.core import UNIX_EPOCH, exact_decimal_scale, round_to_scale, spark_type
+from synthgen_spark.generators.sql import Expr
 from synthgen_spark.planner import TableDay
 from synthgen_spark.pools import load_locale_pools
 
-ROW_INDEX = "_row_index"
-FILE_INDEX = "_file_index"
+ROW_INDEX = "_sg_row_index"
+FILE_INDEX = "_sg_file_index"
+LOCAL_INDEX = "_sg_local"
 
 
 @dataclass(frozen=True)
@@ -46,63 +54,178 @@ def file_slices(table_days: list[TableDay]) -> list[FileSlice]:
     return slices
 
 
-class BatchFacts:
-    """Per-file facts of a batch as Columns: literals when every file agrees, else array lookups."""
+class Stages:
+    """Named SQL expressions of one batch frame, each at the level after the deepest name it reads.
 
-    def __init__(self, slices: list[FileSlice], file_index: Column) -> None:
+    ``define(name, build)`` builds an expression once and returns a reference to it whose level
+    is one more than the expression's; ``apply`` adds the expressions to a frame level by level,
+    one ``selectExpr`` per level.
+    """
+
+    def __init__(self) -> None:
+        self._expressions: dict[str, Expr] = {}
+        self._building: list[str] = []
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._expressions
+
+    def ref(self, name: str) -> Expr:
+        """A reference to the defined expression ``name``."""
+        return sql.col(name, self._expressions[name].level + 1)
+
+    def define(self, name: str, build: Callable[[], Expr], after: int = 0) -> Expr:
+        """A reference to ``name``, built with ``build()`` the first time (at a level above ``after``)."""
+        if name not in self._expressions:
+            if name in self._building:
+                raise SpecError(f"column '{name}' depends on itself: {' -> '.join(self._building)} -> {name}")
+            self._building.append(name)
+            try:
+                expression = build()
+            finally:
+                self._building.pop()
+            self._expressions[name] = Expr(expression.sql, max(expression.level, after))
+        return self.ref(name)
+
+    def stage(self, name: str, expression: Expr) -> Expr:
+        """A reference to ``expression`` computed once per row under ``name``."""
+        return self.define(name, lambda: expression)
+
+    def apply(self, frame: DataFrame) -> DataFrame:
+        for level in sorted({e.level for e in self._expressions.values()}):
+            columns = [f"{e.sql} AS `{n}`" for n, e in self._expressions.items() if e.level == level]
+            frame = frame.selectExpr("*", *columns)
+        return frame
+
+
+class BatchFacts:
+    """Per-file facts of a batch: literals when every file agrees, else staged array lookups."""
+
+    def __init__(self, slices: list[FileSlice], file_index: Expr, stages: Stages) -> None:
         self.slices = slices
         self.file_index = file_index
+        self.stages = stages
 
-    def per_file(self, values: list) -> Column:
+    def per_file(self, name: str, values: list) -> Expr:
+        """The file's value of a fact, computed once per row (a literal when every file agrees)."""
         if len(set(values)) == 1:
-            return F.lit(values[0])
-        return F.element_at(array_literal(tuple(values)), (self.file_index + F.lit(1)).cast("int"))
+            return sql.lit(values[0])
+        return self.stages.define(f"_sg_{name}", lambda: self.lookup(values))
 
-    def day_ordinal(self) -> Column:
-        return self.per_file([(s.table_day.date - UNIX_EPOCH).days for s in self.slices])
+    def lookup(self, values: list) -> Expr:
+        """``values[file index]`` as an expression (literal when every file agrees), not staged."""
+        if len(set(values)) == 1:
+            return sql.lit(values[0])
+        return sql.element_at(array_literal(tuple(values)), (self.file_index + sql.lit(1)).cast("int"))
 
-    def day(self) -> Column:
+    def day_ordinal(self) -> Expr:
+        return self.per_file("day_ordinal", [(s.table_day.date - UNIX_EPOCH).days for s in self.slices])
+
+    def day(self) -> Expr:
         dates = {s.table_day.date for s in self.slices}
         if len(dates) == 1:
-            return F.lit(dates.pop())
-        return F.date_add(F.lit(UNIX_EPOCH), self.day_ordinal())
+            return sql.lit(dates.pop())
+        return self.stages.define("_sg_day", lambda: sql.date_add(sql.lit(UNIX_EPOCH), self.day_ordinal()))
 
-    def fact(self, kind: str, table: str) -> Column:
+    def fact(self, kind: str, table: str) -> Expr:
         attribute = {"rows": "rows", "id_offset": "id_offsets", "population": "populations"}[kind]
-        return self.per_file([getattr(s.table_day.facts, attribute)[table] for s in self.slices]).cast("bigint")
+        values = [getattr(s.table_day.facts, attribute)[table] for s in self.slices]
+        return self.per_file(f"{kind}_{table}", values).cast("bigint")
+
+    def children_bound(self, parent: str, child: str) -> int:
+        """The most children any parent has on these days: ceil(m/n), plus 1 where the layout jitters."""
+        bound = 0
+        for s in self.slices:
+            parents, children = s.table_day.facts.rows[parent], s.table_day.facts.rows[child]
+            if parents:
+                bound = max(bound, math.ceil(children / parents) + (children >= 2 * parents))
+        return bound
 
 
 class RowScope:
-    """The rows of one table in one batch, indexed by ``row_index``; builds and memoises their columns.
+    """The rows of one table in one batch, indexed by ``row_index``; builds its columns as stages.
 
     Incremental rows are keyed by (day, row index); snapshot rows by the entity index alone, so an
-    entity keeps its attributes in every snapshot.
+    entity keeps its attributes in every snapshot. A related scope (another table's rows that this
+    one reads: a looked-up entity, a child of a parent) names its stages with its own prefix.
     """
 
-    def __init__(self, config: JobConfig, dataset: DatasetSpec, table: TableSpec, facts: BatchFacts, row_index: Column):
+    def __init__(
+        self,
+        config: JobConfig,
+        dataset: DatasetSpec,
+        table: TableSpec,
+        facts: BatchFacts,
+        stages: Stages,
+        row_index: Expr,
+        prefix: str = "",
+    ) -> None:
         self.config = config
         self.dataset = dataset
         self.table = table
         self.facts = facts
-        self.day: Column = facts.day()
-        self.day_ordinal: Column = facts.day_ordinal()
-        self.row_index = row_index
-        self.row_key = day_row_key(self.day_ordinal, row_index) if table.kind == "incremental" else row_index
-        self._columns: dict[str, Column] = {}
+        self.stages = stages
+        self.prefix = prefix
+        self._row_index = row_index
+
+    @property
+    def day(self) -> Expr:
+        return self.facts.day()
+
+    @property
+    def day_ordinal(self) -> Expr:
+        return self.facts.day_ordinal()
+
+    @property
+    def row_index(self) -> Expr:
+        return self.stages.ref(self.prefix + "_sg_row_index") if self.prefix else self._row_index
+
+    @property
+    def row_key(self) -> Expr:
+        if self.table.kind != "incremental":
+            return self.row_index
+        return self.stage("_sg_row_key", day_row_key(self.day_ordinal, self.row_index))
 
     def seed(self, column: str, salt: str = "") -> int:
         return column_seed(self.config.seed_value, self.table.name, column, salt)
 
-    def column(self, name: str) -> Column:
+    def column(self, name: str) -> Expr:
         spec = self.table.column(name)
-        if spec.kind == "derived":
-            return F.col(name)  # defined earlier in the same DataFrame
-        if name not in self._columns:
-            self._columns[name] = build_column(spec, self)
-        return self._columns[name]
+        key = self.prefix + name
+        if key not in self.stages:
+            after = self._after_earlier_columns(spec) if spec.kind == "derived" else 0
+            scale = exact_decimal_scale(spec.type)
+            if scale is None:
+                self.stages.define(key, lambda: build_column(spec, self), after)
+            else:  # the rounded double first: sums and lookups compute with it, no BigDecimal per row
+                number = self.stages.define(
+                    f"{key}__number", lambda: round_to_scale(build_value(spec, self), scale), after
+                )
+                self.stages.define(key, lambda: number.cast(spec.type))
+        return self.stages.ref(key)
 
-    def related(self, table: str, row_index: Column) -> RowScope:
-        return RowScope(self.config, self.dataset, self.dataset.table(table), self.facts, row_index)
+    def number(self, name: str) -> Expr:
+        column = self.column(name)
+        number = f"{self.prefix}{name}__number"
+        return self.stages.ref(number) if number in self.stages else column
+
+    def _after_earlier_columns(self, spec: ColumnSpec) -> int:
+        """A derived column's SQL reads earlier columns by name: the level after all of them."""
+        earlier = [c.name for c in self.table.columns[: self.table.columns.index(spec)]]
+        if self.prefix or any(n not in self.stages for n in earlier):
+            raise SpecError(
+                f"{self.dataset.source}: table '{self.table.name}': derived column '{spec.name}' is read before it "
+                "is defined; allowed: columns defined earlier in the table"
+            )
+        return max((self.stages.ref(n).level for n in earlier), default=0)
+
+    def stage(self, name: str, value: Expr) -> Expr:
+        return self.stages.stage(self.prefix + name, value)
+
+    def related(self, table: str, row_index: Expr, via: str) -> RowScope:
+        prefix = f"{self.prefix}_sg_{via}_{table}_"
+        self.stages.stage(prefix + "_sg_row_index", row_index)
+        target = self.dataset.table(table)
+        return RowScope(self.config, self.dataset, target, self.facts, self.stages, row_index, prefix)
 
     def pool(self, name: str) -> PoolSpec:
         if name in self.dataset.pools:
@@ -115,15 +238,19 @@ class RowScope:
             )
         return pools[name]
 
-    def day_fact(self, kind: str, table: str) -> Column:
+    def day_fact(self, kind: str, table: str) -> Expr:
         return self.facts.fact(kind, table)
 
-    def drift_factor(self) -> Column | None:
+    def children_bound(self, child: str) -> int:
+        return self.facts.children_bound(self.table.name, child)
+
+    def drift_factor(self) -> Expr | None:
         """(1 + drift_percentage/100) ** (days since epoch / 30) when drift is on, else None."""
         if not self.config.enable_data_drift:
             return None
-        days = self.day_ordinal - F.lit((self.dataset.epoch - UNIX_EPOCH).days)
-        return F.pow(F.lit(1.0 + self.config.drift_percentage / 100.0), days.cast("double") / F.lit(30.0))
+        days = self.day_ordinal - sql.lit((self.dataset.epoch - UNIX_EPOCH).days)
+        growth = sql.lit(1.0 + self.config.drift_percentage / 100.0)
+        return self.stages.stage("_sg_drift", sql.pow(growth, days.cast("double") / sql.lit(30.0)))
 
 
 def table_ddl(table: TableSpec) -> str:
@@ -140,27 +267,21 @@ def build_batch_frame(
     widest = max(s.rows for s in slices)
     frame = spark.range(0, len(slices) * widest, 1, len(slices))
     if len(slices) == 1:
-        frame = frame.select(F.lit(0).alias(FILE_INDEX), F.col("id").alias("_local"))
+        frame = frame.selectExpr(f"0 AS {FILE_INDEX}", f"id AS {LOCAL_INDEX}")
     else:
-        file_index = F.call_function("div", F.col("id"), F.lit(widest).cast("bigint"))
-        local = F.col("id") - file_index * F.lit(widest).cast("bigint")
-        frame = frame.select(file_index.alias(FILE_INDEX), local.alias("_local"))
-    facts = BatchFacts(slices, F.col(FILE_INDEX))
+        frame = frame.selectExpr(
+            f"id div {widest}L AS {FILE_INDEX}", f"id - (id div {widest}L) * {widest}L AS {LOCAL_INDEX}"
+        )
+    stages = Stages()
+    facts = BatchFacts(slices, sql.col(FILE_INDEX), stages)
     if any(s.rows != widest for s in slices):
-        frame = frame.where(F.col("_local") < facts.per_file([s.rows for s in slices]))
-    frame = frame.select("*", (facts.per_file([s.start for s in slices]) + F.col("_local")).alias(ROW_INDEX))
-    scope = RowScope(config, dataset, table, facts, F.col(ROW_INDEX))
-    pending: list[Column] = []
+        frame = frame.where(f"{LOCAL_INDEX} < {facts.lookup([s.rows for s in slices]).sql}")
+    row_index = facts.lookup([s.start for s in slices]) + sql.col(LOCAL_INDEX)
+    frame = frame.selectExpr("*", f"{row_index.sql} AS {ROW_INDEX}")
+    scope = RowScope(config, dataset, table, facts, stages, sql.col(ROW_INDEX))
     for spec in table.columns:
-        if spec.kind != "derived":
-            pending.append(scope.column(spec.name).alias(spec.name))
-            continue
-        if pending:
-            frame, pending = frame.select("*", *pending), []
-        frame = frame.select("*", build_column(spec, scope).alias(spec.name))
-    if pending:
-        frame = frame.select("*", *pending)
-    return frame.select(*[c.name for c in table.output_columns])
+        scope.column(spec.name)
+    return stages.apply(frame).select(*[c.name for c in table.output_columns])
 
 
 def partition_days(table_days: list[TableDay]) -> list[dt.date]:

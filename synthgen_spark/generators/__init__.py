@@ -1,10 +1,10 @@
-"""Column generators: pure functions from a column spec and a row key to a Spark Column.
+"""Column generators: pure functions from a column spec and a row key to a Spark SQL expression.
 
 Importing this package registers every kind; ``build_column`` dispatches on the spec's kind.
 """
 
 from synthgen_spark.generators import categorical, keys, lifecycle, numeric, temporal  # noqa: F401  (register kinds)
 from synthgen_spark.generators.core import column_seed, day_row_key
-from synthgen_spark.generators.registry import Scope, build_column, register, registered_kinds
+from synthgen_spark.generators.registry import Scope, build_column, build_value, register, registered_kinds
 
-__all__ = ["Scope", "build_column", "column_seed", "day_row_key", "register", "registered_kinds"]
+__all__ = ["Scope", "build_column", "build_value", "column_seed", "day_row_key", "register", "registered_kinds"]

@@ -6,74 +6,73 @@ import re
 import string
 from functools import lru_cache
 
-from pyspark.sql import Column
-from pyspark.sql import functions as F
-
 from synthgen_spark.catalog import ColumnSpec
+from synthgen_spark.generators import sql
 from synthgen_spark.generators.core import bounded_index, hash_key, unit_interval
 from synthgen_spark.generators.registry import Scope, register
+from synthgen_spark.generators.sql import Expr
 
 
-def build_weighted_choice_column(row_key: Column, seed: int, *, values: list, weights: list[float | Column]) -> Column:
+def build_weighted_choice_column(row_key: Expr, seed: int, *, values: list, weights: list[float | Expr]) -> Expr:
     """One of ``values`` with probability proportional to ``weights`` (cumulative thresholds).
 
     Weights may be Columns (drift moves them per day); thresholds are then computed per row.
     """
     u = unit_interval(hash_key(row_key, seed))
     total = sum(weights[1:], weights[0])
-    result = F.lit(values[-1])
+    result = sql.lit(values[-1])
     thresholds, running = [], 0.0
     for weight in weights[:-1]:
         running = running + weight
         thresholds.append(running / total)
     for value, threshold in reversed(list(zip(values[:-1], thresholds, strict=True))):
-        bound = threshold if isinstance(threshold, Column) else F.lit(threshold)
-        result = F.when(u < bound, F.lit(value)).otherwise(result)
+        bound = threshold if isinstance(threshold, Expr) else sql.lit(threshold)
+        result = sql.when(u < bound, sql.lit(value)).otherwise(result)
     return result
 
 
 @lru_cache(maxsize=256)
-def array_literal(values: tuple) -> Column:
-    """One array literal Column per distinct pool, built once (hundreds of lit() calls otherwise)."""
-    return F.lit(list(values))
+def array_literal(values: tuple) -> Expr:
+    """One array literal per distinct pool, rendered once."""
+    return sql.lit(list(values))
 
 
-def build_pool_pick_column(row_key: Column, seed: int, *, values: tuple) -> Column:
+def build_pool_pick_column(row_key: Expr, seed: int, *, values: tuple) -> Expr:
     """A value of the pool, uniformly: ``element_at`` into one array literal (Spark folds it once)."""
-    index = bounded_index(hash_key(row_key, seed), len(values)) + F.lit(1)
-    return F.element_at(array_literal(values), index.cast("int"))
+    index = bounded_index(hash_key(row_key, seed), len(values)) + sql.lit(1)
+    return sql.element_at(array_literal(values), index.cast("int"))
 
 
-def build_template_column(row_key: Column, seed: int, *, pattern: str) -> Column:
+def build_template_column(row_key: Expr, seed: int, *, pattern: str) -> Expr:
     """Text from a pattern: each ``#`` a digit, each ``?`` an upper-case letter, the rest literal."""
-    parts: list[Column] = []
+    parts: list[Expr] = []
     for index, token in enumerate(re.findall(r"#+|\?+|[^#?]+", pattern)):
         hashed = hash_key(row_key, seed ^ (index + 1))
         if token[0] == "#":
             digits = bounded_index(hashed, 10 ** min(len(token), 18)).cast("string")
-            parts.append(F.lpad(digits, len(token), "0"))
+            parts.append(sql.lpad(digits, len(token), "0"))
         elif token[0] == "?":
             letters = array_literal(tuple(string.ascii_uppercase))
             for position in range(len(token)):
-                pick = F.pmod(F.shiftright(hashed, 5 * position), F.lit(26).cast("bigint")) + F.lit(1)
-                parts.append(F.element_at(letters, pick.cast("int")))
+                pick = sql.pmod(sql.shiftright(hashed, 5 * position), sql.lit(26).cast("bigint")) + sql.lit(1)
+                parts.append(sql.element_at(letters, pick.cast("int")))
         else:
-            parts.append(F.lit(token))
-    return F.concat(*parts)
+            parts.append(sql.lit(token))
+    return sql.concat(*parts)
 
 
 @register("choice")
-def _choice(spec: ColumnSpec, scope: Scope) -> Column:
+def _choice(spec: ColumnSpec, scope: Scope) -> Expr:
     values = list(spec.params["values"])
     weights: list = [float(w) for w in spec.params.get("weights", [1] * len(values))]
     target, factor = spec.params.get("drift_toward"), scope.drift_factor()
     if spec.drift and target is not None and factor is not None:
-        weights[values.index(target)] = F.lit(weights[values.index(target)]) * factor
+        weights[values.index(target)] = sql.lit(weights[values.index(target)]) * factor
     return build_weighted_choice_column(scope.row_key, scope.seed(spec.name), values=values, weights=weights)
 
 
 @register("pool")
-def _pool(spec: ColumnSpec, scope: Scope) -> Column:
+def _pool(spec: ColumnSpec, scope: Scope) -> Expr:
     pool = scope.pool(spec.params["pool"])
     field_index = pool.fields.index(spec.params.get("field", pool.fields[0]))
     values = tuple(record[field_index] for record in pool.records)
@@ -82,5 +81,5 @@ def _pool(spec: ColumnSpec, scope: Scope) -> Column:
 
 
 @register("template")
-def _template(spec: ColumnSpec, scope: Scope) -> Column:
+def _template(spec: ColumnSpec, scope: Scope) -> Expr:
     return build_template_column(scope.row_key, scope.seed(spec.name), pattern=spec.params["pattern"])

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 
-from pyspark.sql import Column
-from pyspark.sql import functions as F
+from synthgen_spark.generators import sql
+from synthgen_spark.generators.sql import Expr
 
 UNIX_EPOCH = dt.date(1970, 1, 1)
 TWO_POW_53 = float(2**53)
+MAX_EXACT_DECIMAL_PRECISION = 15  # unscaled values below 10**15 < 2**53: exact in a double
 SPARK_TYPES = {
     "long": "bigint",
     "int": "int",
@@ -27,24 +29,24 @@ def column_seed(seed_value: int, table: str, column: str, salt: str = "") -> int
     return int.from_bytes(digest, "big", signed=True)
 
 
-def day_row_key(day_ordinal: Column, row_index: Column) -> Column:
+def day_row_key(day_ordinal: Expr, row_index: Expr) -> Expr:
     """Row key of an incremental row: the day ordinal (days since 1970) in the high 32 bits, the row index below."""
-    return F.shiftleft(day_ordinal.cast("bigint"), 32) + row_index
+    return sql.shiftleft(day_ordinal.cast("bigint"), 32) + row_index
 
 
-def hash_key(row_key: Column, seed: int) -> Column:
+def hash_key(row_key: Expr, seed: int) -> Expr:
     """64 well-mixed bits from (seed, row key): two longs into Spark's xxhash64."""
-    return F.xxhash64(F.lit(seed).cast("bigint"), row_key)
+    return sql.xxhash64(sql.lit(seed).cast("bigint"), row_key)
 
 
-def unit_interval(hashed: Column) -> Column:
+def unit_interval(hashed: Expr) -> Expr:
     """A double uniform on [0, 1) from the top 53 bits of a hash (no overflow, no division)."""
-    return F.shiftrightunsigned(hashed, 11).cast("double") * F.lit(1.0 / TWO_POW_53)
+    return sql.shiftrightunsigned(hashed, 11).cast("double") * sql.lit(1.0 / TWO_POW_53)
 
 
-def bounded_index(hashed: Column, size: int | Column) -> Column:
+def bounded_index(hashed: Expr, size: int | Expr) -> Expr:
     """An integer uniform on [0, size) from a hash (``size`` >= 1)."""
-    return F.pmod(hashed, size if isinstance(size, Column) else F.lit(size).cast("bigint"))
+    return sql.pmod(hashed, size if isinstance(size, Expr) else sql.lit(size).cast("bigint"))
 
 
 def spark_type(type_name: str) -> str:
@@ -52,16 +54,32 @@ def spark_type(type_name: str) -> str:
     return SPARK_TYPES.get(type_name, type_name)
 
 
-def cast_to(value: Column, type_name: str) -> Column:
-    """Cast explicitly to the catalog type; decimals are rounded to their scale first."""
+def exact_decimal_scale(type_name: str) -> int | None:
+    """The scale of a ``decimal(p,s)`` type whose values a double holds exactly (p <= 15), else None."""
+    match = re.fullmatch(r"decimal\((\d+),\s*(\d+)\)", type_name)
+    if match is None or int(match.group(1)) > MAX_EXACT_DECIMAL_PRECISION:
+        return None
+    return int(match.group(2))
+
+
+def round_to_scale(value: Expr, scale: int) -> Expr:
+    """``value`` rounded half up to ``scale`` decimal places, as a double (cheap: no BigDecimal per row)."""
+    factor = sql.lit(float(10**scale))
+    return sql.floor(value.cast("double") * factor + sql.lit(0.5)) / factor
+
+
+def cast_to(value: Expr, type_name: str) -> Expr:
+    """Cast explicitly to the catalog type; decimals are rounded (half up) to their scale first."""
+    scale = exact_decimal_scale(type_name)
+    if scale is not None:
+        return round_to_scale(value, scale).cast(type_name)
     if type_name.startswith("decimal"):
-        scale = int(type_name.rstrip(")").split(",")[1])
-        return F.round(value, scale).cast(type_name)
+        return sql.round(value, int(type_name.rstrip(")").split(",")[1])).cast(type_name)
     return value.cast(spark_type(type_name))
 
 
-def with_null_rate(value: Column, row_key: Column, seed: int, null_rate: float) -> Column:
+def with_null_rate(value: Expr, row_key: Expr, seed: int, null_rate: float) -> Expr:
     """Null out a deterministic ``null_rate`` share of rows (the same rows in every run)."""
     if null_rate <= 0:
         return value
-    return F.when(unit_interval(hash_key(row_key, seed)) < F.lit(null_rate), F.lit(None)).otherwise(value)
+    return sql.when(unit_interval(hash_key(row_key, seed)) < sql.lit(null_rate), sql.lit(None)).otherwise(value)

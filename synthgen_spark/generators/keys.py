@@ -2,61 +2,76 @@
 
 Parent/child layout (orders -> order_items) on a day with n parents and m >= n children: child j
 belongs to parent o where b(o) <= j < b(o+1), b(o) = floor(o*m/n) + jitter(o), jitter in {0, 1}
-when m >= 2n (else 0), b(0) = 0 and b(n) = m. Every parent gets at least one child, and both
-sides compute the layout in O(1) per row, so no join is needed.
+when m >= 2n (else 0), b(0) = 0 and b(n) = m. Every parent gets at least one child, at most
+ceil(m/n) + 1, and both sides compute the layout in O(1) per row, so no join is needed.
 """
 
 from __future__ import annotations
 
-from pyspark.sql import Column
-from pyspark.sql import functions as F
-
 from synthgen_spark.catalog import ColumnSpec
-from synthgen_spark.generators.core import bounded_index, cast_to, day_row_key, hash_key, spark_type
+from synthgen_spark.errors import SpecError
+from synthgen_spark.generators import sql
+from synthgen_spark.generators.core import bounded_index, column_seed, day_row_key, hash_key
 from synthgen_spark.generators.lifecycle import EntityLifecycle
 from synthgen_spark.generators.registry import Scope, register
+from synthgen_spark.generators.sql import Expr
+
+MAX_CHILDREN_SUMMED = 16
 
 
-def _floor_div(numerator: Column, denominator: Column) -> Column:
-    return F.call_function("div", numerator, denominator)
+def _floor_div(numerator: Expr, denominator: Expr) -> Expr:
+    return sql.div(numerator, denominator)
 
 
 class ChildLayout:
     """Where each child row of one parent/child pair on one day belongs (see the module docstring).
 
-    ``parents`` and ``children`` are the day's row counts (Columns: they vary by day in a batch).
+    ``parents`` and ``children`` are the day's row counts (Columns: they vary by day in a batch);
+    ``seed`` is the child table's layout seed.
     """
 
-    def __init__(self, child_scope: Scope, parents: Column, children: Column) -> None:
-        self.scope = child_scope
+    def __init__(self, scope: Scope, seed: int, parents: Expr, children: Expr) -> None:
+        self.scope = scope
+        self.seed = seed
         self.parents = parents
         self.children = children
-        self.seed = child_scope.seed("__layout")
 
-    def boundary(self, parent_index: Column) -> Column:
+    def boundary(self, parent_index: Expr) -> Expr:
         """b(o): index of the first child of parent o."""
         linear = _floor_div(parent_index * self.children, self.parents)
         jittered = (
-            (self.children >= F.lit(2) * self.parents) & (parent_index > F.lit(0)) & (parent_index < self.parents)
+            (self.children >= sql.lit(2) * self.parents) & (parent_index > sql.lit(0)) & (parent_index < self.parents)
         )
         jitter = bounded_index(hash_key(day_row_key(self.scope.day_ordinal, parent_index), self.seed), 2)
-        return linear + F.when(jittered, jitter).otherwise(F.lit(0).cast("bigint"))
+        return linear + sql.when(jittered, jitter).otherwise(sql.lit(0).cast("bigint"))
 
-    def parent_of(self, child_index: Column) -> Column:
+    def parent_of(self, child_index: Expr) -> Expr:
         """o(j): index of the parent of child j (the linear guess, one less if a jitter moved b past j)."""
-        candidate = _floor_div((child_index + F.lit(1)) * self.parents - F.lit(1), self.children)
-        return candidate - F.when(self.boundary(candidate) > child_index, F.lit(1)).otherwise(F.lit(0)).cast("bigint")
+        guess = _floor_div((child_index + sql.lit(1)) * self.parents - sql.lit(1), self.children)
+        guess = self.scope.stage("_sg_parent_guess", guess)
+        return guess - sql.when(self.boundary(guess) > child_index, sql.lit(1)).otherwise(sql.lit(0)).cast("bigint")
+
+
+def _layout_seed(scope: Scope, child: str) -> int:
+    return column_seed(scope.config.seed_value, child, "__layout")
 
 
 def _layout_from_child(scope: Scope) -> ChildLayout:
-    parent = scope.table.parent
-    return ChildLayout(scope, scope.day_fact("rows", parent), scope.day_fact("rows", scope.table.name))
+    parent, child = scope.table.parent, scope.table.name
+    return ChildLayout(scope, _layout_seed(scope, child), scope.day_fact("rows", parent), scope.day_fact("rows", child))
 
 
-def _layout_from_parent(spec: ColumnSpec, scope: Scope) -> ChildLayout:
-    child = spec.params["child"]
-    child_scope = scope.related(child, F.lit(0))
-    return ChildLayout(child_scope, scope.day_fact("rows", scope.table.name), scope.day_fact("rows", child))
+def _layout_from_parent(child: str, scope: Scope) -> ChildLayout:
+    parents, children = scope.day_fact("rows", scope.table.name), scope.day_fact("rows", child)
+    return ChildLayout(scope, _layout_seed(scope, child), parents, children)
+
+
+def _children(child: str, scope: Scope) -> tuple[Expr, Expr]:
+    """The first child index of this parent and the one after its last (staged: read many times)."""
+    layout = _layout_from_parent(child, scope)
+    first = scope.stage(f"_sg_{child}_first", layout.boundary(scope.row_index))
+    end = scope.stage(f"_sg_{child}_end", layout.boundary(scope.row_index + sql.lit(1)))
+    return first, end
 
 
 def _sequence_start(scope: Scope, table: str) -> int:
@@ -65,66 +80,79 @@ def _sequence_start(scope: Scope, table: str) -> int:
 
 
 @register("foreign_key")
-def _foreign_key(spec: ColumnSpec, scope: Scope) -> Column:
+def _foreign_key(spec: ColumnSpec, scope: Scope) -> Expr:
     """A key of the referenced snapshot table, uniform over its entities active on the day."""
     table = spec.params["references"].split(".")[0]
     population = scope.day_fact("population", table)
-    start = F.lit(_sequence_start(scope, table)).cast("bigint")
+    start = sql.lit(_sequence_start(scope, table)).cast("bigint")
     target = scope.dataset.table(table)
     if target.lifecycle.churn_rate > 0:
-        lifecycle = EntityLifecycle(scope.related(table, F.lit(0)), target)
-        return start + lifecycle.active_pick(scope.row_key, scope.seed(spec.name), population)
+        lifecycle = EntityLifecycle(scope.config, scope.dataset, target)
+        return start + lifecycle.active_pick(scope, spec.name, population)
     return start + bounded_index(hash_key(scope.row_key, scope.seed(spec.name)), population)
 
 
 @register("parent_key")
-def _parent_key(spec: ColumnSpec, scope: Scope) -> Column:
+def _parent_key(spec: ColumnSpec, scope: Scope) -> Expr:
     """The parent's primary key (e.g. order_items.order_id), by the child layout."""
     parent = scope.table.parent
-    start = F.lit(_sequence_start(scope, parent)).cast("bigint") + scope.day_fact("id_offset", parent)
-    return start + _layout_from_child(scope).parent_of(scope.row_index)
+    start = sql.lit(_sequence_start(scope, parent)).cast("bigint") + scope.day_fact("id_offset", parent)
+    return start + scope.stage("_sg_parent_index", _layout_from_child(scope).parent_of(scope.row_index))
 
 
 @register("line_number")
-def _line_number(spec: ColumnSpec, scope: Scope) -> Column:
+def _line_number(spec: ColumnSpec, scope: Scope) -> Expr:
     """1-based position of the child within its parent."""
     layout = _layout_from_child(scope)
-    return scope.row_index - layout.boundary(layout.parent_of(scope.row_index)) + F.lit(1)
+    parent = scope.stage("_sg_parent_index", layout.parent_of(scope.row_index))
+    return scope.row_index - layout.boundary(parent) + sql.lit(1)
 
 
 @register("lookup")
-def _lookup(spec: ColumnSpec, scope: Scope) -> Column:
+def _lookup(spec: ColumnSpec, scope: Scope) -> Expr:
     """The value of another table's column for the entity this row's key points at."""
     table, column = spec.params["references"].split(".")
-    entity = scope.column(spec.params["key"]) - F.lit(_sequence_start(scope, table))
-    return scope.related(table, entity).column(column)
+    key = spec.params["key"]
+    entity = scope.column(key) - sql.lit(_sequence_start(scope, table))
+    return scope.related(table, entity, via=key).number(column)
 
 
 @register("child_count")
-def _child_count(spec: ColumnSpec, scope: Scope) -> Column:
-    layout = _layout_from_parent(spec, scope)
-    return layout.boundary(scope.row_index + F.lit(1)) - layout.boundary(scope.row_index)
+def _child_count(spec: ColumnSpec, scope: Scope) -> Expr:
+    first, end = _children(spec.params["child"], scope)
+    return end - first
 
 
 @register("child_sum")
-def _child_sum(spec: ColumnSpec, scope: Scope) -> Column:
-    """Sum over this parent's children of the product of the ``of`` columns (e.g. quantity x unit_price)."""
-    layout = _layout_from_parent(spec, scope)
-    first, end = layout.boundary(scope.row_index), layout.boundary(scope.row_index + F.lit(1))
-    result_type = spark_type(spec.type)
+def _child_sum(spec: ColumnSpec, scope: Scope) -> Expr:
+    """Sum over this parent's children of the product of the ``of`` columns (e.g. quantity x unit_price).
 
-    def add_child(total: Column, child_index: Column) -> Column:
-        child = scope.related(spec.params["child"], child_index)
-        product = child.column(spec.params["of"][0])
+    A parent has at most ``children_bound`` children, so the sum is unrolled over that many slots;
+    slot t is child first + t, counted only when it is before the parent's end. Decimals are summed
+    as doubles and rounded once: exact for decimal(p<=15, s) terms, whose sums stay far inside 2**53.
+    """
+    child = spec.params["child"]
+    first, end = _children(child, scope)
+    slots = scope.children_bound(child)
+    if slots > MAX_CHILDREN_SUMMED:
+        raise SpecError(
+            f"{scope.dataset.source}: table '{scope.table.name}', column '{spec.name}': child_sum over '{child}' "
+            f"needs parents with at most {MAX_CHILDREN_SUMMED} children (got up to {slots}); "
+            "allowed: rows_per_parent <= 15"
+        )
+    arithmetic = "bigint" if spec.type in ("int", "long") else "double"
+    total = sql.lit(0).cast(arithmetic)
+    for slot in range(slots):
+        index = first + sql.lit(slot)
+        child_scope = scope.related(child, index, via=f"slot{slot}")
+        product = child_scope.number(spec.params["of"][0]).cast(arithmetic)
         for name in spec.params["of"][1:]:
-            product = product * child.column(name)
-        return cast_to(total + product, spec.type)
-
-    zero = F.lit(0).cast(result_type)
-    return F.aggregate(F.sequence(first, end - F.lit(1)), zero, add_child)
+            product = product * child_scope.number(name).cast(arithmetic)
+        total = total + sql.when(index < end, product).otherwise(sql.lit(0).cast(arithmetic))
+    return total
 
 
 @register("derived")
-def _derived(spec: ColumnSpec, scope: Scope) -> Column:
+def _derived(spec: ColumnSpec, scope: Scope) -> Expr:
     """A Spark SQL expression over the table's earlier columns (evaluated by name)."""
-    return F.expr(spec.params["expression"])
+    return sql.expr(spec.params["expression"])

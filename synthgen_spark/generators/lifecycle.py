@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import math
 
-from pyspark.sql import Column
-from pyspark.sql import functions as F
-
 from synthgen_spark.calendar import new_per_period, round_half_up
-from synthgen_spark.catalog import ColumnSpec, TableSpec
-from synthgen_spark.generators.core import UNIX_EPOCH, bounded_index, hash_key, unit_interval
+from synthgen_spark.catalog import ColumnSpec, DatasetSpec, TableSpec
+from synthgen_spark.config import JobConfig
+from synthgen_spark.generators import sql
+from synthgen_spark.generators.core import UNIX_EPOCH, bounded_index, column_seed, hash_key, unit_interval
 from synthgen_spark.generators.registry import Scope, register
+from synthgen_spark.generators.sql import Expr
 
 LOYAL_EVERY = 10
 CANDIDATES = 4
@@ -27,82 +27,107 @@ MAX_LIFETIME_DAYS = 1_000_000
 class EntityLifecycle:
     """Signup and churn ordinals (days since 1970) of one snapshot table's entities, as Columns."""
 
-    def __init__(self, scope: Scope, table: TableSpec) -> None:
-        self.scope = scope
+    def __init__(self, config: JobConfig, dataset: DatasetSpec, table: TableSpec) -> None:
+        self.config = config
         self.table = table
-        self.base = max(1, round_half_up(table.rows * scope.config.scale_factor))
+        self.base = max(1, round_half_up(table.rows * config.scale_factor))
         self.per_period = new_per_period(table, self.base)
-        self.epoch = (scope.dataset.epoch - UNIX_EPOCH).days
+        self.epoch = (dataset.epoch - UNIX_EPOCH).days
         self.start_spec = next((c for c in table.columns if c.kind == "lifecycle_start"), None)
 
-    def start(self, index: Column) -> Column:
+    def _seed(self, column: str) -> int:
+        return column_seed(self.config.seed_value, self.table.name, column)
+
+    def start(self, index: Expr) -> Expr:
         """Signup day ordinal of entity ``index`` (0-based)."""
-        k = index + F.lit(1)
+        k = index + sql.lit(1)
         spec = self.start_spec
         low, high = (int(spec.params["min_days"]), int(spec.params["max_days"])) if spec else (0, 0)
-        seed = self.scope.seed(spec.name if spec else "__start")
-        before = F.lit(self.epoch + low).cast("bigint") + bounded_index(hash_key(index, seed), high - low + 1)
+        seed = self._seed(spec.name if spec else "__start")
+        before = sql.lit(self.epoch + low).cast("bigint") + bounded_index(hash_key(index, seed), high - low + 1)
         if self.per_period == 0:
             return before
         num, den = self.per_period.numerator, self.per_period.denominator
-        periods = F.call_function(
-            "div", (k - F.lit(self.base)) * F.lit(den) + F.lit(num - 1), F.lit(num).cast("bigint")
-        )
-        grown = F.lit(self.epoch).cast("bigint") + periods * F.lit(self.table.lifecycle.period_days)
-        return F.when(k <= F.lit(self.base), before).otherwise(grown)
+        periods = sql.div((k - sql.lit(self.base)) * sql.lit(den) + sql.lit(num - 1), sql.lit(num).cast("bigint"))
+        grown = sql.lit(self.epoch).cast("bigint") + periods * sql.lit(self.table.lifecycle.period_days)
+        return sql.when(k <= sql.lit(self.base), before).otherwise(grown)
 
-    def end(self, index: Column) -> Column:
-        """Churn day ordinal of entity ``index``, or null if it never churns."""
+    def _lifetime(self, index: Expr) -> tuple[Expr, Expr]:
+        """(never churns, lifetime in days) of entity ``index``; churn_rate must be > 0."""
         rate = self.table.lifecycle.churn_rate
-        if rate <= 0:
-            return F.lit(None).cast("bigint")
-        u = unit_interval(hash_key(index, self.scope.seed("__churn")))
-        days = F.lit(1.0) + F.floor(F.log(F.lit(1.0) - u) / F.lit(math.log(1.0 - rate)))
-        lifetime = F.least(days, F.lit(float(MAX_LIFETIME_DAYS))).cast("bigint")
-        k = index + F.lit(1)
-        loyal = (k == F.lit(1)) | (F.pmod(k, F.lit(LOYAL_EVERY)) == F.lit(0))
-        return F.when(loyal, F.lit(None).cast("bigint")).otherwise(self.start(index) + lifetime)
+        u = unit_interval(hash_key(index, self._seed("__churn")))
+        days = sql.lit(1.0) + sql.floor(sql.log(sql.lit(1.0) - u) / sql.lit(math.log(1.0 - rate)))
+        k = index + sql.lit(1)
+        loyal = (k == sql.lit(1)) | (sql.pmod(k, sql.lit(LOYAL_EVERY)) == sql.lit(0))
+        return loyal, sql.least(days, sql.lit(float(MAX_LIFETIME_DAYS))).cast("bigint")
 
-    def is_active(self, index: Column, day_ordinal: Column) -> Column:
-        end = self.end(index)
-        return (self.start(index) <= day_ordinal) & (end.isNull() | (day_ordinal < end))
+    def end(self, index: Expr) -> Expr:
+        """Churn day ordinal of entity ``index``, or null if it never churns."""
+        if self.table.lifecycle.churn_rate <= 0:
+            return sql.lit(None).cast("bigint")
+        loyal, lifetime = self._lifetime(index)
+        return sql.when(loyal, sql.lit(None).cast("bigint")).otherwise(self.start(index) + lifetime)
 
-    def active_pick(self, row_key: Column, seed: int, population: Column) -> Column:
-        """A uniformly drawn active entity index: up to CANDIDATES draws, then a never-churning one."""
-        tens = F.call_function("div", population, F.lit(LOYAL_EVERY).cast("bigint"))
-        loyal = F.when(
-            tens > F.lit(0),
-            (bounded_index(hash_key(row_key, seed ^ 0x7F), F.greatest(tens, F.lit(1))) + F.lit(1)) * F.lit(LOYAL_EVERY)
-            - F.lit(1),
+    def is_active(self, index: Expr, day_ordinal: Expr) -> Expr:
+        """Signed up on or before the day and not yet churned (each piece computed once)."""
+        age = day_ordinal - self.start(index)
+        if self.table.lifecycle.churn_rate <= 0:
+            return age >= sql.lit(0)
+        loyal, lifetime = self._lifetime(index)
+        return (age >= sql.lit(0)) & (loyal | (age < lifetime))
+
+    def active_pick(self, scope: Scope, name: str, population: Expr) -> Expr:
+        """A uniformly drawn active entity index for column ``name`` of ``scope``'s rows.
+
+        Up to CANDIDATES draws (each computed once, in a stage), the first active one wins; if none
+        is, a never-churning entity.
+        """
+        seed = scope.seed(name)
+        tens = sql.div(population, sql.lit(LOYAL_EVERY).cast("bigint"))
+        loyal = sql.when(
+            tens > sql.lit(0),
+            (bounded_index(hash_key(scope.row_key, seed ^ 0x7F), sql.greatest(tens, sql.lit(1))) + sql.lit(1))
+            * sql.lit(LOYAL_EVERY)
+            - sql.lit(1),
         )
-        result = loyal.otherwise(F.lit(0).cast("bigint"))
-        for attempt in reversed(range(CANDIDATES)):
-            candidate = bounded_index(hash_key(row_key, seed ^ (attempt + 1)), population)
-            result = F.when(self.is_active(candidate, self.scope.day_ordinal), candidate).otherwise(result)
+        result = loyal.otherwise(sql.lit(0).cast("bigint"))
+        candidates = [
+            scope.stage(
+                f"_sg_{name}_candidate{attempt}",
+                bounded_index(hash_key(scope.row_key, seed ^ (attempt + 1)), population),
+            )
+            for attempt in range(CANDIDATES)
+        ]
+        for candidate in reversed(candidates):
+            result = sql.when(self.is_active(candidate, scope.day_ordinal), candidate).otherwise(result)
         return result
 
 
-def _ordinal_to_date(ordinal: Column) -> Column:
-    return F.date_add(F.lit(UNIX_EPOCH), ordinal.cast("int"))
+def _ordinal_to_date(ordinal: Expr) -> Expr:
+    return sql.date_add(sql.lit(UNIX_EPOCH), ordinal.cast("int"))
+
+
+def _lifecycle(scope: Scope) -> EntityLifecycle:
+    return EntityLifecycle(scope.config, scope.dataset, scope.table)
 
 
 @register("lifecycle_start")
-def _lifecycle_start(spec: ColumnSpec, scope: Scope) -> Column:
+def _lifecycle_start(spec: ColumnSpec, scope: Scope) -> Expr:
     """Signup / launch date: before the epoch for the first N0 entities, then by the growth formula."""
-    return _ordinal_to_date(EntityLifecycle(scope, scope.table).start(scope.row_index))
+    return _ordinal_to_date(_lifecycle(scope).start(scope.row_index))
 
 
 @register("lifecycle_end")
-def _lifecycle_end(spec: ColumnSpec, scope: Scope) -> Column:
+def _lifecycle_end(spec: ColumnSpec, scope: Scope) -> Expr:
     """Churn / discontinuation date if it is on or before the snapshot date, else null."""
-    end = EntityLifecycle(scope, scope.table).end(scope.row_index)
-    return F.when(end <= scope.day_ordinal, _ordinal_to_date(end))
+    end = scope.stage("_sg_churn_ordinal", _lifecycle(scope).end(scope.row_index))
+    return sql.when(end <= scope.day_ordinal, _ordinal_to_date(end))
 
 
 @register("lifecycle_status")
-def _lifecycle_status(spec: ColumnSpec, scope: Scope) -> Column:
+def _lifecycle_status(spec: ColumnSpec, scope: Scope) -> Expr:
     """``values[0]`` (default 'active') while the entity is active on the snapshot date, else ``values[1]``."""
     active, churned = spec.params.get("values", ["active", "churned"])
-    return F.when(
-        EntityLifecycle(scope, scope.table).is_active(scope.row_index, scope.day_ordinal), F.lit(active)
-    ).otherwise(F.lit(churned))
+    return sql.when(_lifecycle(scope).is_active(scope.row_index, scope.day_ordinal), sql.lit(active)).otherwise(
+        sql.lit(churned)
+    )

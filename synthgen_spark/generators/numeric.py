@@ -4,54 +4,53 @@ from __future__ import annotations
 
 import math
 
-from pyspark.sql import Column
-from pyspark.sql import functions as F
-
 from synthgen_spark.catalog import ColumnSpec
+from synthgen_spark.generators import sql
 from synthgen_spark.generators.core import bounded_index, hash_key, unit_interval
 from synthgen_spark.generators.registry import Scope, register
+from synthgen_spark.generators.sql import Expr
 
 INTEGER_TYPES = ("long", "int")
 
 
-def build_uniform_integer_column(row_key: Column, seed: int, *, low: int, high: int) -> Column:
+def build_uniform_integer_column(row_key: Expr, seed: int, *, low: int, high: int) -> Expr:
     """Integers uniform on [low, high] inclusive."""
-    return F.lit(low).cast("bigint") + bounded_index(hash_key(row_key, seed), high - low + 1)
+    return sql.lit(low).cast("bigint") + bounded_index(hash_key(row_key, seed), high - low + 1)
 
 
-def build_uniform_real_column(row_key: Column, seed: int, *, low: Column, high: Column) -> Column:
+def build_uniform_real_column(row_key: Expr, seed: int, *, low: Expr, high: Expr) -> Expr:
     """Doubles uniform on [low, high)."""
     return low + unit_interval(hash_key(row_key, seed)) * (high - low)
 
 
-def build_standard_normal_column(row_key: Column, seed: int) -> Column:
+def build_standard_normal_column(row_key: Expr, seed: int) -> Expr:
     """Standard normal values by Box-Muller from two independent hashes of the row key."""
-    radius_u = F.lit(1.0) - unit_interval(hash_key(row_key, seed))  # (0, 1]: log is finite
+    radius_u = sql.lit(1.0) - unit_interval(hash_key(row_key, seed))  # (0, 1]: log is finite
     angle_u = unit_interval(hash_key(row_key, seed ^ 0x5DEECE66D))
-    return F.sqrt(F.lit(-2.0) * F.log(radius_u)) * F.cos(F.lit(2 * math.pi) * angle_u)
+    return sql.sqrt(sql.lit(-2.0) * sql.log(radius_u)) * sql.cos(sql.lit(2 * math.pi) * angle_u)
 
 
-def _clamp(value: Column, spec: ColumnSpec) -> Column:
+def _clamp(value: Expr, spec: ColumnSpec) -> Expr:
     if "min" in spec.params:
-        value = F.greatest(value, F.lit(float(spec.params["min"])))
+        value = sql.greatest(value, sql.lit(float(spec.params["min"])))
     if "max" in spec.params:
-        value = F.least(value, F.lit(float(spec.params["max"])))
+        value = sql.least(value, sql.lit(float(spec.params["max"])))
     return value
 
 
-def _bound(value: object, scope: Scope) -> Column:
-    return scope.column(value) if isinstance(value, str) else F.lit(float(value))
+def _bound(value: object, scope: Scope) -> Expr:
+    return scope.column(value) if isinstance(value, str) else sql.lit(float(value))
 
 
 @register("sequence")
-def _sequence(spec: ColumnSpec, scope: Scope) -> Column:
+def _sequence(spec: ColumnSpec, scope: Scope) -> Expr:
     """IDs: start + the rows of all earlier days since the epoch + row index (unique over all runs)."""
-    start = F.lit(int(spec.params.get("start", 1))).cast("bigint") + scope.row_index
+    start = sql.lit(int(spec.params.get("start", 1))).cast("bigint") + scope.row_index
     return start + scope.day_fact("id_offset", scope.table.name) if scope.table.kind == "incremental" else start
 
 
 @register("uniform")
-def _uniform(spec: ColumnSpec, scope: Scope) -> Column:
+def _uniform(spec: ColumnSpec, scope: Scope) -> Expr:
     low, high = spec.params["min"], spec.params["max"]
     seed = scope.seed(spec.name)
     if spec.type in INTEGER_TYPES and not isinstance(low, str) and not isinstance(high, str):
@@ -60,12 +59,12 @@ def _uniform(spec: ColumnSpec, scope: Scope) -> Column:
 
 
 @register("normal")
-def _normal(spec: ColumnSpec, scope: Scope) -> Column:
+def _normal(spec: ColumnSpec, scope: Scope) -> Expr:
     z = build_standard_normal_column(scope.row_key, scope.seed(spec.name))
-    return _clamp(F.lit(float(spec.params["mean"])) + F.lit(float(spec.params["stddev"])) * z, spec)
+    return _clamp(sql.lit(float(spec.params["mean"])) + sql.lit(float(spec.params["stddev"])) * z, spec)
 
 
 @register("lognormal")
-def _lognormal(spec: ColumnSpec, scope: Scope) -> Column:
+def _lognormal(spec: ColumnSpec, scope: Scope) -> Expr:
     z = build_standard_normal_column(scope.row_key, scope.seed(spec.name))
-    return _clamp(F.lit(float(spec.params["median"])) * F.exp(F.lit(float(spec.params["sigma"])) * z), spec)
+    return _clamp(sql.lit(float(spec.params["median"])) * sql.exp(sql.lit(float(spec.params["sigma"])) * z), spec)

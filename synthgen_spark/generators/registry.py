@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
-from pyspark.sql import Column
-
 from synthgen_spark.catalog import ColumnSpec, DatasetSpec, PoolSpec, TableSpec
 from synthgen_spark.config import JobConfig
 from synthgen_spark.errors import SpecError
 from synthgen_spark.generators.core import cast_to, with_null_rate
+from synthgen_spark.generators.sql import Expr
 
 
 class Scope(Protocol):
@@ -19,20 +18,38 @@ class Scope(Protocol):
     dataset: DatasetSpec
     table: TableSpec
     config: JobConfig
-    day: Column
-    day_ordinal: Column
-    row_index: Column
-    row_key: Column
+    day: Expr
+    day_ordinal: Expr
+    row_index: Expr
+    row_key: Expr
 
     def seed(self, column: str, salt: str = "") -> int: ...
-    def column(self, name: str) -> Column: ...
-    def related(self, table: str, row_index: Column) -> Scope: ...
+    def column(self, name: str) -> Expr:
+        """Another column of the same rows (computed once, whoever reads it)."""
+        ...
+
+    def number(self, name: str) -> Expr:
+        """A numeric column as a number to compute with: a decimal's rounded double, else ``column``."""
+        ...
+
+    def stage(self, name: str, value: Expr) -> Expr:
+        """``value`` computed once per row under ``name``: for intermediates read more than once."""
+        ...
+
+    def related(self, table: str, row_index: Expr, via: str) -> Scope:
+        """The rows ``row_index`` of another table (a looked-up entity, a child), reached ``via`` a key."""
+        ...
+
     def pool(self, name: str) -> PoolSpec: ...
-    def day_fact(self, kind: str, table: str) -> Column: ...
-    def drift_factor(self) -> Column | None: ...
+    def day_fact(self, kind: str, table: str) -> Expr: ...
+    def children_bound(self, child: str) -> int:
+        """The most rows of ``child`` any of these parent rows has (a plan fact, not a Expr)."""
+        ...
+
+    def drift_factor(self) -> Expr | None: ...
 
 
-Builder = Callable[[ColumnSpec, Scope], Column]
+Builder = Callable[[ColumnSpec, Scope], Expr]
 _BUILDERS: dict[str, Builder] = {}
 
 
@@ -51,8 +68,13 @@ def registered_kinds() -> list[str]:
     return sorted(_BUILDERS)
 
 
-def build_column(spec: ColumnSpec, scope: Scope) -> Column:
-    """Build one column for the scope's rows: the kind's builder, then drift, null rate and the cast."""
+def build_column(spec: ColumnSpec, scope: Scope) -> Expr:
+    """Build one column for the scope's rows: its value (``build_value``) cast to the column's type."""
+    return cast_to(build_value(spec, scope), spec.type)
+
+
+def build_value(spec: ColumnSpec, scope: Scope) -> Expr:
+    """The kind's builder, then drift and null rate: the column's value before the cast to its type."""
     builder = _BUILDERS.get(spec.kind)
     if builder is None:
         raise SpecError(f"column '{spec.name}': unknown kind {spec.kind!r}; allowed: {', '.join(registered_kinds())}")
@@ -60,5 +82,4 @@ def build_column(spec: ColumnSpec, scope: Scope) -> Column:
     if spec.drift and spec.kind != "choice" and spec.type not in ("string", "date", "timestamp", "boolean"):
         factor = scope.drift_factor()
         value = value if factor is None else value * factor
-    value = with_null_rate(value, scope.row_key, scope.seed(spec.name, "null"), spec.null_rate)
-    return cast_to(value, spec.type)
+    return with_null_rate(value, scope.row_key, scope.seed(spec.name, "null"), spec.null_rate)

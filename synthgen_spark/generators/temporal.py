@@ -2,50 +2,49 @@
 
 from __future__ import annotations
 
-from pyspark.sql import Column
-from pyspark.sql import functions as F
-
 from synthgen_spark.catalog import ColumnSpec
+from synthgen_spark.generators import sql
 from synthgen_spark.generators.core import bounded_index, hash_key
 from synthgen_spark.generators.registry import Scope, register
+from synthgen_spark.generators.sql import Expr
 
 SECONDS_PER_DAY = 86400
 
 
-def build_timestamp_in_day_column(row_key: Column, seed: int, *, day: Column) -> Column:
+def build_timestamp_in_day_column(row_key: Expr, seed: int, *, day: Expr) -> Expr:
     """A timestamp uniform over the 86,400 seconds of ``day`` (UTC instants)."""
-    seconds = F.call_function("unix_date", day).cast("bigint") * F.lit(SECONDS_PER_DAY)
-    return F.timestamp_seconds(seconds + bounded_index(hash_key(row_key, seed), SECONDS_PER_DAY))
+    seconds = sql.unix_date(day).cast("bigint") * sql.lit(SECONDS_PER_DAY)
+    return sql.timestamp_seconds(seconds + bounded_index(hash_key(row_key, seed), SECONDS_PER_DAY))
 
 
-def build_date_offset_column(row_key: Column, seed: int, *, base: Column, min_days: int, max_days: int) -> Column:
+def build_date_offset_column(row_key: Expr, seed: int, *, base: Expr, min_days: int, max_days: int) -> Expr:
     """``base`` plus a whole number of days uniform on [min_days, max_days]."""
-    days = F.lit(min_days).cast("bigint") + bounded_index(hash_key(row_key, seed), max_days - min_days + 1)
-    return F.date_add(base, days.cast("int"))
+    days = sql.lit(min_days).cast("bigint") + bounded_index(hash_key(row_key, seed), max_days - min_days + 1)
+    return sql.date_add(base, days.cast("int"))
 
 
-def _base_date(spec: ColumnSpec, scope: Scope) -> Column:
+def _base_date(spec: ColumnSpec, scope: Scope) -> Expr:
     base = spec.params.get("base", "generation_date")
     if base == "generation_date":
         return scope.day
     if base == "epoch":
-        return F.lit(scope.dataset.epoch)
+        return sql.lit(scope.dataset.epoch)
     return scope.column(base).cast("date")
 
 
 @register("generation_date")
-def _generation_date(spec: ColumnSpec, scope: Scope) -> Column:
+def _generation_date(spec: ColumnSpec, scope: Scope) -> Expr:
     """The date being generated (an incremental row's date, a snapshot's date)."""
     return scope.day
 
 
 @register("timestamp")
-def _timestamp(spec: ColumnSpec, scope: Scope) -> Column:
+def _timestamp(spec: ColumnSpec, scope: Scope) -> Expr:
     return build_timestamp_in_day_column(scope.row_key, scope.seed(spec.name), day=_base_date(spec, scope))
 
 
 @register("date_offset")
-def _date_offset(spec: ColumnSpec, scope: Scope) -> Column:
+def _date_offset(spec: ColumnSpec, scope: Scope) -> Expr:
     return build_date_offset_column(
         scope.row_key,
         scope.seed(spec.name),
