@@ -15,10 +15,14 @@ counts, populations) are literals in a one-day batch and one array lookup per ro
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
+from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, SparkSession
 
 from synthgen_spark.catalog import ColumnSpec, DatasetSpec, PoolSpec, TableSpec
@@ -91,10 +95,52 @@ class Stages:
         return self.define(name, lambda: expression)
 
     def apply(self, frame: DataFrame) -> DataFrame:
-        for level in sorted({e.level for e in self._expressions.values()}):
-            columns = [f"{e.sql} AS `{n}`" for n, e in self._expressions.items() if e.level == level]
-            frame = frame.selectExpr("*", *columns)
+        """``frame`` with every expression added, level by level.
+
+        Raises:
+            StageError: naming the expression Spark could not parse or resolve (user SQL, usually).
+        """
+        with _quiet_pyspark_error_logs():
+            for level in sorted({e.level for e in self._expressions.values()}):
+                columns = {n: f"{e.sql} AS `{n}`" for n, e in self._expressions.items() if e.level == level}
+                try:
+                    frame = frame.selectExpr("*", *columns.values())
+                except AnalysisException:
+                    for name, text in columns.items():
+                        try:
+                            frame.selectExpr("*", text)
+                        except AnalysisException as exc:
+                            raise StageError(name, _first_line(exc)) from None
+                    raise
         return frame
+
+
+class StageError(Exception):
+    """Spark rejected the expression of stage ``name``."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(f"{name}: {message}")
+        self.name = name
+        self.message = message
+
+
+def _first_line(exc: Exception) -> str:
+    line = str(exc).strip().splitlines()[0]
+    return re.split(r" Did you mean | SQLSTATE: ", line)[0].rstrip(". ")
+
+
+@contextmanager
+def _quiet_pyspark_error_logs() -> Iterator[None]:
+    """PySpark logs every analysis error with its query context; ours become one SpecError line instead."""
+    loggers = [logging.getLogger(name) for name in ("SQLQueryContextLogger", "DataFrameQueryContextLogger")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
 
 
 class BatchFacts:
@@ -281,7 +327,18 @@ def build_batch_frame(
     scope = RowScope(config, dataset, table, facts, stages, sql.col(ROW_INDEX))
     for spec in table.columns:
         scope.column(spec.name)
-    return stages.apply(frame).select(*[c.name for c in table.output_columns])
+    try:
+        frame = stages.apply(frame)
+    except StageError as exc:
+        name = exc.name.removesuffix("__number")
+        if name not in table.column_names or table.column(name).kind != "derived":
+            raise
+        earlier = table.column_names[: table.column_names.index(name)]
+        raise SpecError(
+            f"{dataset.source}: table '{table.name}', column '{name}', field 'expression': {exc.message}; "
+            f"allowed: Spark SQL over the columns defined before it ({', '.join(earlier)})"
+        ) from None
+    return frame.select(*[c.name for c in table.output_columns])
 
 
 def partition_days(table_days: list[TableDay]) -> list[dt.date]:
