@@ -1,6 +1,7 @@
 """Per-date volumes, holidays and snapshot schedules: pure functions of the dataset, config and date.
 
 rows(table, d) = round(base_rows x scale_factor x weekday(d) x holiday(d) x growth(d)), at least 1.
+Snapshot tables with ``scaled: false`` (calendars, reference lists) ignore scale_factor.
 """
 
 from __future__ import annotations
@@ -30,6 +31,20 @@ class Volume:
     holiday: float
     growth: float
     rows: int
+
+
+def table_scale_factor(table: TableSpec, scale_factor: float) -> float:
+    """The scale factor a table's volume is multiplied by: the job's, or 1 for a table with ``scaled: false``."""
+    return scale_factor if table.scaled else 1.0
+
+
+def base_rows(table: TableSpec, scale_factor: float) -> int:
+    """N0 of a snapshot (entities on the epoch): round_half_up(rows x scale_factor), at least 1.
+
+    A ``scaled: false`` table (a calendar, a fixed reference list) keeps its ``rows`` at any scale_factor.
+    The calendar and the lifecycle generators both count entities with this function.
+    """
+    return max(1, round_half_up(table.rows * table_scale_factor(table, scale_factor)))
 
 
 def new_per_period(table: TableSpec, base_population: int) -> Fraction:
@@ -148,8 +163,9 @@ class Calendar:
         weekday = self.weekday_multipliers[day.weekday()]
         holiday, _ = self.holiday_factor(table, day)
         growth = 1.0
-        raw = table.rows * self.config.scale_factor * weekday * holiday * growth
-        return Volume(table.rows, self.config.scale_factor, weekday, holiday, growth, max(1, round_half_up(raw)))
+        scale = table_scale_factor(table, self.config.scale_factor)
+        raw = table.rows * scale * weekday * holiday * growth
+        return Volume(table.rows, scale, weekday, holiday, growth, max(1, round_half_up(raw)))
 
     def rows(self, table: TableSpec, day: dt.date) -> int:
         """Rows of ``table`` on ``day``: the day's new rows (incremental) or the population (snapshot)."""
@@ -158,8 +174,8 @@ class Calendar:
         return self.volume(table, day).rows
 
     def base_population(self, table: TableSpec) -> int:
-        """N0: entities of a snapshot table on the dataset epoch."""
-        return max(1, round_half_up(table.rows * self.config.scale_factor))
+        """N0: entities of a snapshot table on the dataset epoch (``base_rows``)."""
+        return base_rows(table, self.config.scale_factor)
 
     def population(self, table: TableSpec, day: dt.date) -> int:
         """Entities signed up by ``day`` (active or churned): N0 + floor(periods x N0 x growth_rate), exactly."""

@@ -112,6 +112,8 @@ class TableSpec:
     event_multipliers: Mapping[str, float] = field(default_factory=dict)
     lifecycle: Lifecycle = field(default_factory=Lifecycle)
     description: str = ""
+    # False: ``rows`` is the table's size at any scale_factor (calendars, fixed reference lists; snapshots only)
+    scaled: bool = True
 
     def column(self, name: str) -> ColumnSpec:
         """The column called ``name``; SpecError if there is none."""
@@ -265,7 +267,7 @@ def _parse_table(body: Any, source: str) -> TableSpec:
     _check_keys(
         body,
         ("name", "kind", "rows", "primary_key", "columns"),
-        optional + ("holiday_multiplier", "event_multipliers", "lifecycle", "description"),
+        optional + ("holiday_multiplier", "event_multipliers", "lifecycle", "description", "scaled"),
         where,
     )
     if body["kind"] not in TABLE_KINDS:
@@ -284,6 +286,14 @@ def _parse_table(body: Any, source: str) -> TableSpec:
     if duplicated:
         raise SpecError(f"{where}: column '{duplicated[0]}' is defined twice")
     default_date = "snapshot_date" if body["kind"] == "snapshot" else ""
+    scaled = body.get("scaled", True)
+    if not isinstance(scaled, bool):
+        raise SpecError(f"{where}: field 'scaled': must be true or false (got {scaled!r}); allowed: true, false")
+    if not scaled and body["kind"] != "snapshot":
+        raise SpecError(
+            f"{where}: field 'scaled': only snapshot tables can ignore scale_factor (got {scaled!r}); "
+            "allowed: false on snapshot tables (calendars, fixed reference lists), true on incremental ones"
+        )
     return TableSpec(
         name=str(body["name"]),
         kind=body["kind"],
@@ -299,6 +309,7 @@ def _parse_table(body: Any, source: str) -> TableSpec:
         event_multipliers=_parse_event_multipliers(body.get("event_multipliers", {}), where),
         lifecycle=_parse_lifecycle(body.get("lifecycle", {}), body["kind"], where),
         description=str(body.get("description", "")),
+        scaled=scaled,
     )
 
 
@@ -522,6 +533,7 @@ def describe_dataset(spec: DatasetSpec) -> str:
     for table in spec.tables:
         if table.kind == "snapshot":
             shape = f"snapshot, {table.frequency}, {table.rows:,} entities"
+            shape += "" if table.scaled else ", not scaled: the same at any scale_factor"
         else:
             shape = f"incremental, {table.rows:,} rows/day base, holiday x{table.holiday_multiplier:g}"
             shape += f", child of {table.parent} ({table.rows_per_parent:g} per parent)" if table.parent else ""

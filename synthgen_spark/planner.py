@@ -206,6 +206,7 @@ def describe_plan(plan: Plan) -> str:
                 factors = (
                     f"snapshot ({td.table.frequency}): population {base} + {td.rows - base} signed up since the epoch"
                 )
+                factors += "" if td.table.scaled else " (not scaled)"
                 factors += (
                     f" (growth {life.growth_rate:g}/{life.growth_period}, churn {life.churn_rate:g}/day)"
                     if life.growth_rate or life.churn_rate

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import textwrap
 
 import pytest
 
+from synthgen_spark.calendar import Calendar, base_rows, round_half_up
 from synthgen_spark.catalog import COLUMN_KINDS, builtin_dataset_ids, describe_dataset, load_dataset, parse_dataset
+from synthgen_spark.config import JobConfig
 from synthgen_spark.errors import SpecError
+from synthgen_spark.generators.lifecycle import EntityLifecycle
 
 
 def test_retail_oltp_small_has_its_four_tables():
@@ -121,3 +125,79 @@ def test_invalid_dataset_definitions_name_the_place(old, new, fragment):
 def test_dataset_yaml_that_does_not_parse():
     with pytest.raises(SpecError, match="mini.yaml: not valid YAML"):
         parse_dataset(textwrap.dedent("tables: [unclosed"), "mini.yaml")
+
+
+def _calendar(spec, scale_factor: float):
+    values = {"dataset_id": spec.dataset_id, "start_date": "2024-01-01", "end_date": "2024-01-01"}
+    return Calendar(spec, JobConfig.from_mapping({**values, "scale_factor": scale_factor}))
+
+
+UNSCALED = GOOD.replace("rows: 10\n", "rows: 10\n    scaled: false\n", 1)
+
+
+def test_scaled_defaults_to_true_and_false_parses_on_a_snapshot():
+    assert [t.scaled for t in parse_dataset(GOOD, "mini.yaml").tables] == [True, True]
+    spec = parse_dataset(UNSCALED, "mini.yaml")
+    assert [t.scaled for t in spec.tables] == [False, True]
+    assert "things (snapshot, daily, 10 entities, not scaled" in describe_dataset(spec)
+    assert "not scaled" not in describe_dataset(parse_dataset(GOOD, "mini.yaml"))
+
+
+@pytest.mark.parametrize("scale_factor", [0.01, 0.5, 1, 3, 1000])
+def test_an_unscaled_snapshot_keeps_its_rows_at_any_scale_factor(scale_factor):
+    spec = parse_dataset(UNSCALED, "mini.yaml")
+    things, events = spec.table("things"), spec.table("events")
+    calendar = _calendar(spec, scale_factor)
+    assert base_rows(things, scale_factor) == calendar.base_population(things) == 10
+    assert calendar.population(things, dt.date(2024, 1, 1)) == 10
+    # the incremental table next to it still scales
+    assert calendar.volume(events, dt.date(2024, 1, 1)).rows == max(1, round_half_up(5 * scale_factor))
+    scaled = parse_dataset(GOOD, "mini.yaml").table("things")
+    assert base_rows(scaled, scale_factor) == max(1, round_half_up(10 * scale_factor))
+
+
+def test_an_unscaled_snapshot_with_a_lifecycle_grows_from_its_unscaled_base():
+    text = UNSCALED.replace("scaled: false\n", "scaled: false\n    lifecycle: {growth_rate: 0.1}\n", 1)
+    spec = parse_dataset(text, "mini.yaml")
+    calendar = _calendar(spec, 0.01)
+    assert calendar.population(spec.table("things"), dt.date(2020, 1, 3)) == 10 + 2  # two days of 10 x 0.1
+
+
+def test_the_lifecycle_generator_counts_the_same_base_as_the_calendar():
+    spec = parse_dataset(UNSCALED, "mini.yaml")
+    calendar = _calendar(spec, 0.01)
+    for table in (spec.table("things"), parse_dataset(GOOD, "mini.yaml").table("things")):
+        assert EntityLifecycle(calendar.config, spec, table).base == calendar.base_population(table)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "fragment"),
+    [
+        ("rows: 10\n", "rows: 10\n    scaled: 'no'\n", "table 'things': field 'scaled': must be true or false"),
+        ("rows: 10\n", "rows: 10\n    scaled: 0\n", "allowed: true, false"),
+        (
+            "rows: 5\n",
+            "rows: 5\n    scaled: false\n",
+            "table 'events': field 'scaled': only snapshot tables can ignore scale_factor",
+        ),
+    ],
+)
+def test_invalid_scaled_names_the_table_and_field(old, new, fragment):
+    with pytest.raises(SpecError) as caught:
+        parse_dataset(GOOD.replace(old, new, 1), "mini.yaml")
+    assert fragment in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_built_in_calendars_and_reference_lists_are_not_scaled():
+    unscaled = {
+        (spec.dataset_id, t.name)
+        for spec in map(load_dataset, builtin_dataset_ids())
+        for t in spec.tables
+        if not t.scaled
+    }
+    assert unscaled == {
+        ("retail_star_small", "dim_date"),
+        ("retail_star_large", "dim_date"),
+        ("ecommerce_star_small", "dim_date"),
+        ("finance_oltp_small", "account_types"),
+    }

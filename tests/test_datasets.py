@@ -20,7 +20,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from synthgen_spark.api import generate
-from synthgen_spark.calendar import Calendar, round_half_up, snapshot_in_force
+from synthgen_spark.calendar import Calendar, base_rows, snapshot_in_force
 from synthgen_spark.catalog import DatasetSpec, TableSpec, builtin_dataset_ids, load_dataset
 from synthgen_spark.cli import main
 from synthgen_spark.config import JobConfig, load_config_file
@@ -33,7 +33,7 @@ IOT_JOB = REPO / "conf" / "jobs" / "iot_sensors_demo.yaml"
 BAD_DATASETS = Path(__file__).resolve().parent / "data" / "bad_datasets"
 DAYS = 14
 SUMMER = "2024-06-24"  # two Mondays, Jul 1 (a month and a quarter start), Jul 4 (a US holiday)
-EPOCH = "2020-01-01"  # star schemas: dim_date holds round(3653 x scale_factor) days from the epoch
+EPOCH = "2020-01-01"  # star schemas start on the epoch, the day dim_date (3653 days, scaled: false) is written
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,6 @@ CASES = {
     "retail_oltp_small": Case(0.01, SUMMER, rules=RETAIL_OLTP_RULES),
     "retail_oltp_large": Case(0.001, SUMMER, rules=RETAIL_OLTP_RULES),
     "retail_star_small": Case(0.004, EPOCH, rules=RETAIL_STAR_RULES),
-    # dim_date does not grow with 'large', so it needs the same scale factor as small to cover 14 days
     "retail_star_large": Case(0.004, EPOCH, rules=RETAIL_STAR_RULES),
     "finance_oltp_small": Case(
         0.005,
@@ -241,7 +240,7 @@ class Generated:
         file_day = F.regexp_replace(day_in_path, "[^0-9]", "")
         rules["file date"] = F.date_format(table.primary_date_column, "yyyyMMdd") != file_day
         if table.name == "dim_date":
-            last = self.dataset.epoch + dt.timedelta(days=round_half_up(3653 * self.case.scale_factor) - 1)
+            last = self.dataset.epoch + dt.timedelta(days=base_rows(table, self.case.scale_factor) - 1)
             rules["dim_date: full_date outside the epoch..last day"] = ~F.col("full_date").between(
                 F.lit(self.dataset.epoch), F.lit(last)
             )
@@ -432,22 +431,20 @@ def test_domain_rules_hold(run):
 def test_star_fact_date_keys_exist_in_dim_date(run):
     if "dim_date" not in run.frames:
         pytest.skip("not a star schema")
-    assert run.row_counts["dim_date"]["rows"] == round_half_up(3653 * run.case.scale_factor) >= DAYS
+    dim_date = run.dataset.table("dim_date")
+    assert not dim_date.scaled  # the whole calendar at any scale_factor
+    assert run.row_counts["dim_date"]["rows"] == dim_date.rows == 3653
     assert any(label.startswith("dim_date:") for label in run.join_counts)
     assert not run.broken("dim_date:")
 
 
-@pytest.mark.xfail(
-    reason="dim_date is scaled like any snapshot: it has round(3653 x scale_factor) days, so a small "
-    "scale_factor truncates the calendar (facts after the last day find no date_key). Needs a table key that "
-    "exempts a snapshot from scale_factor (see the catalog report); then set it on dim_date.",
-    strict=False,
-)
-def test_dim_date_keeps_its_ten_years_at_any_scale_factor():
+@pytest.mark.parametrize("name", ["retail_star_small", "retail_star_large", "ecommerce_star_small"])
+@pytest.mark.parametrize("scale_factor", [0.004, 1, 25])
+def test_dim_date_keeps_its_ten_years_at_any_scale_factor(name, scale_factor):
     config = JobConfig.from_mapping(
-        {"dataset_id": "retail_star_small", "start_date": "2024-06-24", "end_date": "2024-06-24", "scale_factor": 0.004}
+        {"dataset_id": name, "start_date": "2024-06-24", "end_date": "2024-06-24", "scale_factor": scale_factor}
     )
-    dataset = load_dataset("retail_star_small")
+    dataset = load_dataset(name)
     assert Calendar(dataset, config).population(dataset.table("dim_date"), config.start_date) == 3653
 
 
@@ -469,9 +466,8 @@ def test_large_is_small_at_ten_times_the_volume(small, large):
     for mine, theirs in zip(_without_volumes(s, shared), _without_volumes(big, shared), strict=True):
         assert mine == theirs, f"{large}.{mine.name} differs from {small}.{mine.name} beyond its rows"
     assert s.weekday_multipliers == big.weekday_multipliers and s.epoch == big.epoch
-    calendar_tables = {"dim_date"}  # one row per day: the calendar does not grow with volume
     for name in shared:
-        factor = 1 if name in calendar_tables else 10
+        factor = 10 if s.table(name).scaled else 1  # scaled: false (dim_date, a calendar) does not grow with volume
         assert _volumes(big)[name] == factor * _volumes(s)[name], name
 
 

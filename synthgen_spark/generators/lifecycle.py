@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-from synthgen_spark.calendar import new_per_period, round_half_up
+from synthgen_spark.calendar import base_rows, new_per_period
 from synthgen_spark.catalog import ColumnSpec, DatasetSpec, TableSpec
 from synthgen_spark.config import JobConfig
 from synthgen_spark.generators import sql
@@ -30,7 +30,7 @@ class EntityLifecycle:
     def __init__(self, config: JobConfig, dataset: DatasetSpec, table: TableSpec) -> None:
         self.config = config
         self.table = table
-        self.base = max(1, round_half_up(table.rows * config.scale_factor))
+        self.base = base_rows(table, config.scale_factor)
         self.per_period = new_per_period(table, self.base)
         self.epoch = (dataset.epoch - UNIX_EPOCH).days
         self.start_spec = next((c for c in table.columns if c.kind == "lifecycle_start"), None)
