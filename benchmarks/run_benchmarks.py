@@ -21,7 +21,7 @@ e. scaling: 365 days x N/365 rows in one batch vs one day of N rows; batch_size 
 f. driver memory (Python RSS, JVM heap used, JVM RSS) while generating 5M vs 50M rows to noop
 g. driver planning time per 30-day batch (build_plan + build_batch_frame + .schema for every table)
 profile (when a target is missed, or with --profile): codegen size, xxhash64 calls per row, the cost of
-each column (dropped one at a time, and alone), and prototypes of cheaper formulations.
+each column (dropped one at a time, and alone).
 """
 
 from __future__ import annotations
@@ -737,7 +737,6 @@ class Bench:
 
     # -- profile: which generator/column costs what
     def profile(self) -> None:
-        from pyspark.sql import functions as F
 
         say("profile")
         p, reps = self.s.partitions, self.s.profile_repeats
@@ -781,7 +780,6 @@ class Bench:
 
         prof["days365"] = self.profile_days()
         prof["planning"] = self.profile_planning()
-        prof["prototypes"] = self.prototypes(F)
         self.out["profile"] = prof
 
     def profile_days(self) -> dict:
@@ -838,142 +836,6 @@ class Bench:
             ],
         }
         say(f"profile planning: { ({k: v for k, v in out.items() if k != 'top_synthgen_functions_by_cumulative_s'}) }")
-        return out
-
-    def prototypes(self, F) -> dict:
-        """Cheaper formulations built in this file from the package's own pieces (the package is unchanged)."""
-        from synthgen_spark.engine import BatchFacts, RowScope, file_slices
-        from synthgen_spark.generators.core import bounded_index, cast_to, hash_key
-
-        p, reps, rows = self.s.partitions, self.s.profile_repeats, self.s.profile_rows_full
-        out: dict = {}
-
-        # 1. foreign_key into a table with churn (customer_id): the package nests CANDIDATES x
-        #    CASE WHEN is_active(candidate) ... and every is_active rebuilds start() twice (once inside end()),
-        #    all in conditional branches that subexpression elimination cannot share. Prototype: candidates in a
-        #    Project of their own, one unconditional bitmask of their activity, then one flat CASE WHEN.
-        df, actual, (cfg, plan, tds) = synthgen_orders(self.spark, rows, p)
-        table = plan.dataset.table("orders")
-        fk = table.column("customer_id")
-        target_name = fk.params["references"].split(".")[0]
-        target = plan.dataset.table(target_name)
-        churn = getattr(getattr(target, "lifecycle", None), "churn_rate", 0) or 0
-        if churn > 0:
-            from synthgen_spark.generators import lifecycle as lc
-
-            start = int(table.column("order_id").params.get("start", 1))
-            row_index = F.col("order_id") - F.lit(start + tds[0].id_offset)
-            scope = RowScope(cfg, plan.dataset, table, BatchFacts(file_slices(tds), F.lit(0)), row_index)
-            life = lc.EntityLifecycle(scope.related(target_name, F.lit(0)), target)
-            seed, population = scope.seed(fk.name), scope.day_fact("population", target_name)
-            target_start = F.lit(int(target.column(target.primary_key).params.get("start", 1))).cast("bigint")
-            candidates = [
-                bounded_index(hash_key(scope.row_key, seed ^ (a + 1)), population) for a in range(lc.CANDIDATES)
-            ]
-            tens = F.call_function("div", population, F.lit(lc.LOYAL_EVERY).cast("bigint"))
-            loyal = F.when(
-                tens > F.lit(0),
-                (bounded_index(hash_key(scope.row_key, seed ^ 0x7F), F.greatest(tens, F.lit(1))) + F.lit(1))
-                * F.lit(lc.LOYAL_EVERY)
-                - F.lit(1),
-            ).otherwise(F.lit(0).cast("bigint"))
-            staged = df.select("*", *[c.alias(f"_cand{a}") for a, c in enumerate(candidates)])
-            mask = None
-            for a in range(lc.CANDIDATES):
-                bit = life.is_active(F.col(f"_cand{a}"), scope.day_ordinal).cast("int") * F.lit(1 << a)
-                mask = bit if mask is None else mask + bit
-            staged = staged.select("*", mask.alias("_mask"))
-            pick = loyal
-            for a in reversed(range(lc.CANDIDATES)):
-                hit = F.col("_mask").bitwiseAND(F.lit(1 << a)) != F.lit(0)
-                pick = F.when(hit, F.col(f"_cand{a}")).otherwise(pick)
-            prototype = staged.withColumn(fk.name, target_start + pick).select(*df.columns)
-            checked = min(actual, 200_000)
-            left = df.select("order_id", F.col(fk.name).alias("package")).limit(checked)
-            right = prototype.select("order_id", F.col(fk.name).alias("prototype"))
-            mismatches = left.join(right, "order_id").where(F.col("package") != F.col("prototype")).count()
-            timed = round_robin(
-                {
-                    "customer_id alone (package: nested CASE WHEN is_active)": noop_of(df.select(fk.name), actual),
-                    "customer_id alone (prototype: staged candidates + bitmask)": noop_of(
-                        prototype.select(fk.name), actual
-                    ),
-                    "full orders (package)": noop_of(df, actual),
-                    "full orders with the prototype customer_id": noop_of(prototype, actual),
-                },
-                reps,
-                "prototype foreign_key",
-            )
-            out["foreign_key_active_pick"] = {
-                "rows": actual,
-                "best_s": {k: round(min(v[1]), 3) for k, v in timed.items()},
-                "rows_per_s": {k: round(actual / min(v[1])) for k, v in timed.items()},
-                "mismatching_customer_ids": mismatches,
-                "checked_rows": checked,
-                "xxhash64_in_plan": {
-                    "package": df.select(fk.name)._jdf.queryExecution().optimizedPlan().toString().count("xxhash64("),
-                    "prototype": prototype.select(fk.name)
-                    ._jdf.queryExecution()
-                    .optimizedPlan()
-                    .toString()
-                    .count("xxhash64("),
-                },
-            }
-            say(f"prototype foreign_key: {out['foreign_key_active_pick']}")
-
-        # 2. the hash itself: xxhash64(lit(seed), key) (two hashLong) vs xxhash64(key ^ seed) (one) vs rand(seed)
-        n = self.s.profile_rows_spec
-        base = self.spark.range(0, n, 1, p)
-        key = F.col("id") + F.lit(84769769521152)
-        seeds = [1094594305136569205 + 7919 * i for i in range(6)]
-        variants = {
-            "6 x pmod(xxhash64(lit(seed), key), 100000) [package hash_key]": [
-                bounded_index(hash_key(key, s), 100000) for s in seeds
-            ],
-            "6 x pmod(xxhash64(key ^ seed), 100000) [one long hashed]": [
-                F.pmod(F.xxhash64(key.bitwiseXOR(F.lit(s))), F.lit(100000).cast("bigint")) for s in seeds
-            ],
-            "6 x cast(rand(seed) * 100000 as bigint) [dbldatagen style]": [
-                (F.rand(s) * F.lit(100000)).cast("bigint") for s in seeds
-            ],
-            "0 columns (range floor)": [],
-        }
-        cases = {
-            name: noop_of(base.select(*[c.alias(f"c{i}") for i, c in enumerate(cols)]) if cols else base, n)
-            for name, cols in variants.items()
-        }
-        timed = round_robin(cases, reps, "prototype hash")
-        floor = min(timed["0 columns (range floor)"][1])
-        out["hash_cost"] = {
-            "rows": n,
-            "best_s": {k: round(min(v[1]), 3) for k, v in timed.items()},
-            "ns_per_call_over_floor": {
-                k: round((min(v[1]) - floor) / (6 * n) * 1e9, 2) for k, v in timed.items() if variants[k]
-            },
-        }
-        say(f"prototype hash: {out['hash_cost']}")
-
-        # 3. a decimal uniform: round(double, 2) -> decimal (package cast_to) vs integer cents -> decimal
-        row_key = key
-        u_hash = hash_key(row_key, seeds[0])
-        cents = F.lit(100).cast("bigint") + bounded_index(u_hash, 99899 + 1)
-        amount_variants = {
-            "amount: cast(round(1 + u * 998.99, 2) as decimal(10,2)) [package]": cast_to(
-                F.lit(1.0) + F.shiftrightunsigned(u_hash, 11).cast("double") * F.lit(1.0 / 2**53) * F.lit(998.99),
-                "decimal(10,2)",
-            ),
-            "amount: cast(cents as decimal(10,0)) / 100 -> decimal(10,2)": (
-                cents.cast("decimal(10,0)") / F.lit(100)
-            ).cast("decimal(10,2)"),
-            "amount: cast(cents / 100.0 as decimal(10,2))": (cents.cast("double") / F.lit(100.0)).cast("decimal(10,2)"),
-        }
-        timed = round_robin(
-            {k: noop_of(base.select(c.alias("amount")), n) for k, c in amount_variants.items()},
-            reps,
-            "prototype amount",
-        )
-        out["decimal_uniform"] = {"rows": n, "best_s": {k: round(min(v[1]), 3) for k, v in timed.items()}}
-        say(f"prototype amount: {out['decimal_uniform']}")
         return out
 
 
