@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,6 +21,23 @@ FREQUENCIES = ("daily", "weekly", "monthly", "quarterly", "once")
 SIMPLE_TYPES = ("long", "int", "double", "string", "date", "timestamp", "boolean")
 DECIMAL_TYPE = re.compile(r"decimal\((\d{1,2}),(\d{1,2})\)")
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+MAX_DECIMAL_PRECISION = 38  # Spark's DecimalType
+# The pools every locale has (frozen package data or built with Faker by synthgen_spark.pools), with their
+# fields: a dataset may name them without defining them, and the catalog checks names and fields up front.
+LOCALE_POOL_FIELDS: dict[str, tuple[str, ...]] = {
+    "first_names": ("value",),
+    "last_names": ("value",),
+    "locations": ("city", "state", "postcode"),
+    "streets": ("value",),
+    "companies": ("value",),
+    "email_domains": ("value",),
+}
+# Column kinds that can be a primary key: a sequence (unique over all days and runs), or a derived
+# expression over one (dim_date's yyyymmdd date_key). Other kinds repeat values.
+PRIMARY_KEY_KINDS = ("sequence", "derived")
+# child_sum unrolls its sum over at most 16 children per parent (generators.keys.MAX_CHILDREN_SUMMED);
+# a parent has up to ceil(rows_per_parent) + 1 children, so rows_per_parent may be at most 15.
+MAX_CHILD_SUM_ROWS_PER_PARENT = 15
 
 # kind -> (required params, optional params, default type). Generators register one builder per kind;
 # a test checks that the two agree.
@@ -285,6 +303,7 @@ def _parse_table(body: Any, source: str) -> TableSpec:
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:
         raise SpecError(f"{where}: column '{duplicated[0]}' is defined twice")
+    _check_table_fields(body, where)
     default_date = "snapshot_date" if body["kind"] == "snapshot" else ""
     scaled = body.get("scaled", True)
     if not isinstance(scaled, bool):
@@ -311,6 +330,38 @@ def _parse_table(body: Any, source: str) -> TableSpec:
         description=str(body.get("description", "")),
         scaled=scaled,
     )
+
+
+def _check_table_fields(body: Mapping, where: str) -> None:
+    """Shapes of the table keys whose values the parser converts (lists, numbers, the parent pairing)."""
+    date_columns = body.get("date_columns", [])
+    if not isinstance(date_columns, list) or not all(isinstance(n, str) for n in date_columns):
+        raise SpecError(
+            f"{where}: field 'date_columns': must be a list of column names (got {date_columns!r}); "
+            "allowed: e.g. [order_date, shipped_date]"
+        )
+    parent = body.get("parent")
+    if parent is not None and not isinstance(parent, str):
+        raise SpecError(
+            f"{where}: field 'parent': must be a table name (got {parent!r}); allowed: an incremental table"
+        )
+    if "rows_per_parent" in body:
+        if parent is None:
+            raise SpecError(
+                f"{where}: field 'rows_per_parent': needs a parent table (got {body['rows_per_parent']!r}); "
+                "allowed: only together with parent: <an incremental table>"
+            )
+        if not _number(body["rows_per_parent"]):
+            raise SpecError(
+                f"{where}: field 'rows_per_parent': must be a number (got {body['rows_per_parent']!r}); "
+                "allowed: numbers >= 1"
+            )
+    holiday = body.get("holiday_multiplier", 1.0)
+    if not _number(holiday) or not holiday > 0:
+        raise SpecError(
+            f"{where}: field 'holiday_multiplier': must be a number > 0 (got {holiday!r}); "
+            "allowed: numbers > 0 (1 = no change, 0.5 = half the rows)"
+        )
 
 
 def _parse_lifecycle(raw: Any, kind: str, where: str) -> Lifecycle:
@@ -342,8 +393,12 @@ def _parse_event_multipliers(raw: Any, where: str) -> dict[str, float]:
         raise SpecError(
             f"{where}: field 'event_multipliers': must map events to numbers (got {raw!r}); allowed: {', '.join(RETAIL_EVENTS)}"
         )
-    if not all(_number(v) and v > 0 for v in raw.values()):
-        raise SpecError(f"{where}: field 'event_multipliers': multipliers must be numbers > 0 (got {raw!r})")
+    for event, value in raw.items():
+        if not _number(value) or not value > 0:
+            raise SpecError(
+                f"{where}: field 'event_multipliers': the multiplier of {event} must be a number > 0 (got {value!r}); "
+                "allowed: numbers > 0"
+            )
     return {k: float(v) for k, v in raw.items()}
 
 
@@ -370,11 +425,20 @@ def _parse_column(body: Any, where: str) -> ColumnSpec:
         raise SpecError(
             f"{where}: field 'type': unknown type (got {type_name!r}); allowed: {', '.join(SIMPLE_TYPES)}, decimal(p,s)"
         )
+    decimal = DECIMAL_TYPE.fullmatch(type_name)
+    if decimal and not (
+        1 <= int(decimal.group(1)) <= MAX_DECIMAL_PRECISION and int(decimal.group(2)) <= int(decimal.group(1))
+    ):
+        raise SpecError(
+            f"{where}: field 'type': decimal precision must be 1..{MAX_DECIMAL_PRECISION} and the scale at most the "
+            f"precision (got {type_name!r}); allowed: decimal(p,s) with 1 <= p <= {MAX_DECIMAL_PRECISION}, 0 <= s <= p"
+        )
     null_rate = body.get("null_rate", 0.0)
     if isinstance(null_rate, bool) or not isinstance(null_rate, int | float) or not 0 <= null_rate <= 1:
         raise SpecError(f"{where}: field 'null_rate': must be a number from 0 to 1 (got {null_rate!r})")
     params = {k: body[k] for k in required + optional if k in body}
     _check_params(kind, params, where)
+    _check_values_fit_type(kind, params, type_name, where)
     return ColumnSpec(
         name=str(body["name"]),
         kind=kind,
@@ -433,6 +497,82 @@ def _check_params(kind: str, params: Mapping[str, Any], where: str) -> None:
         fail("pattern", "must be text", "text with # for digits and ? for letters")
 
 
+INTEGER_RANGES = {"int": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
+
+
+def _parses(parse: Any, text: str) -> bool:
+    try:
+        parse(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _fits_type(value: Any, type_name: str) -> bool:
+    """True if a YAML literal (a choice or status value) is a value of the catalog type ``type_name``.
+
+    Nulls fit every type. Unquoted date-times have no SQL literal here: timestamps are quoted text.
+    """
+    if value is None:
+        return True
+    if isinstance(value, dt.datetime):
+        return False
+    if type_name == "string":
+        return isinstance(value, str | int | float | bool | dt.date)
+    if type_name == "boolean":
+        return isinstance(value, bool)
+    if type_name in INTEGER_RANGES:
+        low, high = INTEGER_RANGES[type_name]
+        return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+    if type_name == "double":
+        return _number(value)
+    if type_name == "date":
+        return isinstance(value, dt.date) or (isinstance(value, str) and _parses(dt.date.fromisoformat, value))
+    if type_name == "timestamp":
+        return isinstance(value, dt.date) or (isinstance(value, str) and _parses(dt.datetime.fromisoformat, value))
+    precision, scale = map(int, DECIMAL_TYPE.fullmatch(type_name).groups())
+    if not _number(value) or (isinstance(value, float) and not math.isfinite(value)):
+        return False
+    return abs(round(value, scale)) < 10 ** (precision - scale)
+
+
+def _values_allowed(type_name: str) -> str:
+    """What ``_fits_type`` accepts (besides null), for the message."""
+    if type_name.startswith("decimal"):
+        precision, scale = map(int, DECIMAL_TYPE.fullmatch(type_name).groups())
+        return f"numbers below {10 ** (precision - scale)} in absolute value"
+    return {
+        "string": "text (quote numbers, dates and true/false mixed with text)",
+        "boolean": "true, false",
+        "int": "integers from -2147483648 to 2147483647",
+        "long": "integers from -9223372036854775808 to 9223372036854775807",
+        "double": "numbers",
+        "date": "dates YYYY-MM-DD",
+        "timestamp": "dates YYYY-MM-DD, quoted 'YYYY-MM-DD HH:MM:SS'",
+    }[type_name]
+
+
+def _check_values_fit_type(kind: str, params: Mapping[str, Any], type_name: str, where: str) -> None:
+    """Choice and lifecycle status values must be values of the column's type (cast by Spark otherwise)."""
+    if kind not in ("choice", "lifecycle_status") or "values" not in params:
+        return
+    values = params["values"]
+    if kind == "lifecycle_status" and (not isinstance(values, list) or len(values) != 2):
+        raise SpecError(
+            f"{where}: field 'values': must be two values, active then churned (got {values!r}); "
+            "allowed: e.g. [active, churned]"
+        )
+    wrong = [v for v in values if not _fits_type(v, type_name)]
+    texts = {isinstance(v, str) for v in values if v is not None}
+    if type_name == "string" and len(texts) > 1:  # Spark would cast the text to the other values' type
+        wrong = [v for v in values if v is not None and not isinstance(v, str)]
+    if wrong:
+        raise SpecError(
+            f"{where}: field 'values': {wrong[0]!r} is not a value of the column type {type_name} "
+            f"(got {values!r}); allowed: {_values_allowed(type_name)}, null; or change the column's 'type'"
+        )
+
+
 def column_dependencies(table: TableSpec, col: ColumnSpec) -> tuple[str, ...]:
     """Columns of the same table that ``col``'s parameters name (uniform bounds, date bases, lookup keys)."""
     names = [col.params.get(k) for k in ("min", "max", "base", "key")]
@@ -459,6 +599,7 @@ def validate_references(spec: DatasetSpec) -> None:
                 raise SpecError(
                     f"{where}: names column '{name}' which is not defined; allowed: {', '.join(table.column_names)}"
                 )
+        _check_primary_key(table, where)
         if table.kind == "incremental" and not table.primary_date_column:
             raise SpecError(
                 f"{where}: field 'primary_date_column': incremental tables need one; allowed: {', '.join(table.column_names)}"
@@ -470,6 +611,41 @@ def validate_references(spec: DatasetSpec) -> None:
                 raise SpecError(f"{where}: field 'rows_per_parent': must be >= 1 (got {table.rows_per_parent!r})")
         for col in table.columns:
             _validate_column_references(spec, tables, table, col)
+
+
+def _check_primary_key(table: TableSpec, where: str) -> None:
+    key = table.column(table.primary_key)
+    if key.kind not in PRIMARY_KEY_KINDS:
+        raise SpecError(
+            f"{where}: field 'primary_key': column '{key.name}' is a {key.kind} column, whose values can repeat "
+            f"(got {key.name!r}); allowed: a sequence column, or a derived column built from one"
+        )
+    if key.null_rate > 0:
+        raise SpecError(
+            f"{where}, column '{key.name}': field 'null_rate': the primary key cannot be null (got {key.null_rate!r}); "
+            "allowed: 0"
+        )
+
+
+def _check_pool(spec: DatasetSpec, col: ColumnSpec, where: str) -> None:
+    """The pool is the dataset's or a locale pool, and has the field (default: its first)."""
+    name = col.params["pool"]
+    if isinstance(name, str) and name in spec.pools:
+        fields, what = spec.pools[name].fields, "pool"
+    elif isinstance(name, str) and name in LOCALE_POOL_FIELDS:
+        fields, what = LOCALE_POOL_FIELDS[name], "locale pool"
+    else:
+        own = ", ".join(sorted(spec.pools)) or "none"
+        raise SpecError(
+            f"{where}: field 'pool': unknown pool (got {name!r}); allowed: the dataset's pools ({own}), "
+            f"the locale pools ({', '.join(LOCALE_POOL_FIELDS)})"
+        )
+    field_name = col.params.get("field", fields[0])
+    if field_name not in fields:
+        raise SpecError(
+            f"{where}: field 'field': {what} '{name}' has no such field (got {field_name!r}); "
+            f"allowed: {', '.join(fields)}"
+        )
 
 
 def _validate_column_references(
@@ -488,6 +664,12 @@ def _validate_column_references(
             raise SpecError(
                 f"{where}: field 'references': a foreign key must name a snapshot table's primary key (got {p['references']!r})"
             )
+        if col.kind == "lookup" and target.kind != "snapshot":
+            snapshots = ", ".join(t.name for t in tables.values() if t.kind == "snapshot") or "none"
+            raise SpecError(
+                f"{where}: field 'references': a lookup reads an entity of a snapshot table, and '{ref_table}' is "
+                f"{target.kind} (got {p['references']!r}); allowed: columns of the snapshot tables ({snapshots})"
+            )
         if col.kind == "lookup" and not is_inline(target, ref_col):
             raise SpecError(f"{where}: field 'references': cannot look up a column built from a derived expression")
     if col.kind == "lookup" and p["key"] not in table.column_names:
@@ -503,14 +685,16 @@ def _validate_column_references(
         for name in p.get("of", ()):
             if name not in child.column_names or not is_inline(child, name):
                 raise SpecError(f"{where}: field 'of': '{name}' must be a generated column of '{child.name}'")
+        if col.kind == "child_sum" and child.rows_per_parent > MAX_CHILD_SUM_ROWS_PER_PARENT:
+            raise SpecError(
+                f"{where}: field 'child': child_sum adds up at most {MAX_CHILD_SUM_ROWS_PER_PARENT + 1} children "
+                f"per parent, and '{child.name}' has rows_per_parent {child.rows_per_parent:g} (got {p['child']!r}); "
+                f"allowed: rows_per_parent <= {MAX_CHILD_SUM_ROWS_PER_PARENT}"
+            )
     if col.kind in ("parent_key", "line_number") and table.parent is None:
         raise SpecError(f"{where}: field 'kind': {col.kind} needs the table to declare a parent")
-    if col.kind == "pool" and p["pool"] in spec.pools:
-        pool = spec.pools[p["pool"]]
-        if p.get("field", "value") not in pool.fields:
-            raise SpecError(
-                f"{where}: field 'field': pool '{pool.name}' has no field {p.get('field')!r}; allowed: {', '.join(pool.fields)}"
-            )
+    if col.kind == "pool":
+        _check_pool(spec, col, where)
     for name in ("min", "max"):
         if isinstance(p.get(name), str) and p[name] not in table.column_names:
             raise SpecError(

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import yaml
 
-from synthgen_spark.catalog import PoolSpec
+from synthgen_spark.catalog import LOCALE_POOL_FIELDS, PoolSpec
 from synthgen_spark.errors import ConfigError
 
 POOL_SEED = 20240101
 POOL_SIZES = {"first_names": 400, "last_names": 400, "locations": 300, "streets": 300, "companies": 200}
-LOCALE_POOLS = ("first_names", "last_names", "locations", "streets", "companies", "email_domains")
+LOCALE_POOLS = tuple(LOCALE_POOL_FIELDS)  # names and fields are the catalog's: it checks datasets against them
 
 
 def _unique(make, count: int, attempts: int = 20) -> list:

@@ -8,7 +8,16 @@ import textwrap
 import pytest
 
 from synthgen_spark.calendar import Calendar, base_rows, round_half_up
-from synthgen_spark.catalog import COLUMN_KINDS, builtin_dataset_ids, describe_dataset, load_dataset, parse_dataset
+from synthgen_spark.catalog import (
+    COLUMN_KINDS,
+    LOCALE_POOL_FIELDS,
+    MAX_CHILD_SUM_ROWS_PER_PARENT,
+    PRIMARY_KEY_KINDS,
+    builtin_dataset_ids,
+    describe_dataset,
+    load_dataset,
+    parse_dataset,
+)
 from synthgen_spark.config import JobConfig
 from synthgen_spark.errors import SpecError
 from synthgen_spark.generators.lifecycle import EntityLifecycle
@@ -111,6 +120,44 @@ BROKEN = [
     ),
     ("{name: event_id, kind: sequence}", "{name: Event, kind: sequence}", "field 'name': must be snake_case"),
 ]
+EVENT_ID = "{name: event_id, kind: sequence}"
+EXTRA = "      - {name: thing_id, kind: foreign_key, references: things.thing_id}\n"
+# checks that used to fail only at Spark time (or not at all), and table-level checks
+BROKEN += [
+    (
+        EVENT_ID,
+        "{name: event_id, kind: sequence, type: 'decimal(40,2)'}",
+        "field 'type': decimal precision must be 1..38",
+    ),
+    (
+        EVENT_ID,
+        "{name: event_id, kind: sequence, type: 'decimal(5,6)'}",
+        "allowed: decimal(p,s) with 1 <= p <= 38, 0 <= s <= p",
+    ),
+    (EVENT_ID, "{name: event_id, kind: sequence, type: 'decimal(0,0)'}", "field 'type': decimal precision"),
+    (EXTRA, EXTRA + "      - {name: level, kind: choice, values: [low, high], type: int}\n", "field 'values': 'low'"),
+    (EXTRA, EXTRA + "      - {name: n, kind: choice, values: [1, 3000000000], type: int}\n", "3000000000"),
+    (EXTRA, EXTRA + "      - {name: n, kind: choice, values: [1, 2.5], type: long}\n", "allowed: integers"),
+    (EXTRA, EXTRA + "      - {name: b, kind: choice, values: [1, 0], type: boolean}\n", "allowed: true, false"),
+    (EXTRA, EXTRA + "      - {name: d, kind: choice, values: [1.5, 1000], type: 'decimal(4,1)'}\n", "below 1000"),
+    (EXTRA, EXTRA + "      - {name: d, kind: choice, values: [2024-01-01, soon], type: date}\n", "'soon'"),
+    (EXTRA, EXTRA + "      - {name: s, kind: choice, values: [a, 1]}\n", "field 'values': 1 is not a value"),
+    (EXTRA, EXTRA + "      - {name: s, kind: lifecycle_status, values: [a, b, c]}\n", "must be two values"),
+    (EXTRA, EXTRA + "      - {name: p, kind: pool, pool: colours}\n", "field 'pool': unknown pool (got 'colours')"),
+    (EXTRA, EXTRA + "      - {name: p, kind: pool, pool: locations, field: country}\n", "locale pool 'locations'"),
+    (
+        EXTRA,
+        EXTRA + "      - {name: p, kind: lookup, references: events.event_id, key: event_id, type: long}\n",
+        "field 'references': a lookup reads an entity of a snapshot table, and 'events' is incremental",
+    ),
+    ("rows: 5\n", "rows: 5\n    rows_per_parent: 2\n", "table 'events': field 'rows_per_parent': needs a parent"),
+    ("rows: 5\n", "rows: 5\n    holiday_multiplier: -1\n", "field 'holiday_multiplier': must be a number > 0"),
+    ("rows: 5\n", "rows: 5\n    holiday_multiplier: x\n", "field 'holiday_multiplier'"),
+    ("rows: 5\n", "rows: 5\n    event_multipliers: {black_friday: 0}\n", "the multiplier of black_friday"),
+    ("rows: 5\n", "rows: 5\n    date_columns: event_date\n", "field 'date_columns': must be a list"),
+    ("primary_key: event_id", "primary_key: thing_id", "field 'primary_key': column 'thing_id' is a foreign_key"),
+    (EVENT_ID, "{name: event_id, kind: sequence, null_rate: 0.1}", "the primary key cannot be null"),
+]
 
 
 @pytest.mark.parametrize(("old", "new", "fragment"), BROKEN)
@@ -201,3 +248,45 @@ def test_built_in_calendars_and_reference_lists_are_not_scaled():
         ("ecommerce_star_small", "dim_date"),
         ("finance_oltp_small", "account_types"),
     }
+
+
+def test_choice_and_status_values_of_every_type_parse():
+    columns = [
+        "{name: a, kind: choice, values: [1, 2, null], type: int}",
+        "{name: b, kind: choice, values: [0.5, 2], type: double}",
+        "{name: c, kind: choice, values: [0.0, 0.15, 99.99], type: 'decimal(4,2)'}",
+        "{name: d, kind: choice, values: [true, false], type: boolean}",
+        "{name: e, kind: choice, values: [2024-01-01, '2024-02-29'], type: date}",
+        "{name: f, kind: choice, values: ['2024-01-01 10:00:00', 2024-01-02], type: timestamp}",
+        "{name: g, kind: choice, values: [10001, 10002]}",
+        "{name: h, kind: choice, values: [low, '1']}",
+        "{name: i, kind: lifecycle_status, values: [true, false], type: boolean}",
+    ]
+    text = GOOD.replace(EXTRA, EXTRA + "".join(f"      - {c}\n" for c in columns))
+    assert len(parse_dataset(text, "mini.yaml").table("events").columns) == 3 + len(columns)
+
+
+def test_pools_default_to_their_first_field():
+    text = GOOD.replace("tables:", "pools:\n  models: {fields: [model, maker], records: [[A, X], [B, Y]]}\ntables:")
+    columns = "      - {name: m, kind: pool, pool: models}\n      - {name: city, kind: pool, pool: locations}\n"
+    assert parse_dataset(text.replace(EXTRA, EXTRA + columns), "mini.yaml").table("events").column("m")
+
+
+def test_the_catalog_knows_the_fields_of_every_locale_pool():
+    from synthgen_spark.pools import frozen_locales, load_locale_pools
+
+    for locale in frozen_locales():
+        pools = load_locale_pools(locale)
+        assert {name: pool.fields for name, pool in pools.items()} == LOCALE_POOL_FIELDS, locale
+
+
+def test_child_sum_limit_matches_the_generator():
+    from synthgen_spark.generators.keys import MAX_CHILDREN_SUMMED
+
+    assert MAX_CHILD_SUM_ROWS_PER_PARENT + 1 == MAX_CHILDREN_SUMMED
+
+
+def test_built_in_primary_keys_are_sequences_or_derived():
+    for spec in map(load_dataset, builtin_dataset_ids()):
+        for table in spec.tables:
+            assert table.column(table.primary_key).kind in PRIMARY_KEY_KINDS, (spec.dataset_id, table.name)
