@@ -19,6 +19,7 @@ from pyspark.sql import SparkSession
 from synthgen_spark.engine import build_batch_frame
 from synthgen_spark.errors import SpecError
 from synthgen_spark.planner import Batch, Plan, TableDay, job_root
+from synthgen_spark.session import generation_settings
 from synthgen_spark.state import Ledger, StateStore, fingerprint
 from synthgen_spark.writers import HadoopFileSystem, check_delta_schema, write_delta, write_files
 
@@ -147,7 +148,8 @@ def run_plan(spark: SparkSession, plan: Plan, progress: Progress | None = None) 
         ledger.runs.append(run)
         store.save(ledger)
         started = time.monotonic()
-        _write_batches(spark, todo, run_id, temp_root, fs, store, ledger, say)
+        with generation_settings(spark):
+            _write_batches(spark, todo, run_id, temp_root, fs, store, ledger, say)
         run["status"] = "completed"
     except BaseException:
         if "run" in locals():

@@ -50,3 +50,20 @@ def test_public_api_is_small_and_complete():
     )
     for name in synthgen_spark.__all__:
         assert getattr(synthgen_spark, name) is not None
+
+
+def test_a_run_lifts_the_jit_method_limit_only_where_spark_default_is_in_force(spark):
+    from synthgen_spark.session import generation_settings
+
+    key = "spark.sql.codegen.hugeMethodLimit"
+    previous = spark.conf.get(key)
+    try:
+        spark.conf.set(key, "65535")  # Spark's default: synthgen uses 8000 during the run, then restores it
+        with generation_settings(spark):
+            assert spark.conf.get(key) == "8000"
+        assert spark.conf.get(key) == "65535"
+        spark.conf.set(key, "20000")  # the user's own choice is kept
+        with generation_settings(spark):
+            assert spark.conf.get(key) == "20000"
+    finally:
+        spark.conf.set(key, previous)
