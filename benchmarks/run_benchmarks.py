@@ -47,7 +47,8 @@ from pathlib import Path
 
 DEFAULT_ROWS = 10_000_000
 QUICK_ROWS = 200_000
-# the full orders table runs at ~10k rows/s on 2 busy cores since 0.2.0 (see the profile): fewer rows for it
+# the full orders table (order_total reads up to 4 child rows, each with a foreign key and a lookup) is
+# several times slower per row than the spec columns: fewer rows for it, to keep the run under an hour
 DEFAULT_FULL_ROWS = 1_000_000
 QUICK_FULL_ROWS = 50_000
 PARTITIONS = 8
