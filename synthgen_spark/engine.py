@@ -100,19 +100,18 @@ class Stages:
         Raises:
             StageError: naming the expression Spark could not parse or resolve (user SQL, usually).
         """
+        ordered = sorted(self._expressions.items(), key=lambda item: item[1].level)
+        columns = {n: f"{e.sql} AS `{n}`" for n, e in ordered}
         with _quiet_pyspark_error_logs():
-            for level in sorted({e.level for e in self._expressions.values()}):
-                columns = {n: f"{e.sql} AS `{n}`" for n, e in self._expressions.items() if e.level == level}
-                try:
-                    frame = frame.selectExpr("*", *columns.values())
-                except AnalysisException:
-                    for name, text in columns.items():
-                        try:
-                            frame.selectExpr("*", text)
-                        except AnalysisException as exc:
-                            raise StageError(name, _first_line(exc)) from None
-                    raise
-        return frame
+            try:  # one select: later expressions read earlier ones by name (lateral column aliases)
+                return frame.selectExpr("*", *columns.values())
+            except AnalysisException:
+                for name, text in columns.items():
+                    try:
+                        frame = frame.selectExpr("*", text)
+                    except AnalysisException as exc:
+                        raise StageError(name, _first_line(exc)) from None
+                raise
 
 
 class StageError(Exception):
