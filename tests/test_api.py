@@ -52,18 +52,19 @@ def test_public_api_is_small_and_complete():
         assert getattr(synthgen_spark, name) is not None
 
 
-def test_a_run_lifts_the_jit_method_limit_only_where_spark_default_is_in_force(spark):
+def test_a_run_uses_expression_codegen_only_where_spark_default_is_in_force(spark):
     from synthgen_spark.session import generation_settings
 
-    key = "spark.sql.codegen.hugeMethodLimit"
+    key = "spark.sql.codegen.wholeStage"
     previous = spark.conf.get(key)
     try:
-        spark.conf.set(key, "65535")  # Spark's default: synthgen uses 8000 during the run, then restores it
+        spark.conf.set(key, "true")  # Spark's default: synthgen turns it off during the run, then restores it
         with generation_settings(spark):
-            assert spark.conf.get(key) == "8000"
-        assert spark.conf.get(key) == "65535"
-        spark.conf.set(key, "20000")  # the user's own choice is kept
+            assert spark.conf.get(key) == "false"
+        assert spark.conf.get(key) == "true"
+        spark.conf.unset(key)
         with generation_settings(spark):
-            assert spark.conf.get(key) == "20000"
+            assert spark.conf.get(key) == "false"
+        assert spark.conf.get(key) == "true"  # unset again: Spark's default
     finally:
         spark.conf.set(key, previous)
