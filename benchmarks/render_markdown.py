@@ -1,27 +1,73 @@
-"""Render a bench_results.json (from run_benchmarks.py) as Markdown tables for the README.
+"""Render a bench_results.json (from run_benchmarks.py) as the README's "## Performance" section.
 
-Usage: .venv/bin/python benchmarks/render_markdown.py bench_results.json > section.md
+Every number in the section comes from the JSON: the tables, the summary, the profile's findings
+(when the run profiled) and the run's command, machine and commit.
+
+Usage: .venv/bin/python benchmarks/render_markdown.py bench_results.json [--readme README.md] > section.md
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
+HEADING = "## Performance"
+FULL = "synthgen orders (full)"
+SPEC = "synthgen orders (dbldatagen spec columns)"
+DBL = "dbldatagen 0.4.0.post1 (spec)"
+FAKER = "Faker row loop (spec columns, 1 Python thread)"
 
-def render(doc: dict) -> str:
+INTRO = f"""{HEADING}
+
+Generation is one Spark job per table per batch: `spark.range` plus hashed, seeded column
+expressions written as Spark SQL text (one `selectExpr` per frame), no UDFs, no shuffles, no `rand()`.
+How fast that is, against [dbldatagen](https://pypi.org/project/dbldatagen/) 0.4.0.post1, a plain
+Python Faker loop and the cost of writing alone, is measured by `benchmarks/run_benchmarks.py`
+(`make bench`; see `benchmarks/README.md`). The session has Spark's default whole-stage codegen;
+synthgen's cases run inside `generation_settings(spark)`, as a run does (per-expression code
+generation), and dbldatagen's cases and the write-only floor keep Spark's defaults."""
+
+
+def result(doc: dict, name: str, sink: str) -> dict | None:
+    return next((r for r in doc["results"] if r["name"] == name and r["sink"] == sink), None)
+
+
+def fmt_rate(value: float) -> str:
+    if value >= 1e6:
+        return f"{value / 1e6:.2f}M"
+    if value >= 1e4:
+        return f"{value / 1e3:.0f}k"
+    return f"{value:,.0f}"
+
+
+def environment_line(doc: dict) -> str:
     env = doc["environment"]
-    lines = [
-        f"Measured {env['date_utc'][:10]} at commit {env['git_commit']}: {env['cpu_count']} cores, "
-        f"{env['memory_total_gib']:.0f} GiB, Spark {env['spark']} (`{env['spark_master']}`, driver memory "
-        f"{env['spark_driver_memory']}), Java {env['java']}, Python {env['python']}, dbldatagen {env['dbldatagen']}, "
-        f"Faker {env['faker']}. Load average {doc['load_average']['start']:.1f} at the start and "
-        f"{doc['load_average']['end']:.1f} at the end.",
-        "",
-        "| case | sink | rows | best of | best s | rows/s |",
-        "| --- | --- | ---: | ---: | ---: | ---: |",
-    ]
+    line = (
+        f"Measured {env['date_utc'][:10]} at commit {env['git_commit']} (synthgen_spark "
+        f"{env.get('synthgen_spark', '?')}): {env['cpu_count']} cores, {env['memory_total_gib']:.0f} GiB, "
+        f"Spark {env['spark']} (`{env['spark_master']}`, driver memory {env['spark_driver_memory']}), "
+        f"Java {env['java']}, Python {env['python']}, dbldatagen {env['dbldatagen']}, Faker {env['faker']}. "
+    )
+    if "spark_sql_codegen_wholeStage" in env:
+        run = ", ".join(f"`{k}={v}`" for k, v in env.get("synthgen_run_settings", {}).items())
+        line += (
+            f"Session `spark.sql.codegen.wholeStage={env['spark_sql_codegen_wholeStage']}`; "
+            f"synthgen cases: {run or 'the session settings'}. "
+        )
+    line += (
+        f"Load average {doc['load_average']['start']:.1f} at the start and {doc['load_average']['end']:.1f} at the end."
+    )
+    modified = env.get("package_files_modified_since_commit")
+    if modified:
+        line += f" Package files modified since that commit: {', '.join(f'`{m}`' for m in modified)}."
+    return line
+
+
+def tables(doc: dict) -> list[str]:
+    lines = ["| case | sink | rows | best of | best s | rows/s |", "| --- | --- | ---: | ---: | ---: | ---: |"]
     for r in doc["results"]:
         lines.append(
             f"| {r['name']} | {r['sink']} | {r['rows']:,} | {len(r['times_s'])} | {r['best_s']:.2f} | "
@@ -48,14 +94,194 @@ def render(doc: dict) -> str:
                 f"{m['peak_mib']['jvm_rss']:.0f} MiB |"
             )
         lines.append(f"\nJVM max heap: {mem['jvm_max_heap_mib']:.0f} MiB.")
+    return lines
+
+
+def times(value: float) -> str:
+    return f"{value:.2f}x" if value < 10 else f"{value:.0f}x"
+
+
+def summary(doc: dict) -> list[str]:
+    """What the run shows, in sentences made of its numbers."""
+    targets = [r for r in doc["ratios"] if r["met"] is not None]
+    missed = [r for r in targets if not r["met"]]
+    lines = [f"- Targets met: {len(targets) - len(missed)} of {len(targets)}."]
+    if missed:
+        lines[0] = lines[0][:-1] + "; missed: " + "; ".join(r["name"] for r in missed) + "."
+    spec, full, dbl = result(doc, SPEC, "noop"), result(doc, FULL, "noop"), result(doc, DBL, "noop")
+    faker = result(doc, FAKER, "python list")
+    if spec and full and dbl and faker:
+        for row, what in ((spec, "the dbldatagen spec's 7 columns"), (full, "the full `orders` table")):
+            lines.append(
+                f"- To `noop`, {what} at {fmt_rate(row['rows_per_s'])} rows/s: "
+                f"{times(row['rows_per_s'] / dbl['rows_per_s'])} dbldatagen ({fmt_rate(dbl['rows_per_s'])} rows/s), "
+                f"{times(row['rows_per_s'] / faker['rows_per_s'])} the Faker loop ({fmt_rate(faker['rows_per_s'])})."
+            )
+    for name, short in ((SPEC, "spec columns"), (FULL, "full table")):
+        gen, floor = result(doc, name, "parquet"), result(doc, f"{name} cached (write-only floor)", "parquet")
+        noop = result(doc, name, "noop")
+        if gen and floor and noop:
+            lines.append(
+                f"- To parquet ({short}): {gen['best_s']:.2f} s, against {floor['best_s']:.2f} s for writing the "
+                f"same rows from cache; generating them to `noop` takes {noop['best_s']:.2f} s."
+            )
+    mem = doc.get("memory")
+    runs = [m for m in (mem or {}).values() if isinstance(m, dict)]
+    if len(runs) == 2:
+        low, high = runs
+        lines.append(
+            f"- Driver memory, {low['rows']:,} vs {high['rows']:,} rows: Python RSS peaks at "
+            f"{low['peak_mib']['python_rss']:.0f} vs {high['peak_mib']['python_rss']:.0f} MiB, JVM heap after GC "
+            f"{low['after_gc_mib']['jvm_heap_used']:.0f} vs {high['after_gc_mib']['jvm_heap_used']:.0f} MiB."
+        )
+    return lines
+
+
+def costliest(columns: dict, count: int = 4) -> str:
+    per = sorted(columns["per_column"].items(), key=lambda kv: kv[1]["saved_by_dropping_s"], reverse=True)[:count]
+    return "; ".join(
+        f"`{c}` {v['saved_by_dropping_s']:.2f} s ({v['share_of_total']:.0%}; alone {v['alone_s']:.2f} s, "
+        f"{v['xxhash64_calls_in_plan']} `xxhash64`)"
+        for c, v in per
+    )
+
+
+def plan_line(name: str, entry: dict) -> str:
+    run = entry.get("run_settings", entry.get("spark_default_codegen", {}))
+    default = entry.get("spark_default_codegen", {})
+    hof = ", ".join(f"`{h}`" for h in run.get("higher_order_functions", [])) or "none"
+    text = (
+        f"  - {name}: {len(run.get('operators', []))} operators, "
+        f"{run.get('xxhash64_in_optimized_plan', 0)} `xxhash64` calls in the optimised plan, "
+        f"higher-order functions: {hof}"
+    )
+    if default:
+        text += (
+            f"; with Spark's default whole-stage codegen, {default['whole_stage_codegen_subtrees']} subtree(s) "
+            f"and {default['generated_code_chars'] / 1000:.0f} KB of generated code"
+        )
+        outside = default.get("operators_outside_whole_stage_codegen") or []
+        if outside:
+            text += f" ({len(outside)} operator(s) outside it: {', '.join(outside)})"
+    return text + "."
+
+
+def days_lines(days: dict) -> list[str]:
+    best = days["best_s"]
+    pairs = days.get("pairs") or [
+        {"one_day": k, "days365": k2} for k, k2 in zip(list(best)[::2], list(best)[1::2], strict=False)
+    ]
+    rows = days.get("rows", {})
+    head = "- **365 days in one batch vs one day**"
+    if rows:
+        head += f" ({rows['365 days']:,} vs {rows['1 day']:,} rows)"
+    lines = [head + ", -> `noop`, best times:"]
+    for pair in pairs:
+        one, year = pair["one_day"], pair["days365"]
+        lines.append(f"  - {year}: {best[year]:.2f} s; {one}: {best[one]:.2f} s.")
+    driver = days.get("driver_build_and_plan_s")
+    if driver:
+        lines.append(
+            f"  - building the frame and its physical plan on the driver: {driver['365 days']:.2f} s for 365 days, "
+            f"{driver['1 day']:.2f} s for one day."
+        )
+    one, year = days.get("plan_one_day", {}), days.get("plan_365_days", {})
+    if one and year and year.get("spark.sql.codegen.wholeStage") == "true":
+        lines.append(
+            f"  - plans: {year['xxhash64_in_optimized_plan']} vs {one['xxhash64_in_optimized_plan']} `xxhash64` "
+            f"calls; whole-stage code with Spark's default {year['generated_code_chars'] / 1000:.0f} KB vs "
+            f"{one['generated_code_chars'] / 1000:.0f} KB."
+        )
+    return lines
+
+
+def profile(doc: dict) -> list[str]:
+    prof = doc.get("profile")
+    if not prof:
+        return []
+    lines = ["", "### Where the time goes (profile of the same run)", ""]
+    if "error" in prof:
+        return [*lines, f"The profile failed: {prof['error']}."]
+    columns = prof.get("columns", {})
+    floor = prof.get("range_floor")
+    for name in (FULL, SPEC):
+        if name in columns:
+            c = columns[name]
+            lines.append(
+                f"- **{name}**, {c['rows']:,} rows -> `noop` in {c['all_columns_s']:.2f} s; the columns that cost "
+                f"most (time saved by dropping each; the column alone; its `xxhash64` calls): {costliest(c)}."
+            )
+    if floor:
+        lines.append(f"- `spark.range` alone -> `noop`: {floor['best_s']:.2f} s for {floor['rows']:,} rows.")
+    plans = prof.get("plans", {})
+    if plans:
+        lines.append("- Plans (operators and `xxhash64` calls as the cases ran):")
+        lines += [plan_line(n, e) for n, e in plans.items()]
+    if prof.get("days365"):
+        lines += days_lines(prof["days365"])
+    plan = prof.get("planning")
+    if plan:
+        timing = plan["timing_under_cprofile"]
+        tables_s = ", ".join(f"`{t}` {s:.2f} s" for t, s in timing["per_table_s"].items())
+        top = [f for f in plan["top_synthgen_functions_by_cumulative_s"] if "build_batch_frame" not in f["function"]]
+        heaviest = ", ".join(f"`{f['function']}` {f['cumulative_s']:.2f} s" for f in top[:4])
+        lines.append(
+            f"- **Planning** one batch under cProfile: {timing['total_s']:.2f} s (build_plan "
+            f"{timing['build_plan_s']:.2f} s; frames and schema: {tables_s}), then "
+            f"{timing['optimise_and_physical_plan_s']:.2f} s of optimiser and physical planning; "
+            f"{plan['py4j_round_trips']:,} py4j round trips in all, {plan['py4j_wait_s']:.2f} s waiting on the JVM. "
+            f"Heaviest synthgen functions (cumulative): {heaviest}."
+        )
+    return lines
+
+
+def reproduce(doc: dict) -> list[str]:
+    env, settings = doc["environment"], doc["settings"]
+    command = doc.get("command")
+    shown = " ".join(command) if command else "benchmarks/run_benchmarks.py"
+    return [
+        "",
+        "### Reproduce",
+        "",
+        "```bash",
+        'make setup && .venv/bin/pip install -e ".[bench]"',
+        "make bench        # .venv/bin/python benchmarks/run_benchmarks.py --out bench_results.json",
+        "```",
+        "",
+        f"The run above is `.venv/bin/python {shown}`: N = {settings['rows']:,} rows for the spec columns, "
+        f"dbldatagen and the floor; {settings['full_rows']:,} rows for every case of the full `orders` table; "
+        f"best of {settings['repeats']} per case, interleaved, on a machine with {env['cpu_count']} cores and "
+        f"{env['memory_total_gib']:.0f} GiB, Spark {env['spark']} in local mode (`{env['spark_master']}`), "
+        f"Java {env['java']}, at commit {env['git_commit']}. It took {doc['seconds'] / 60:.0f} minutes. "
+        "Timings on a shared machine vary between repeats; the ratios, measured within one run, are what to compare.",
+    ]
+
+
+def render(doc: dict) -> str:
+    lines = [INTRO, "", "### Results", "", environment_line(doc), "", *tables(doc), "", *summary(doc)]
+    lines += profile(doc)
+    lines += reproduce(doc)
     return "\n".join(lines) + "\n"
 
 
+def splice(readme: str, section: str) -> str:
+    """``readme`` with its "## Performance" section (up to the next ``## `` heading) replaced by ``section``."""
+    match = re.search(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", readme, flags=re.M | re.S)
+    if not match:
+        raise SystemExit(f"no '{HEADING}' section in the README")
+    return readme[: match.start()] + section + "\n" + readme[match.end() :]
+
+
 def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print(__doc__.strip().splitlines()[-1], file=sys.stderr)
-        return 2
-    sys.stdout.write(render(json.loads(Path(argv[0]).read_text())))
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser.add_argument("results", help="bench_results.json from run_benchmarks.py")
+    parser.add_argument("--readme", help="also replace this README's '## Performance' section with the output")
+    args = parser.parse_args(argv)
+    section = render(json.loads(Path(args.results).read_text()))
+    sys.stdout.write(section)
+    if args.readme:
+        path = Path(args.readme)
+        path.write_text(splice(path.read_text(), section))
     return 0
 
 

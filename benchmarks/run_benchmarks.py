@@ -5,7 +5,10 @@ Run (``make bench`` runs the second line)::
     .venv/bin/python benchmarks/run_benchmarks.py --quick --out bench_results_quick.json   # smoke run, ~5 min
     .venv/bin/python benchmarks/run_benchmarks.py --out bench_results.json                 # 10M rows, ~20-40 min
 
-Everything runs in ONE local SparkSession (``get_or_create_session(master="local[2]")``), after a warm-up.
+Everything runs in ONE local SparkSession (``get_or_create_session(master="local[2]")``, with Spark's own
+default ``spark.sql.codegen.wholeStage=true``), after a warm-up. Every synthgen case runs inside
+``synthgen_spark.session.generation_settings(spark)``, as a synthgen run does (it turns whole-stage codegen
+off for its duration); dbldatagen and the write-only floor's writes run with Spark's defaults.
 Each timed case is best of ``repeats``; cases that are compared with each other run round-robin
 (A, B, C, A, B, C, ...) so a burst of load from other processes hits them alike. Absolute times on a
 shared 2-core machine are noisy: read the ratios, which are measured within one run.
@@ -20,8 +23,9 @@ e. scaling: 365 days x N/365 rows in one batch vs one day of N rows; batch_size 
    parallel_workers 1 vs 4 over 60 small days through ``synthgen_spark.api.generate``
 f. driver memory (Python RSS, JVM heap used, JVM RSS) while generating 5M vs 50M rows to noop
 g. driver planning time per 30-day batch (build_plan + build_batch_frame + .schema for every table)
-profile (when a target is missed, or with --profile): codegen size, xxhash64 calls per row, the cost of
-each column (dropped one at a time, and alone).
+profile (when a target is missed, or with --profile): plan metrics (xxhash64 calls, generated code size
+under the run's settings and under Spark's default whole-stage codegen), the cost of each column (dropped
+one at a time, and alone), a 365-day batch against one day, a cProfile of planning.
 """
 
 from __future__ import annotations
@@ -48,7 +52,7 @@ from pathlib import Path
 DEFAULT_ROWS = 10_000_000
 QUICK_ROWS = 200_000
 # the full orders table (order_total reads up to 4 child rows, each with a foreign key and a lookup) is
-# several times slower per row than the spec columns: fewer rows for it, to keep the run under an hour
+# slower per row than the spec columns: fewer rows for it, to keep the run under an hour
 DEFAULT_FULL_ROWS = 1_000_000
 QUICK_FULL_ROWS = 50_000
 PARTITIONS = 8
@@ -273,6 +277,27 @@ def noop_of(df, rows: int) -> Callable[[], int]:
     return case
 
 
+def run_settings(spark):
+    """The Spark settings of a synthgen run (a context manager): ``generation_settings`` of the package."""
+    from synthgen_spark.session import generation_settings
+
+    return generation_settings(spark)
+
+
+def as_run(spark, case: Callable[[], int]) -> Callable[[], int]:
+    """A timed case that builds and writes inside a synthgen run's settings, as ``api.generate`` does."""
+
+    def wrapped() -> int:
+        with run_settings(spark):
+            return case()
+
+    return wrapped
+
+
+def codegen_setting(spark) -> str:
+    return spark.conf.get("spark.sql.codegen.wholeStage", None) or "unset"
+
+
 # --- timing ----------------------------------------------------------------------------------------
 
 
@@ -396,6 +421,7 @@ def plan_metrics(df) -> dict:
         "round_in_optimized_plan": optimized.count("round("),
         "higher_order_functions": sorted(set(re.findall(r"\b(aggregate|transform|filter|zip_with)\(", optimized))),
         "codegen_fallback_references_in_generated_code": codegen.count("((Expression) references["),
+        "spark.sql.codegen.wholeStage": codegen_setting(df.sparkSession),
     }
 
 
@@ -424,15 +450,26 @@ class Bench:
     def result(self, name: str, sink: str) -> Result:
         return next(r for r in self.results if r.name == name and r.sink == sink)
 
+    def case(self, frame: str, case: Callable[[], int]) -> Callable[[], int]:
+        """synthgen frames run in a synthgen run's settings; dbldatagen with Spark's defaults."""
+        return case if frame == DBL else as_run(self.spark, case)
+
     # -- warm-up: every code path once, on small data
     def warm_up(self) -> None:
         say("warm-up")
-        for build in FRAMES.values():
-            df, _, _ = build(self.spark, 100_000, self.s.partitions)
+        for name, build in FRAMES.items():
+
+            def both(build=build) -> int:
+                df, rows, _ = build(self.spark, 100_000, self.s.partitions)
+                to_noop(df)
+                to_parquet(df, self.scratch("warmup"))
+                return rows
+
+            self.case(name, both)()
+        with run_settings(self.spark):
+            df, _, _ = synthgen_spec(self.spark, 100_000, self.s.partitions)
+            df.cache()
             to_noop(df)
-            to_parquet(df, self.scratch("warmup"))
-        df, _, _ = synthgen_spec(self.spark, 100_000, self.s.partitions)
-        df.cache()
         to_noop(df)
         to_parquet(df, self.scratch("warmup"))
         df.unpersist(blocking=True)
@@ -458,8 +495,10 @@ class Bench:
 
             return case
 
-        self.add(round_robin({k: noop_case(k, b) for k, b in FRAMES.items()}, self.s.repeats, "noop"), "noop")
-        self.add(round_robin({k: parquet_case(k, b) for k, b in FRAMES.items()}, self.s.repeats, "parquet"), "parquet")
+        noop = {k: self.case(k, noop_case(k, b)) for k, b in FRAMES.items()}
+        parquet = {k: self.case(k, parquet_case(k, b)) for k, b in FRAMES.items()}
+        self.add(round_robin(noop, self.s.repeats, "noop"), "noop")
+        self.add(round_robin(parquet, self.s.repeats, "parquet"), "parquet")
         for name in FRAMES:
             self.out.setdefault("parquet_bytes", {})[name] = dir_size(self.scratch(name))
             shutil.rmtree(self.scratch(name), ignore_errors=True)
@@ -469,9 +508,10 @@ class Bench:
         p = self.s.partitions
         storage = {}
         for name in (FULL, SPEC):
-            df, rows, _ = FRAMES[name](self.spark, self.rows_for(name), p)
-            df.cache()
-            to_noop(df)  # materialise
+            with run_settings(self.spark):  # generated and cached as a run would; the timed writes use defaults
+                df, rows, _ = FRAMES[name](self.spark, self.rows_for(name), p)
+                df.cache()
+                to_noop(df)  # materialise
             storage[name] = cache_storage(self.spark)
             say(f"cached {name}: {storage[name]}")
             floor = f"{name} cached (write-only floor)"
@@ -515,7 +555,8 @@ class Bench:
             return rows
 
         one, many = "orders: 1 day x N rows (8 files)", "orders: 365 days x N/365 rows, one batch (365 files)"
-        timed = round_robin({one: one_day, many: days365}, self.s.repeats, "scaling")
+        cases = {one: as_run(self.spark, one_day), many: as_run(self.spark, days365)}
+        timed = round_robin(cases, self.s.repeats, "scaling")
         self.add(timed, "noop")
 
         days, small = self.s.small_days, self.s.small_scale
@@ -537,7 +578,7 @@ class Bench:
                     "output_root": root,
                     "enable_seasonal_patterns": False,
                 }
-                report = generate(cfg, self.spark, progress=None)
+                report = generate(cfg, self.spark, progress=None)  # applies generation_settings itself
                 shutil.rmtree(root, ignore_errors=True)
                 return report.total_rows
 
@@ -560,8 +601,9 @@ class Bench:
             sampler = PeakSampler(self.spark)
             sampler.start()
             started = time.perf_counter()
-            df, actual, _ = synthgen_spec(self.spark, rows, self.s.partitions)
-            to_noop(df)
+            with run_settings(self.spark):
+                df, actual, _ = synthgen_spec(self.spark, rows, self.s.partitions)
+                to_noop(df)
             elapsed = time.perf_counter() - started
             peak = sampler.stop()
             after = gc_and_sample(self.spark)
@@ -625,9 +667,10 @@ class Bench:
     def planning(self) -> None:
         cfg = self.planning_config()
         runs = []
-        for rep in range(self.s.planning_repeats + 1):  # the first (cold) run is reported apart
-            runs.append(self.plan_one_batch(cfg))
-            say(f"planning #{rep}: {runs[-1]}")
+        with run_settings(self.spark):
+            for rep in range(self.s.planning_repeats + 1):  # the first (cold) run is reported apart
+                runs.append(self.plan_one_batch(cfg))
+                say(f"planning #{rep}: {runs[-1]}")
         warm = runs[1:]
         self.out["planning"] = {
             "days_per_batch": self.s.planning_days,
@@ -738,71 +781,123 @@ class Bench:
 
     # -- profile: which generator/column costs what
     def profile(self) -> None:
-
+        """Plan metrics, per-column costs, 365 days vs one, planning: synthgen under a run's settings."""
         say("profile")
         p, reps = self.s.partitions, self.s.profile_repeats
         prof: dict = {"plans": {}}
         for name, build in FRAMES.items():
+            entry = {}
+            if name != DBL:  # a fresh frame per setting: a DataFrame plans once
+                with run_settings(self.spark):
+                    df, _, _ = build(self.spark, self.s.profile_rows_full, p)
+                    entry["run_settings"] = plan_metrics(df)
             df, _, _ = build(self.spark, self.s.profile_rows_full, p)
-            prof["plans"][name] = plan_metrics(df)
-            say(f"plan {name}: { {k: v for k, v in prof['plans'][name].items() if k != 'operators'} }")
+            entry["spark_default_codegen"] = plan_metrics(df)
+            prof["plans"][name] = entry
+            for setting, metrics in entry.items():
+                say(f"plan {name} ({setting}): { {k: v for k, v in metrics.items() if k != 'operators'} }")
 
-        floor_rows = self.s.profile_rows_spec
-        timed = round_robin(
-            {"spark.range -> noop (floor)": noop_of(self.spark.range(0, floor_rows, 1, p), floor_rows)},
-            reps,
-            "profile",
-        )
-        prof["range_floor"] = {"rows": floor_rows, "best_s": round(min(timed["spark.range -> noop (floor)"][1]), 3)}
-
-        prof["columns"] = {}
-        for name, rows in ((FULL, self.s.profile_rows_full), (SPEC, self.s.profile_rows_spec)):
-            df, _, _ = FRAMES[name](self.spark, rows, p)
-            optimized = {c: df.select(c)._jdf.queryExecution().optimizedPlan().toString() for c in df.columns}
-            cases = {"all columns": noop_of(df, rows)}
-            for c in df.columns:
-                cases[f"without {c}"] = noop_of(df.drop(c), rows)
-                cases[f"only {c}"] = noop_of(df.select(c), rows)
-            timed = round_robin(cases, reps, f"profile {name}")
-            base = min(timed["all columns"][1])
-            per_column = {}
-            for c in df.columns:
-                without, alone = min(timed[f"without {c}"][1]), min(timed[f"only {c}"][1])
-                per_column[c] = {
-                    "xxhash64_calls_in_plan": optimized[c].count("xxhash64("),
-                    "without_s": round(without, 3),
-                    "saved_by_dropping_s": round(base - without, 3),
-                    "share_of_total": round((base - without) / base, 3),
-                    "alone_s": round(alone, 3),
-                    "alone_ns_per_row": round(alone / rows * 1e9, 1),
-                }
-            prof["columns"][name] = {"rows": rows, "all_columns_s": round(base, 3), "per_column": per_column}
-            say(f"columns {name}: all {base:.2f} s; {per_column}")
-
-        prof["days365"] = self.profile_days()
-        prof["planning"] = self.profile_planning()
+        with run_settings(self.spark):
+            floor_rows = self.s.profile_rows_spec
+            timed = round_robin(
+                {"spark.range -> noop (floor)": noop_of(self.spark.range(0, floor_rows, 1, p), floor_rows)},
+                reps,
+                "profile",
+            )
+            prof["range_floor"] = {
+                "rows": floor_rows,
+                "best_s": round(min(timed["spark.range -> noop (floor)"][1]), 3),
+            }
+            prof["columns"] = {}
+            for name, rows in ((FULL, self.s.profile_rows_full), (SPEC, self.s.profile_rows_spec)):
+                prof["columns"][name] = self.profile_columns(name, rows)
+            prof["planning"] = self.profile_planning()
+        prof["days365"] = self.profile_days()  # run settings, and Spark's default codegen for comparison
         self.out["profile"] = prof
 
+    def profile_columns(self, name: str, rows: int) -> dict:
+        """Each column's cost: the time saved by dropping it, the time of it alone, its xxhash64 calls."""
+        p, reps = self.s.partitions, self.s.profile_repeats
+        df, _, _ = FRAMES[name](self.spark, rows, p)
+        optimized = {c: df.select(c)._jdf.queryExecution().optimizedPlan().toString() for c in df.columns}
+        cases = {"all columns": noop_of(df, rows)}
+        for c in df.columns:
+            cases[f"without {c}"] = noop_of(df.drop(c), rows)
+            cases[f"only {c}"] = noop_of(df.select(c), rows)
+        timed = round_robin(cases, reps, f"profile {name}")
+        base = min(timed["all columns"][1])
+        per_column = {}
+        for c in df.columns:
+            without, alone = min(timed[f"without {c}"][1]), min(timed[f"only {c}"][1])
+            per_column[c] = {
+                "xxhash64_calls_in_plan": optimized[c].count("xxhash64("),
+                "without_s": round(without, 3),
+                "saved_by_dropping_s": round(base - without, 3),
+                "share_of_total": round((base - without) / base, 3),
+                "alone_s": round(alone, 3),
+                "alone_ns_per_row": round(alone / rows * 1e9, 1),
+            }
+        say(f"columns {name}: all {base:.2f} s; {per_column}")
+        return {"rows": rows, "all_columns_s": round(base, 3), "per_column": per_column}
+
     def profile_days(self) -> dict:
-        """Where a 365-day batch loses per row: tasks (365 vs 8) or the per-file array lookups."""
+        """Where a 365-day batch differs per row from one day: driver time, tasks (365 vs 8), per-day facts, codegen."""
         n, p, reps = self.s.full_rows, self.s.partitions, self.s.profile_repeats
-        one, one_rows, _ = synthgen_orders(self.spark, n, p)
-        year, year_rows, _ = synthgen_orders_year(self.spark, n)
+
+        def driver_s(build) -> float:
+            """Building the frame and its physical plan (what the driver does before the tasks run)."""
+            started = time.perf_counter()
+            df, _, _ = build()
+            df._jdf.queryExecution().executedPlan()
+            return time.perf_counter() - started
+
+        def one_day():
+            return synthgen_orders(self.spark, n, p)
+
+        def year():
+            return synthgen_orders_year(self.spark, n)
+
+        def full_table(build) -> Callable[[], int]:
+            def case() -> int:
+                df, rows, _ = build()
+                to_noop(df)
+                return rows
+
+            return case
+
+        with run_settings(self.spark):
+            one_df, one_rows, _ = one_day()
+            year_df, year_rows, _ = year()
+            driver = {
+                "1 day": [driver_s(one_day) for _ in range(reps)],
+                "365 days": [driver_s(year) for _ in range(reps)],
+            }
+        spark = self.spark
         cases = {
             f"spark.range, {p} partitions": noop_of(self.spark.range(0, n, 1, p), n),
             "spark.range, 365 partitions": noop_of(self.spark.range(0, n, 1, 365), n),
-            "orders without order_total, 1 day": noop_of(one.drop("order_total"), one_rows),
-            "orders without order_total, 365 days": noop_of(year.drop("order_total"), year_rows),
-            "orders item_count only, 1 day": noop_of(one.select("item_count"), one_rows),
-            "orders item_count only, 365 days": noop_of(year.select("item_count"), year_rows),
+            "orders without order_total, 1 day": as_run(spark, noop_of(one_df.drop("order_total"), one_rows)),
+            "orders without order_total, 365 days": as_run(spark, noop_of(year_df.drop("order_total"), year_rows)),
+            "orders item_count only, 1 day": as_run(spark, noop_of(one_df.select("item_count"), one_rows)),
+            "orders item_count only, 365 days": as_run(spark, noop_of(year_df.select("item_count"), year_rows)),
+            "orders with Spark's default whole-stage codegen, 1 day": full_table(one_day),
+            "orders with Spark's default whole-stage codegen, 365 days": full_table(year),
         }
         timed = round_robin(cases, reps, "profile 365 days")
+        best = {k: round(min(v[1]), 3) for k, v in timed.items()}
+        names = list(best)
         out = {
-            "best_s": {k: round(min(v[1]), 3) for k, v in timed.items()},
-            "plan_one_day": plan_metrics(one),
-            "plan_365_days": plan_metrics(year),
+            "rows": {"1 day": one_rows, "365 days": year_rows},
+            "best_s": best,
+            "pairs": [  # (one day or 8 partitions, 365 days or partitions), in the order of the cases
+                {"one_day": names[i], "days365": names[i + 1]} for i in range(0, len(names) - 1, 2)
+            ],
+            "driver_build_and_plan_s": {k: round(min(v), 3) for k, v in driver.items()},
+            # fresh frames with Spark's defaults: the whole-stage code that runs do not compile
+            "plan_one_day": plan_metrics(one_day()[0]),
+            "plan_365_days": plan_metrics(year()[0]),
         }
-        say(f"profile 365 days: {out['best_s']}")
+        say(f"profile 365 days: {out['best_s']}; driver {out['driver_build_and_plan_s']}")
         return out
 
     def profile_planning(self) -> dict:
@@ -936,12 +1031,29 @@ def environment(spark, driver_memory: str) -> dict:
         "spark": spark.version,
         "spark_master": spark.sparkContext.master,
         "spark_driver_memory": driver_memory,
-        "synthgen_spark": version("synthgen_spark"),
+        "spark_sql_codegen_wholeStage": codegen_setting(spark),
+        "synthgen_run_settings": synthgen_run_settings(spark),
+        "synthgen_spark": synthgen_version(),
         "dbldatagen": version("dbldatagen"),
         "faker": version("faker"),
         "numpy": version("numpy"),
         "pandas": version("pandas"),
     }
+
+
+def synthgen_version() -> str:
+    """The imported package's version (installed metadata of an editable install can be stale)."""
+    import synthgen_spark
+
+    return synthgen_spark.__version__
+
+
+def synthgen_run_settings(spark) -> dict[str, str]:
+    """What ``generation_settings`` sets for a synthgen run in this session (checked, then restored)."""
+    from synthgen_spark.session import GENERATION_SETTINGS
+
+    with run_settings(spark):
+        return {key: spark.conf.get(key, None) or "unset" for key in GENERATION_SETTINGS}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -966,7 +1078,12 @@ def main(argv: list[str] | None = None) -> int:
 
     from synthgen_spark.session import get_or_create_session
 
-    spark = get_or_create_session(master="local[2]", extra={"spark.driver.memory": args.driver_memory})
+    # Spark's own default for whole-stage codegen (synthgen's local sessions start with it off): synthgen
+    # cases turn it off themselves, as a run does; dbldatagen and the floor's writes keep Spark's default
+    spark = get_or_create_session(
+        master="local[2]",
+        extra={"spark.driver.memory": args.driver_memory, "spark.sql.codegen.wholeStage": "true"},
+    )
     tmp = Path(tempfile.mkdtemp(prefix="synthgen_bench_", dir=args.tmp_dir))
     bench = Bench(spark, settings, tmp)
     env = environment(spark, args.driver_memory)
@@ -1002,6 +1119,7 @@ def main(argv: list[str] | None = None) -> int:
         + (f" ({'; '.join(missed)})" if missed else "")
     )
     document = {
+        "command": ["benchmarks/run_benchmarks.py", *(sys.argv[1:] if argv is None else argv)],
         "settings": asdict(settings),
         "environment": env,
         "load_average": load,
