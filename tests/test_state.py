@@ -135,10 +135,10 @@ def test_a_stale_lock_of_a_dead_process_is_taken_over(spark, tmp_path, capsys):
     assert not (folder / "_synthgen.lock").exists() and len(data_files(tmp_path)) == 4
 
 
-def synthgen(root: Path) -> subprocess.Popen:
-    """A real ``synthgen generate`` of five days (batch_size 1) in its own process group."""
+def synthgen(root: Path, end_date: str = "2024-02-04") -> subprocess.Popen:
+    """A real ``synthgen generate`` of four days from 2024-02-01 (batch_size 1) in its own process group."""
     return subprocess.Popen(
-        synthgen_args(root), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        synthgen_args(root, end_date), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
     )
 
 
@@ -150,10 +150,10 @@ def wait_for(predicate, timeout: float = 120.0) -> None:
 
 
 def test_two_concurrent_runs_one_proceeds_the_other_exits_1(tmp_path):
-    first = synthgen(tmp_path)
+    first = synthgen(tmp_path, end_date="2024-02-05")  # five days: still running when the second one starts
     try:
         wait_for(lambda: any(tmp_path.rglob("_synthgen.lock")))
-        second = subprocess.run([*synthgen_args(tmp_path)], capture_output=True, text=True, timeout=120)
+        second = subprocess.run(synthgen_args(tmp_path, "2024-02-05"), capture_output=True, text=True, timeout=120)
         assert second.returncode == 1
         assert f"locked by host {socket.gethostname()} pid {first.pid}" in second.stderr
         assert first.wait(timeout=300) == 0
@@ -162,8 +162,8 @@ def test_two_concurrent_runs_one_proceeds_the_other_exits_1(tmp_path):
             kill_group(first)
 
 
-def synthgen_args(root: Path) -> list[str]:
-    return [sys.executable, "-m", "synthgen_spark", *cli_args(root, end_date="2024-02-05")]
+def synthgen_args(root: Path, end_date: str = "2024-02-04") -> list[str]:
+    return [sys.executable, "-m", "synthgen_spark", *cli_args(root, end_date=end_date)]
 
 
 def kill_group(process: subprocess.Popen) -> None:
@@ -212,7 +212,7 @@ def test_sigkill_at_any_moment_then_rerun_equals_a_clean_run(tmp_path, clean_run
         elif kill_when == "first_ledger_day":
             wait_for(lambda: any('"orders"' in p.read_text() for p in crashed.rglob("_synthgen_state.json")))
         else:
-            wait_for(lambda: len([p for p in crashed.rglob("orders_*.csv")]) >= 3)
+            wait_for(lambda: len([p for p in crashed.rglob("orders_*.csv")]) >= 2)
     finally:
         kill_group(victim)
     recorded_days_are_complete(crashed)
