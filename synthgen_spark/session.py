@@ -19,7 +19,8 @@ from pyspark.sql import SparkSession
 # Generated plans are wide (a child_sum reads several child rows, each with keys and lookups): as
 # one whole-stage-codegen method they exceed the 8000 bytes of bytecode HotSpot will JIT-compile,
 # and Spark only finds out after compiling them. Per-expression code generation is faster for
-# runs: 15-25% for a week of retail_oltp_small, about 8% slower only for very narrow tables.
+# daily batches and large days (15-25% for a week of retail_oltp_small, 2.4x for one large day of
+# orders); it costs more per task, so batches of many small files lose some (README: Development).
 GENERATION_SETTINGS = {"spark.sql.codegen.wholeStage": "false"}
 SPARK_DEFAULTS = {"spark.sql.codegen.wholeStage": "true"}
 LOCAL_SETTINGS = {
