@@ -1,8 +1,10 @@
 """Engine: one DataFrame per table per batch, one ``spark.range`` over the whole batch.
 
-A batch of one table is a list of files (table-day slices). With P files of at most S rows,
-``spark.range(0, P*S, 1, P)`` gives partition f exactly the ids [f*S, (f+1)*S); the rows past a
-file's size are filtered out, so partition f becomes file f.
+A batch of one table is a list of files (table-day slices). With P files of at most S rows, id
+``f*S + i`` is row i of file f; the ids past a file's size are filtered out. Files are grouped into
+T Spark tasks of G = ceil(P/T) whole files each (``spark.range(0, T*G*S, 1, T)``): one file per task
+for large files, fewer tasks than files for many small ones, where each task's fixed cost (code
+generation of the table's expressions) would otherwise dominate. The grouping never changes data.
 
 Exprs are built in **stages**: every column (and every intermediate a generator asks to share,
 such as a foreign key's candidates or a child's row index) is computed once, in a select of its
@@ -14,7 +16,6 @@ counts, populations) are literals in a one-day batch and one array lookup per ro
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import math
 import re
@@ -38,6 +39,7 @@ from synthgen_spark.pools import load_locale_pools
 ROW_INDEX = "_sg_row_index"
 FILE_INDEX = "_sg_file_index"
 LOCAL_INDEX = "_sg_local"
+ROWS_PER_TASK = 1_000_000  # small files are grouped into tasks of about this many rows at most
 
 
 @dataclass(frozen=True)
@@ -303,15 +305,39 @@ def table_ddl(table: TableSpec) -> str:
     return ", ".join(f"{c.name} {spark_type(c.type)}" for c in table.output_columns)
 
 
+def task_count(slices: list[FileSlice], parallelism: int) -> int:
+    """Spark tasks for a batch's files: at least ``parallelism`` and about ROWS_PER_TASK rows each.
+
+    Every task writes whole files, so there are never more tasks than files. Empty files keep a task
+    of their own (a task writes a file for every file index it sees, and an empty one sees none).
+    """
+    if len(slices) == 1 or min(s.rows for s in slices) == 0:
+        return len(slices)
+    rows = sum(s.rows for s in slices)
+    return min(len(slices), max(parallelism, -(-rows // ROWS_PER_TASK)))
+
+
 def build_batch_frame(
-    spark: SparkSession, config: JobConfig, dataset: DatasetSpec, table_days: list[TableDay]
+    spark: SparkSession,
+    config: JobConfig,
+    dataset: DatasetSpec,
+    table_days: list[TableDay],
+    with_file_index: bool = False,
+    tasks: int | None = None,
 ) -> DataFrame:
-    """The rows of one table over a batch of days: partition f holds exactly file f's rows, in order."""
+    """The rows of one table over a batch of days, file by file in order, each file within one partition.
+
+    With ``with_file_index`` (for the file writer) and fewer ``tasks`` than files, the frame starts
+    with the column ``_sg_file_index``: file f's rows, sorted within their partition. ``tasks``
+    defaults to ``task_count`` for Spark's default parallelism.
+    """
     table = table_days[0].table
     slices = file_slices(table_days)
-    widest = max(s.rows for s in slices)
-    frame = spark.range(0, len(slices) * widest, 1, len(slices))
-    if len(slices) == 1:
+    files, widest = len(slices), max(s.rows for s in slices)
+    tasks = tasks or task_count(slices, spark.sparkContext.defaultParallelism)
+    per_task = -(-files // tasks)
+    frame = spark.range(0, tasks * per_task * widest, 1, tasks)
+    if files == 1:
         frame = frame.selectExpr(f"0 AS {FILE_INDEX}", f"id AS {LOCAL_INDEX}")
     else:
         frame = frame.selectExpr(
@@ -319,8 +345,13 @@ def build_batch_frame(
         )
     stages = Stages()
     facts = BatchFacts(slices, sql.col(FILE_INDEX), stages)
+    if tasks * per_task > files:
+        frame = frame.where(f"{FILE_INDEX} < {files}")
     if any(s.rows != widest for s in slices):
         frame = frame.where(f"{LOCAL_INDEX} < {facts.lookup([s.rows for s in slices]).sql}")
+    grouped = with_file_index and tasks < files
+    if grouped:  # the ids are in this order already; the sort tells Spark, whose writer needs it per file
+        frame = frame.sortWithinPartitions(FILE_INDEX, LOCAL_INDEX)
     row_index = facts.lookup([s.start for s in slices]) + sql.col(LOCAL_INDEX)
     frame = frame.selectExpr("*", f"{row_index.sql} AS {ROW_INDEX}")
     scope = RowScope(config, dataset, table, facts, stages, sql.col(ROW_INDEX))
@@ -337,9 +368,4 @@ def build_batch_frame(
             f"{dataset.source}: table '{table.name}', column '{name}', field 'expression': {exc.message}; "
             f"allowed: Spark SQL over the columns defined before it ({', '.join(earlier)})"
         ) from None
-    return frame.select(*[c.name for c in table.output_columns])
-
-
-def partition_days(table_days: list[TableDay]) -> list[dt.date]:
-    """The date of each partition (file) of a batch frame, in partition order."""
-    return [s.table_day.date for s in file_slices(table_days)]
+    return frame.select(*[FILE_INDEX] * grouped, *[c.name for c in table.output_columns])

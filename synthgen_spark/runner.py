@@ -187,7 +187,7 @@ def _write_batches(spark, plan: Plan, run_id, temp_root, fs, store: StateStore, 
     def run_batch(batch: Batch) -> None:
         batch_started = time.monotonic()
         for table_days in _batch_tables(batch):
-            frame = build_batch_frame(spark, config, plan.dataset, table_days)
+            frame = build_batch_frame(spark, config, plan.dataset, table_days, config.output_mode != "table")
             if config.output_mode == "table":
                 with table_locks[table_days[0].table.name]:
                     write_delta(frame, table_days, config, run_id)

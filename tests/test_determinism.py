@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from chispa import assert_df_equality
 
 from synthgen_spark.api import generate
-from synthgen_spark.engine import build_batch_frame
+from synthgen_spark.engine import FILE_INDEX, FileSlice, build_batch_frame, task_count
 from synthgen_spark.planner import build_plan
 
 from .conftest import read_table, small_config
@@ -95,3 +96,41 @@ def test_written_files_equal_for_different_batch_sizes_and_workers(spark, tmp_pa
     )
     for table in TABLES:
         assert_same(read_table(spark, one, table).drop("_file"), read_table(spark, many, table).drop("_file"), table)
+
+
+def slices(*rows: int) -> list[FileSlice]:
+    return [FileSlice(None, 0, n) for n in rows]
+
+
+@pytest.mark.parametrize(
+    ("files", "parallelism", "tasks"),
+    [
+        (slices(10), 8, 1),  # one file, one task
+        (slices(*[2_740] * 365), 2, 2),  # a year of small days: one task per core
+        (slices(*[2_740] * 365), 64, 64),
+        (slices(*[300_000] * 10), 2, 3),  # about a million rows per task at most
+        (slices(*[1_000_000] * 365), 8, 365),  # large files: one task each
+        (slices(5, 0, 5), 1, 3),  # an empty file keeps a task of its own
+    ],
+)
+def test_task_count_groups_small_files_only(files, parallelism, tasks):
+    assert task_count(files, parallelism) == tasks
+
+
+def test_tasks_writing_several_files_write_the_same_bytes(spark, tmp_path):
+    """A week in one batch runs as two Spark tasks on local[2], each writing several whole files."""
+    daily_config = small_config(tmp_path / "daily", end_date="2024-02-07", output_mode="csv")
+    weekly_config = small_config(tmp_path / "weekly", end_date="2024-02-07", output_mode="csv", batch_size=7)
+    plan = build_plan(weekly_config)
+    orders = [td for td in plan.batches[0].table_days if td.table.name == "orders"]
+    frame = build_batch_frame(spark, plan.config, plan.dataset, orders, with_file_index=True)
+    assert (frame.columns[0], frame.rdd.getNumPartitions(), len(orders)) == (FILE_INDEX, 2, 7)
+
+    def files(report, root: Path) -> dict[str, bytes]:
+        paths = [Path(p) for result in report.results for p in result.paths]
+        return {str(p.relative_to(root)): p.read_bytes() for p in paths}
+
+    daily = files(generate(daily_config, spark, progress=None), tmp_path / "daily")
+    weekly = files(generate(weekly_config, spark, progress=None), tmp_path / "weekly")
+    assert sorted(daily) == sorted(weekly) and len(daily) >= 2 * 7
+    assert all(daily[name] == weekly[name] for name in daily)

@@ -94,6 +94,8 @@ def test_text_and_time_shapes(readings):
 def test_partition_count_does_not_change_values(spark, readings):
     frame, plan, config, dataset = readings
     chunked = JobConfig.from_mapping({**config.to_dict(), "chunk_size": 3000})
-    other = build_batch_frame(spark, chunked, dataset, list(build_plan(chunked, dataset).table_days))
-    assert other.rdd.getNumPartitions() == 7
-    assert frame.exceptAll(other).count() == 0 and other.exceptAll(frame).count() == 0
+    table_days = list(build_plan(chunked, dataset).table_days)
+    for tasks, partitions in ((7, 7), (None, 2)):  # a task per file; 7 files in local[2]'s 2 tasks
+        other = build_batch_frame(spark, chunked, dataset, table_days, tasks=tasks)
+        assert other.rdd.getNumPartitions() == partitions
+        assert frame.exceptAll(other).count() == 0 and other.exceptAll(frame).count() == 0

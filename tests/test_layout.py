@@ -41,7 +41,8 @@ def expected_files(mode: str, layout: str) -> list[str]:
 @pytest.mark.parametrize("mode", ["csv", "parquet"])
 @pytest.mark.parametrize("layout", ["flat", "nested"])
 def test_exact_layout_and_file_dates(spark, tmp_path, mode, layout):
-    report = generate(small_config(tmp_path, output_mode=mode, path_format=layout, batch_size=2), spark, progress=None)
+    """Three days in one batch: two Spark tasks on local[2], one of them writing two days' files."""
+    report = generate(small_config(tmp_path, output_mode=mode, path_format=layout, batch_size=3), spark, progress=None)
     assert files_under(tmp_path) == expected_files(mode, layout)
     for table, column in DATE_COLUMNS.items():
         frame = read_table(spark, report, table)
@@ -72,6 +73,12 @@ def test_chunked_days_are_split_into_numbered_parts_holding_at_most_chunk_size(s
     ]
     sizes = [spark.read.parquet(p).count() for p in orders.paths]
     assert max(sizes) <= 200 and sum(sizes) == 550
+
+
+def test_an_output_root_with_spaces_and_commas(spark, tmp_path):
+    root = tmp_path / "test data, v2"
+    generate(small_config(root, output_mode="csv", batch_size=3), spark, progress=None)
+    assert files_under(root) == expected_files("csv", "nested")
 
 
 def test_rerun_replaces_files_and_leaves_no_temp_files(spark, tmp_path):

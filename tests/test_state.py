@@ -143,19 +143,25 @@ def synthgen(root: Path, end_date: str = "2024-02-04") -> subprocess.Popen:
 
 
 def wait_for(predicate, timeout: float = 120.0) -> None:
+    """Poll ``predicate`` until true; a folder the run deletes while it is being walked means "not yet"."""
     deadline = time.monotonic() + timeout
-    while not predicate():
+    while True:
+        try:
+            if predicate():
+                return
+        except FileNotFoundError:
+            pass
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.02)
 
 
-def test_two_concurrent_runs_one_proceeds_the_other_exits_1(tmp_path):
+def test_two_concurrent_runs_one_proceeds_the_other_exits_1(spark, tmp_path, capsys):
+    """The first run is a real process; the second, the CLI in this one, finds its lock while it runs."""
     first = synthgen(tmp_path, end_date="2024-02-05")  # five days: still running when the second one starts
     try:
         wait_for(lambda: any(tmp_path.rglob("_synthgen.lock")))
-        second = subprocess.run(synthgen_args(tmp_path, "2024-02-05"), capture_output=True, text=True, timeout=120)
-        assert second.returncode == 1
-        assert f"locked by host {socket.gethostname()} pid {first.pid}" in second.stderr
+        assert main(cli_args(tmp_path, end_date="2024-02-05")) == 1
+        assert f"locked by host {socket.gethostname()} pid {first.pid}" in capsys.readouterr().err
         assert first.wait(timeout=300) == 0
     finally:
         if first.poll() is None:
@@ -196,14 +202,15 @@ def recorded_days_are_complete(root: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def clean_run(tmp_path_factory) -> Path:
+def clean_run(spark, tmp_path_factory) -> Path:
     clean = tmp_path_factory.mktemp("clean")
-    assert synthgen(clean).wait(timeout=300) == 0
+    generate(csv_config(clean, end_date="2024-02-04"), spark, progress=None)
     return clean
 
 
 @pytest.mark.parametrize("kill_when", ["first_file", "first_ledger_day", "midway"])
-def test_sigkill_at_any_moment_then_rerun_equals_a_clean_run(tmp_path, clean_run, kill_when):
+def test_sigkill_at_any_moment_then_rerun_equals_a_clean_run(spark, tmp_path, capsys, clean_run, kill_when):
+    """A real ``synthgen`` process killed with SIGKILL; the rerun (here, in this process) completes the job."""
     clean, crashed = clean_run, tmp_path / "crashed"
     victim = synthgen(crashed)
     try:
@@ -216,8 +223,7 @@ def test_sigkill_at_any_moment_then_rerun_equals_a_clean_run(tmp_path, clean_run
     finally:
         kill_group(victim)
     recorded_days_are_complete(crashed)
-    rerun = subprocess.run(synthgen_args(crashed), capture_output=True, text=True, timeout=300)
-    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
-    assert "taking over a stale lock" in rerun.stdout
+    generate(csv_config(crashed, end_date="2024-02-04"), spark, progress=print)
+    assert "taking over a stale lock" in capsys.readouterr().out
     assert data_files(crashed) == data_files(clean)
     assert not any("_tmp" in f for f in files_under(crashed))

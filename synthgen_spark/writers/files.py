@@ -1,14 +1,16 @@
 """File writer: one real file per table per day (or per chunk), made visible atomically by a rename.
 
-Spark writes a batch into a hidden temp folder (one part file per partition, in partition order);
-each part is then renamed through the Hadoop FileSystem API to its final name, so local disk,
-abfss:// and dbfs:/ behave alike and no reader ever sees a half-written file.
+Spark writes a batch into a hidden temp folder: one part file per partition, in partition order, or
+(when a partition holds several files, see ``engine.build_batch_frame``) one part file per file index
+under ``_sg_file_index=f/``. Each part is then renamed through the Hadoop FileSystem API to its final
+name, so local disk, abfss:// and dbfs:/ behave alike and no reader ever sees a half-written file.
 """
 
 from __future__ import annotations
 
 from pyspark.sql import DataFrame
 
+from synthgen_spark.engine import FILE_INDEX
 from synthgen_spark.errors import WriteError
 from synthgen_spark.planner import TableDay
 from synthgen_spark.writers.fs import HadoopFileSystem
@@ -23,19 +25,30 @@ def _part_number(name: str) -> int:
 def write_files(
     frame: DataFrame, table_days: list[TableDay], output_mode: str, temp_dir: str, fs: HadoopFileSystem
 ) -> None:
-    """Write a batch of one table to its files: one per partition, renamed in partition order."""
+    """Write a batch of one table to its files, then rename each part file to its file's path."""
+    by_index = FILE_INDEX in frame.columns
     writer = frame.write.mode("overwrite")
+    if by_index:
+        writer = writer.partitionBy(FILE_INDEX)
     if output_mode == "csv":
         writer.options(**CSV_OPTIONS).csv(temp_dir)
     else:
         writer.parquet(temp_dir)
-    parts = sorted((n for n in fs.list_names(temp_dir) if n.startswith("part-")), key=_part_number)
     targets = [path for td in table_days for path in td.paths]
-    if len(parts) != len(targets):
+    folders: dict[str, list[str]] = {}
+    for path in fs.list_two_levels(temp_dir):
+        folder, _, name = path.rpartition("/")
+        if name.startswith("part-"):
+            folders.setdefault(folder, []).append(f"{temp_dir}/{path}")
+    if by_index:
+        parts = [folders.get(f"{FILE_INDEX}={index}", []) for index in range(len(targets))]
+    else:
+        parts = [[part] for part in sorted(folders.get("", []), key=lambda p: _part_number(p.rpartition("/")[2]))]
+    if len(parts) != len(targets) or any(len(p) != 1 for p in parts):
         raise WriteError(
-            f"writer: table '{table_days[0].table.name}': Spark wrote {len(parts)} part files for {len(targets)} "
-            "expected files; nothing was moved into place."
+            f"writer: table '{table_days[0].table.name}': Spark wrote {sum(map(len, parts))} part files for "
+            f"{len(targets)} expected files; nothing was moved into place."
         )
-    for part, target in zip(parts, targets, strict=True):
-        fs.move_into_place(f"{temp_dir}/{part}", target)
+    for [part], target in zip(parts, targets, strict=True):
+        fs.move_into_place(part, target)
     fs.delete(temp_dir)

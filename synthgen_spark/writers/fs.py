@@ -1,6 +1,12 @@
-"""The few file operations writers need, through Hadoop's FileSystem API (local, abfss://, dbfs:/)."""
+"""The few file operations writers need, through Hadoop's FileSystem API (local, abfss://, dbfs:/).
+
+Every call into the JVM costs a py4j round trip (about a millisecond), so filesystems are looked up
+once per scheme and authority, and a folder's files are listed in a single call.
+"""
 
 from __future__ import annotations
+
+import re
 
 from pyspark.sql import SparkSession
 
@@ -14,12 +20,18 @@ class HadoopFileSystem:
         self._jvm = spark.sparkContext._jvm
         self._conf = spark.sparkContext._jsc.hadoopConfiguration()
         self._checksummed = self._jvm.java.lang.Class.forName("org.apache.hadoop.fs.ChecksumFileSystem")
+        self._filesystems: dict[str, object] = {}
+        self._made_folders: set[str] = set()
 
     def _fs(self, path: str):
         jpath = self._jvm.org.apache.hadoop.fs.Path(path)
-        fs = jpath.getFileSystem(self._conf)
-        # the local checksum filesystem would drag hidden .crc files along with every rename
-        return (fs.getRawFileSystem() if self._checksummed.isInstance(fs) else fs), jpath
+        match = re.match(r"[A-Za-z][\w+.-]*://[^/]*|[A-Za-z][\w+.-]*:", path)
+        key = match.group(0) if match else ""
+        if key not in self._filesystems:
+            fs = jpath.getFileSystem(self._conf)
+            # the local checksum filesystem would drag hidden .crc files along with every rename
+            self._filesystems[key] = fs.getRawFileSystem() if self._checksummed.isInstance(fs) else fs
+        return self._filesystems[key], jpath
 
     def exists(self, path: str) -> bool:
         fs, jpath = self._fs(path)
@@ -36,11 +48,30 @@ class HadoopFileSystem:
             return []
         return sorted(status.getPath().getName() for status in fs.listStatus(jpath))
 
+    def list_two_levels(self, folder: str) -> list[str]:
+        """Files and folders in ``folder`` and in its subfolders, relative to it (``a``, ``a/b``)."""
+        fs, jpath = self._fs(folder)
+        if not fs.exists(jpath):
+            return []
+        root = fs.makeQualified(jpath).toString().rstrip("/") + "/"
+        hadoop = self._jvm.org.apache.hadoop.fs
+        paths = hadoop.FileUtil.stat2Paths(fs.globStatus(hadoop.Path(f"{folder}/{{*,*/*}}")))
+        text = str(self._jvm.scala.runtime.ScalaRunTime.stringOf(paths))  # "Array(root/a, root/a/b)"
+        listed = text.removeprefix("Array(").removesuffix(")")
+        if not listed:
+            return []
+        if not listed.startswith(root):
+            raise WriteError(f"writer: listing {folder} returned paths outside it: {listed[:200]}")
+        return sorted(listed[len(root) :].split(", " + root))
+
     def move_into_place(self, source: str, target: str) -> None:
         """Rename ``source`` to ``target``, replacing an older ``target``; the new file appears whole."""
         fs, src = self._fs(source)
         _, dst = self._fs(target)
-        fs.mkdirs(dst.getParent())
+        parent = target.rpartition("/")[0]
+        if parent not in self._made_folders:
+            fs.mkdirs(dst.getParent())
+            self._made_folders.add(parent)
         if fs.rename(src, dst):
             return
         if fs.exists(dst):
