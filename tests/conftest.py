@@ -24,12 +24,17 @@ def spark(tmp_path_factory):
 
 
 def small_config(tmp_path: Path, **overrides) -> JobConfig:
-    """A quick retail_oltp_small job (5% volume) writing under ``tmp_path``."""
+    """A quick retail_oltp_small job (5% volume) writing under ``tmp_path``.
+
+    A week per batch: a test's few days cost one Spark job per table, not one per table per day
+    (tests about batches set ``batch_size`` themselves; the CLI and crash tests run daily batches).
+    """
     values = {
         "job_name": "t",
         "dataset_id": "retail_oltp_small",
         "start_date": "2024-02-01",
         "end_date": "2024-02-03",
+        "batch_size": 7,
         "seed_value": 7,
         "scale_factor": 0.05,
         "output_mode": "parquet",

@@ -96,19 +96,19 @@ class Processes:
         return code, (self.log_dir / f"{name}.log").read_text(errors="replace")
 
     @staticmethod
-    def kill(proc: subprocess.Popen) -> None:
-        """SIGTERM to the group, then SIGKILL to whatever of it is left (a worker's executors, say)."""
+    def kill(*procs: subprocess.Popen) -> None:
+        """SIGTERM to the groups, then SIGKILL to whatever of them is left (a worker's executors, say)."""
         for sig, grace in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
-            try:
-                os.killpg(proc.pid, sig)
-            except ProcessLookupError:
-                break
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(timeout=grace)
+            for proc in procs:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, sig)
+            deadline = time.monotonic() + grace
+            for proc in procs:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    proc.wait(timeout=max(0.0, deadline - time.monotonic()))
 
     def stop_all(self) -> None:
-        for _name, proc in reversed(self.started):
-            self.kill(proc)
+        self.kill(*(proc for _name, proc in reversed(self.started)))
 
     def tail(self, lines: int = 25) -> str:
         out = []
@@ -205,7 +205,7 @@ def test_package_zip_loads_datasets_and_pools_with_importlib_resources(tmp_path)
 
 CLUSTER_OVERRIDES = {
     "output_mode": "parquet",
-    "batch_size": "3",  # one stage of 3 tasks per table: both 1-core executors get one at once
+    "batch_size": "3",  # 3 files per table in 2 tasks (one per core): both 1-core executors get one
     "scale_factor": "0.02",
     "end_date": "2024-02-03",
 }
@@ -394,7 +394,8 @@ def test_wheel_with_local_extra_runs_synthgen_in_a_fresh_venv_outside_the_source
 
     run([sys.executable, "-m", "venv", str(venv)], 120)
     run(
-        [str(bin_dir / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check", f"{built_wheel}[local]"],
+        [str(bin_dir / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-compile"]
+        + [f"{built_wheel}[local]"],
         900,
     )
     where = run([str(bin_dir / "python"), "-c", "import synthgen_spark; print(synthgen_spark.__file__)"], 60)
