@@ -126,17 +126,17 @@ def run_plan(spark: SparkSession, plan: Plan, progress: Progress | None = None) 
     config = plan.config
     run_id = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
     root = job_root(config)
-    temp_root = f"{root}/_tmp/{run_id}"
     fs = HadoopFileSystem(spark)
     _analyse_first_batch(spark, plan, fs)  # before anything is written, even the lock
     store = StateStore(fs, config)
+    temp_root = f"{store.temp_folder}/{run_id}"
     store.acquire_lock(run_id, lambda line: say(f"warning: {line}"))
     try:
         ledger = store.open_ledger(fingerprint(config, plan.dataset))
         todo, skipped = pending_plan(plan, ledger)
         if skipped:
             say(f"skipped {skipped} days already generated (use --ignore-state to regenerate them)")
-        fs.delete(f"{root}/_tmp")  # leftovers of killed runs; we hold the lock, so no run is using them
+        store.clear_temp()  # leftovers of killed runs; we hold the lock, so no run is using them
         run = {
             "run_id": run_id,
             "host": socket.gethostname(),
@@ -160,8 +160,7 @@ def run_plan(spark: SparkSession, plan: Plan, progress: Progress | None = None) 
             store.save(ledger)
         if config.output_mode != "table":
             fs.delete(temp_root)
-            if not fs.list_names(f"{root}/_tmp"):
-                fs.delete(f"{root}/_tmp")
+        store.drop_empty_temp()
         store.release_lock()
     results = tuple(TableDayResult(td.table.name, td.date, td.rows, td.paths) for td in todo.table_days)
     seconds = time.monotonic() - started

@@ -116,6 +116,7 @@ class StateStore:
         self.folder = state_folder(config)
         self.ledger_path = f"{self.folder}/{LEDGER_NAME}"
         self.lock_path = f"{self.folder}/{LOCK_NAME}"
+        self.temp_folder = f"{self.folder}/_tmp"  # the ledger's temp file; a file run's batches too
 
     def load(self) -> Ledger | None:
         text = self.fs.read_text(self.ledger_path)
@@ -130,7 +131,15 @@ class StateStore:
             ) from None
 
     def save(self, ledger: Ledger) -> None:
-        self.fs.write_text_atomically(self.ledger_path, ledger.to_json())
+        self.fs.write_text_atomically(self.ledger_path, ledger.to_json(), self.temp_folder)
+
+    def clear_temp(self) -> None:
+        """Delete what killed runs left in the temp folder (call with the lock held: no run uses it)."""
+        self.fs.delete(self.temp_folder)
+
+    def drop_empty_temp(self) -> None:
+        if not self.fs.list_names(self.temp_folder):
+            self.fs.delete(self.temp_folder)
 
     def open_ledger(self, expected: dict[str, Any]) -> Ledger:
         """The ledger for this run: the existing one if its fingerprint matches, else a new one.

@@ -53,6 +53,8 @@ def test_rerunning_days_replaces_exactly_those_days(spark, tmp_path):
     run_ids = {json.loads(r["userMetadata"])["run_id"] for r in history}
     assert run_ids == {first.run_id, second.run_id}
     assert json.loads(history[0]["userMetadata"])["seed_value"] == 7
+    state = [p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if "_state_" in str(p)]
+    assert state and not any("_tmp" in p or ".tmp" in p for p in state), state  # the ledger's temp file is gone
 
 
 def test_batch_size_does_not_change_tables_and_tables_equal_files(spark, tmp_path):

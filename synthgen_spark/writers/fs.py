@@ -106,9 +106,13 @@ class HadoopFileSystem:
             stream.close()
         return True
 
-    def write_text_atomically(self, path: str, text: str) -> None:
-        """Write a temp file next to ``path`` and rename it into place: readers see old or new, never half."""
-        temp = f"{path}.tmp-{id(text):x}"
+    def write_text_atomically(self, path: str, text: str, temp_folder: str) -> None:
+        """Write a temp file in ``temp_folder`` and rename it to ``path``: readers see old or new, never half.
+
+        ``temp_folder`` must be on the same filesystem; a process killed before the rename leaves
+        its temp file there, not beside ``path``.
+        """
+        temp = f"{temp_folder}/{path.rpartition('/')[2]}.tmp-{id(text):x}"
         self.delete(temp)
         if not self.create_exclusive(temp, text):
             raise WriteError(f"writer: could not create {temp}")
