@@ -6,9 +6,11 @@ BIN := $(VENV)/bin
 DEMO_ROOT ?= demo_output
 # the second supported pin (Fabric Runtime 1.3, Databricks 15.4/16.4 LTS)
 SPARK35 := pyspark==3.5.5 delta-spark==3.2.1
-# on 3.5: the same data (golden checksums), the file layout, and Delta's per-date replace and schema check
+# on 3.5: the same data (golden checksums), the file layout (csv/parquet x flat/nested), and Delta's
+# per-date replace and schema check
 DELTA35 := test_rerunning_days_replaces_exactly_those_days test_mismatched_existing_table_is_refused_and_nothing_is_written
-SPARK35_TESTS := tests/test_golden.py tests/test_layout.py $(addprefix tests/test_delta.py::,$(DELTA35))
+SPARK35_TESTS := tests/test_golden.py tests/test_layout.py::test_exact_layout_and_file_dates \
+	$(addprefix tests/test_delta.py::,$(DELTA35))
 
 .PHONY: setup setup35 demo test test-spark35 lint format golden bench clean
 

@@ -59,18 +59,18 @@ def test_rerunning_days_replaces_exactly_those_days(spark, tmp_path):
 
 def test_batch_size_does_not_change_tables_and_tables_equal_files(spark, tmp_path):
     generate(
-        table_config(tmp_path, end_date="2024-02-03", batch_size=1, table_name_template="one_{table}"),
+        table_config(tmp_path, end_date="2024-02-02", batch_size=1, table_name_template="one_{table}"),
         spark,
         progress=None,
     )
     generate(
-        table_config(tmp_path, end_date="2024-02-03", batch_size=10, table_name_template="ten_{table}"),
+        table_config(tmp_path, end_date="2024-02-02", batch_size=10, table_name_template="ten_{table}"),
         spark,
         progress=None,
     )
-    by_path = generate(table_config(tmp_path, end_date="2024-02-03", table_location="path"), spark, progress=None)
+    by_path = generate(table_config(tmp_path, end_date="2024-02-02", table_location="path"), spark, progress=None)
     files = generate(
-        small_config(tmp_path / "files", end_date="2024-02-03", scale_factor=0.01, output_mode="parquet"),
+        small_config(tmp_path / "files", end_date="2024-02-02", scale_factor=0.01, output_mode="parquet"),
         spark,
         progress=None,
     )

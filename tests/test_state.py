@@ -157,10 +157,10 @@ def wait_for(predicate, timeout: float = 120.0) -> None:
 
 def test_two_concurrent_runs_one_proceeds_the_other_exits_1(spark, tmp_path, capsys):
     """The first run is a real process; the second, the CLI in this one, finds its lock while it runs."""
-    first = synthgen(tmp_path, end_date="2024-02-05")  # five days: still running when the second one starts
+    first = synthgen(tmp_path, end_date="2024-02-03")  # three daily batches: still running when the second starts
     try:
         wait_for(lambda: any(tmp_path.rglob("_synthgen.lock")))
-        assert main(cli_args(tmp_path, end_date="2024-02-05")) == 1
+        assert main(cli_args(tmp_path, end_date="2024-02-03")) == 1
         assert f"locked by host {socket.gethostname()} pid {first.pid}" in capsys.readouterr().err
         assert first.wait(timeout=300) == 0
     finally:
