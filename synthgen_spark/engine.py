@@ -31,7 +31,13 @@ from synthgen_spark.config import JobConfig
 from synthgen_spark.errors import SpecError
 from synthgen_spark.generators import build_column, build_value, column_seed, day_row_key, sql
 from synthgen_spark.generators.categorical import array_literal
-from synthgen_spark.generators.core import UNIX_EPOCH, exact_decimal_scale, round_to_scale, spark_type
+from synthgen_spark.generators.core import (
+    UNIX_EPOCH,
+    decimal_from_double,
+    exact_decimal_scale,
+    round_to_scale,
+    spark_type,
+)
 from synthgen_spark.generators.sql import Expr
 from synthgen_spark.planner import TableDay
 from synthgen_spark.pools import load_locale_pools
@@ -224,13 +230,13 @@ class RowScope:
 
     @property
     def row_index(self) -> Expr:
-        return self.stages.ref(self.prefix + "_sg_row_index") if self.prefix else self._row_index
+        return self._row_index
 
     @property
     def row_key(self) -> Expr:
         if self.table.kind != "incremental":
             return self.row_index
-        return self.stage("_sg_row_key", day_row_key(self.day_ordinal, self.row_index))
+        return day_row_key(self.day_ordinal, self.row_index)
 
     def seed(self, column: str, salt: str = "") -> int:
         return column_seed(self.config.seed_value, self.table.name, column, salt)
@@ -247,7 +253,7 @@ class RowScope:
                 number = self.stages.define(
                     f"{key}__number", lambda: round_to_scale(build_value(spec, self), scale), after
                 )
-                self.stages.define(key, lambda: number.cast(spec.type))
+                self.stages.define(key, lambda: decimal_from_double(number, spec.type))
         return self.stages.ref(key)
 
     def number(self, name: str) -> Expr:
@@ -270,7 +276,6 @@ class RowScope:
 
     def related(self, table: str, row_index: Expr, via: str) -> RowScope:
         prefix = f"{self.prefix}_sg_{via}_{table}_"
-        self.stages.stage(prefix + "_sg_row_index", row_index)
         target = self.dataset.table(table)
         return RowScope(self.config, self.dataset, target, self.facts, self.stages, row_index, prefix)
 

@@ -8,17 +8,17 @@ from functools import lru_cache
 
 from synthgen_spark.catalog import ColumnSpec
 from synthgen_spark.generators import sql
-from synthgen_spark.generators.core import bounded_index, hash_key, unit_interval
+from synthgen_spark.generators.core import bounded_index, derive_seed, hash_key, unit_interval
 from synthgen_spark.generators.registry import Scope, register
 from synthgen_spark.generators.sql import Expr
 
 
-def build_weighted_choice_column(row_key: Expr, seed: int, *, values: list, weights: list[float | Expr]) -> Expr:
-    """One of ``values`` with probability proportional to ``weights`` (cumulative thresholds).
+def build_weighted_choice_column(u: Expr, *, values: list, weights: list[float | Expr]) -> Expr:
+    """One of ``values`` with probability proportional to ``weights``, from a uniform ``u`` on [0, 1).
 
+    ``u`` is compared with the cumulative thresholds, so pass a staged column (read once per branch).
     Weights may be Columns (drift moves them per day); thresholds are then computed per row.
     """
-    u = unit_interval(hash_key(row_key, seed))
     total = sum(weights[1:], weights[0])
     result = sql.lit(values[-1])
     thresholds, running = [], 0.0
@@ -37,17 +37,21 @@ def array_literal(values: tuple) -> Expr:
     return sql.lit(list(values))
 
 
-def build_pool_pick_column(row_key: Expr, seed: int, *, values: tuple) -> Expr:
-    """A value of the pool, uniformly: ``element_at`` into one array literal (Spark folds it once)."""
-    index = bounded_index(hash_key(row_key, seed), len(values)) + sql.lit(1)
-    return sql.element_at(array_literal(values), index.cast("int"))
+def build_pool_pick_column(index: Expr, *, values: tuple) -> Expr:
+    """``values[index]`` (1-based): ``element_at`` into one array literal (Spark folds it once)."""
+    return sql.element_at(array_literal(values), index)
+
+
+def pool_index(row_key: Expr, seed: int, size: int) -> Expr:
+    """A 1-based record index of a pool of ``size`` records, uniform."""
+    return (bounded_index(hash_key(row_key, seed), size) + sql.lit(1)).cast("int")
 
 
 def build_template_column(row_key: Expr, seed: int, *, pattern: str) -> Expr:
     """Text from a pattern: each ``#`` a digit, each ``?`` an upper-case letter, the rest literal."""
     parts: list[Expr] = []
     for index, token in enumerate(re.findall(r"#+|\?+|[^#?]+", pattern)):
-        hashed = hash_key(row_key, seed ^ (index + 1))
+        hashed = hash_key(row_key, derive_seed(seed, index + 1))
         if token[0] == "#":
             digits = bounded_index(hashed, 10 ** min(len(token), 18)).cast("string")
             parts.append(sql.lpad(digits, len(token), "0"))
@@ -68,7 +72,8 @@ def _choice(spec: ColumnSpec, scope: Scope) -> Expr:
     target, factor = spec.params.get("drift_toward"), scope.drift_factor()
     if spec.drift and target is not None and factor is not None:
         weights[values.index(target)] = sql.lit(weights[values.index(target)]) * factor
-    return build_weighted_choice_column(scope.row_key, scope.seed(spec.name), values=values, weights=weights)
+    u = scope.stage(f"_sg_{spec.name}_u", unit_interval(hash_key(scope.row_key, scope.seed(spec.name))))
+    return build_weighted_choice_column(u, values=values, weights=weights)
 
 
 @register("pool")
@@ -76,8 +81,11 @@ def _pool(spec: ColumnSpec, scope: Scope) -> Expr:
     pool = scope.pool(spec.params["pool"])
     field_index = pool.fields.index(spec.params.get("field", pool.fields[0]))
     values = tuple(record[field_index] for record in pool.records)
-    seed = scope.seed(spec.params.get("pick", spec.name), "pick")
-    return build_pool_pick_column(scope.row_key, seed, values=values)
+    pick = spec.params.get("pick", spec.name)  # columns with one pick name read the same record
+    index = pool_index(scope.row_key, scope.seed(pick, "pick"), len(values))
+    if "pick" in spec.params:
+        index = scope.stage(f"_sg_pick_{pick}_{spec.params['pool']}", index)
+    return build_pool_pick_column(index, values=values)
 
 
 @register("template")

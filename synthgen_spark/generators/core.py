@@ -11,6 +11,7 @@ from synthgen_spark.generators.sql import Expr
 
 UNIX_EPOCH = dt.date(1970, 1, 1)
 TWO_POW_53 = float(2**53)
+MULTIPLY_SHIFT_MAX = 2**31  # (2**32 - 1) * 2**31 < 2**63: the scaled index never overflows a bigint
 MAX_EXACT_DECIMAL_PRECISION = 15  # unscaled values below 10**15 < 2**53: exact in a double
 SPARK_TYPES = {
     "long": "bigint",
@@ -34,9 +35,19 @@ def day_row_key(day_ordinal: Expr, row_index: Expr) -> Expr:
     return sql.shiftleft(day_ordinal.cast("bigint"), 32) + row_index
 
 
+def derive_seed(seed: int, salt: int) -> int:
+    """A second, unrelated seed from ``seed`` (for a column that draws more than one value per row)."""
+    digest = hashlib.blake2b(f"{seed}|{salt}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
 def hash_key(row_key: Expr, seed: int) -> Expr:
-    """64 well-mixed bits from (seed, row key): two longs into Spark's xxhash64."""
-    return sql.xxhash64(sql.lit(seed).cast("bigint"), row_key)
+    """64 well-mixed bits from (seed, row key): Spark's xxhash64 of the key xor the 64-bit seed.
+
+    One hash round per value. Seeds are whole 64-bit digests (``column_seed``, ``derive_seed``), so
+    two columns' inputs coincide only for keys whose xor is the xor of their seeds: never for nearby rows.
+    """
+    return sql.xxhash64(row_key ^ sql.lit(seed).cast("bigint"))
 
 
 def unit_interval(hashed: Expr) -> Expr:
@@ -45,8 +56,21 @@ def unit_interval(hashed: Expr) -> Expr:
 
 
 def bounded_index(hashed: Expr, size: int | Expr) -> Expr:
-    """An integer uniform on [0, size) from a hash (``size`` >= 1)."""
-    return sql.pmod(hashed, size if isinstance(size, Expr) else sql.lit(size).cast("bigint"))
+    """An integer uniform on [0, size) from a hash (``size`` >= 1).
+
+    The top 32 bits scaled to the size, ``(h >>> 32) * size >> 32``: a multiply and a shift, no
+    division, no overflow for sizes up to 2**31 (bias below size / 2**32). Larger sizes use ``pmod``.
+    """
+    if isinstance(size, int):
+        if size <= MULTIPLY_SHIFT_MAX:
+            return _multiply_shift(hashed, sql.lit(size).cast("bigint"))
+        return sql.pmod(hashed, sql.lit(size).cast("bigint"))
+    small = size <= sql.lit(MULTIPLY_SHIFT_MAX).cast("bigint")
+    return sql.when(small, _multiply_shift(hashed, size)).otherwise(sql.pmod(hashed, size))
+
+
+def _multiply_shift(hashed: Expr, size: Expr) -> Expr:
+    return sql.shiftright(sql.shiftrightunsigned(hashed, 32) * size, 32)
 
 
 def spark_type(type_name: str) -> str:
@@ -54,12 +78,18 @@ def spark_type(type_name: str) -> str:
     return SPARK_TYPES.get(type_name, type_name)
 
 
+def decimal_precision_scale(type_name: str) -> tuple[int, int] | None:
+    """(p, s) of a ``decimal(p,s)`` type name, else None."""
+    match = re.fullmatch(r"decimal\((\d+),\s*(\d+)\)", type_name)
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
 def exact_decimal_scale(type_name: str) -> int | None:
     """The scale of a ``decimal(p,s)`` type whose values a double holds exactly (p <= 15), else None."""
-    match = re.fullmatch(r"decimal\((\d+),\s*(\d+)\)", type_name)
-    if match is None or int(match.group(1)) > MAX_EXACT_DECIMAL_PRECISION:
+    decimal = decimal_precision_scale(type_name)
+    if decimal is None or decimal[0] > MAX_EXACT_DECIMAL_PRECISION:
         return None
-    return int(match.group(2))
+    return decimal[1]
 
 
 def round_to_scale(value: Expr, scale: int) -> Expr:
@@ -68,11 +98,23 @@ def round_to_scale(value: Expr, scale: int) -> Expr:
     return sql.floor(value.cast("double") * factor + sql.lit(0.5)) / factor
 
 
+def decimal_from_double(number: Expr, type_name: str) -> Expr:
+    """A rounded double (``round_to_scale``) as ``decimal(p,s)``, p <= 15, from its unscaled integer.
+
+    Spark casts a double to a decimal through its string form (~200 ns); an integer to
+    ``decimal(p,0)`` and a multiply by 10**-s cost a fifth of that and give the same exact value.
+    """
+    precision, scale = decimal_precision_scale(type_name)
+    unscaled = sql.floor(number * sql.lit(float(10**scale)) + sql.lit(0.5))
+    whole = unscaled.cast("bigint").cast(f"decimal({precision},0)")
+    return (whole * sql.expr(f"{10**-scale:.{scale}f}BD") if scale else whole).cast(type_name)
+
+
 def cast_to(value: Expr, type_name: str) -> Expr:
     """Cast explicitly to the catalog type; decimals are rounded (half up) to their scale first."""
     scale = exact_decimal_scale(type_name)
     if scale is not None:
-        return round_to_scale(value, scale).cast(type_name)
+        return decimal_from_double(round_to_scale(value, scale), type_name)
     if type_name.startswith("decimal"):
         return sql.round(value, int(type_name.rstrip(")").split(",")[1])).cast(type_name)
     return value.cast(spark_type(type_name))

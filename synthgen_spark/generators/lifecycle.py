@@ -15,7 +15,14 @@ from synthgen_spark.calendar import base_rows, new_per_period
 from synthgen_spark.catalog import ColumnSpec, DatasetSpec, TableSpec
 from synthgen_spark.config import JobConfig
 from synthgen_spark.generators import sql
-from synthgen_spark.generators.core import UNIX_EPOCH, bounded_index, column_seed, hash_key, unit_interval
+from synthgen_spark.generators.core import (
+    UNIX_EPOCH,
+    bounded_index,
+    column_seed,
+    derive_seed,
+    hash_key,
+    unit_interval,
+)
 from synthgen_spark.generators.registry import Scope, register
 from synthgen_spark.generators.sql import Expr
 
@@ -58,7 +65,7 @@ class EntityLifecycle:
         u = unit_interval(hash_key(index, self._seed("__churn")))
         days = sql.lit(1.0) + sql.floor(sql.log(sql.lit(1.0) - u) / sql.lit(math.log(1.0 - rate)))
         k = index + sql.lit(1)
-        loyal = (k == sql.lit(1)) | (sql.pmod(k, sql.lit(LOYAL_EVERY)) == sql.lit(0))
+        loyal = (k == sql.lit(1)) | (k % sql.lit(LOYAL_EVERY) == sql.lit(0))
         return loyal, sql.least(days, sql.lit(float(MAX_LIFETIME_DAYS))).cast("bigint")
 
     def end(self, index: Expr) -> Expr:
@@ -69,12 +76,14 @@ class EntityLifecycle:
         return sql.when(loyal, sql.lit(None).cast("bigint")).otherwise(self.start(index) + lifetime)
 
     def is_active(self, index: Expr, day_ordinal: Expr) -> Expr:
-        """Signed up on or before the day and not yet churned (each piece computed once)."""
-        age = day_ordinal - self.start(index)
+        """Not churned by the day, for an entity signed up by it: ``index`` below the day's population.
+
+        (Entity k <= population(d) signs up on or before d by construction, so only churn is checked.)
+        """
         if self.table.lifecycle.churn_rate <= 0:
-            return age >= sql.lit(0)
+            return sql.lit(True)
         loyal, lifetime = self._lifetime(index)
-        return (age >= sql.lit(0)) & (loyal | (age < lifetime))
+        return loyal | (day_ordinal - self.start(index) < lifetime)
 
     def active_pick(self, scope: Scope, name: str, population: Expr) -> Expr:
         """A uniformly drawn active entity index for column ``name`` of ``scope``'s rows.
@@ -86,7 +95,7 @@ class EntityLifecycle:
         tens = sql.div(population, sql.lit(LOYAL_EVERY).cast("bigint"))
         loyal = sql.when(
             tens > sql.lit(0),
-            (bounded_index(hash_key(scope.row_key, seed ^ 0x7F), sql.greatest(tens, sql.lit(1))) + sql.lit(1))
+            (bounded_index(hash_key(scope.row_key, derive_seed(seed, 0)), sql.greatest(tens, sql.lit(1))) + sql.lit(1))
             * sql.lit(LOYAL_EVERY)
             - sql.lit(1),
         )
@@ -94,7 +103,7 @@ class EntityLifecycle:
         candidates = [
             scope.stage(
                 f"_sg_{name}_candidate{attempt}",
-                bounded_index(hash_key(scope.row_key, seed ^ (attempt + 1)), population),
+                bounded_index(hash_key(scope.row_key, derive_seed(seed, attempt + 1)), population),
             )
             for attempt in range(CANDIDATES)
         ]

@@ -6,7 +6,7 @@ import math
 
 from synthgen_spark.catalog import ColumnSpec
 from synthgen_spark.generators import sql
-from synthgen_spark.generators.core import bounded_index, hash_key, unit_interval
+from synthgen_spark.generators.core import bounded_index, derive_seed, hash_key, unit_interval
 from synthgen_spark.generators.registry import Scope, register
 from synthgen_spark.generators.sql import Expr
 
@@ -26,7 +26,7 @@ def build_uniform_real_column(row_key: Expr, seed: int, *, low: Expr, high: Expr
 def build_standard_normal_column(row_key: Expr, seed: int) -> Expr:
     """Standard normal values by Box-Muller from two independent hashes of the row key."""
     radius_u = sql.lit(1.0) - unit_interval(hash_key(row_key, seed))  # (0, 1]: log is finite
-    angle_u = unit_interval(hash_key(row_key, seed ^ 0x5DEECE66D))
+    angle_u = unit_interval(hash_key(row_key, derive_seed(seed, 1)))
     return sql.sqrt(sql.lit(-2.0) * sql.log(radius_u)) * sql.cos(sql.lit(2 * math.pi) * angle_u)
 
 

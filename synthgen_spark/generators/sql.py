@@ -62,6 +62,9 @@ class Expr:
     def __rmul__(self, other: object) -> Expr:
         return self._binary("*", other, reverse=True)
 
+    def __mod__(self, other: object) -> Expr:
+        return self._binary("%", other)
+
     def __truediv__(self, other: object) -> Expr:
         return self._binary("/", other)
 
@@ -88,6 +91,9 @@ class Expr:
 
     def __or__(self, other: object) -> Expr:
         return self._binary("OR", other)
+
+    def __xor__(self, other: object) -> Expr:
+        return self._binary("^", other)
 
     def __invert__(self) -> Expr:
         return Expr(f"(NOT {self.sql})", self.level)
