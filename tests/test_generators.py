@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
+from decimal import Decimal
 
 import pytest
 from pyspark.sql import functions as F
@@ -10,6 +12,15 @@ from pyspark.sql import functions as F
 from synthgen_spark.catalog import parse_dataset
 from synthgen_spark.config import JobConfig
 from synthgen_spark.engine import build_batch_frame
+from synthgen_spark.generators import sql
+from synthgen_spark.generators.core import (
+    bounded_index,
+    column_seed,
+    decimal_from_double,
+    exact_decimal_scale,
+    hash_key,
+    round_to_scale,
+)
 from synthgen_spark.planner import build_plan
 
 SPEC = """
@@ -99,3 +110,51 @@ def test_partition_count_does_not_change_values(spark, readings):
         other = build_batch_frame(spark, chunked, dataset, table_days, tasks=tasks)
         assert other.rdd.getNumPartitions() == partitions
         assert frame.exceptAll(other).count() == 0 and other.exceptAll(frame).count() == 0
+
+
+EXTREME_HASHES = [-(2**63), -(2**62) - 12345, -1, 0, 1, 2**31 - 1, 2**32, 2**62 + 999, 2**63 - 1]
+
+
+def _expected_index(hashed: int, size: int) -> int:
+    """The documented formula: the top 32 bits scaled to the size, pmod above 2**31."""
+    if size > 2**31:
+        return hashed % size
+    return ((hashed % 2**64) >> 32) * size >> 32
+
+
+@pytest.mark.parametrize("size", [1, 2, 7, 1000, 2**31, 2**31 + 1, 10**18])
+def test_bounded_index_is_the_documented_formula_for_extreme_hashes(spark, size):
+    hashes = EXTREME_HASHES + [(i * 0x9E3779B97F4A7C15) % 2**64 - 2**63 for i in range(1, 40)]
+    rows = ", ".join(f"({sql.literal_sql(h)}, {sql.literal_sql(size)})" for h in hashes)
+    literal, column = bounded_index(sql.col("h"), size), bounded_index(sql.col("h"), sql.col("n").cast("bigint"))
+    got = spark.sql(f"SELECT h, {literal.sql} AS a, {column.sql} AS b FROM VALUES {rows} AS t(h, n)").collect()
+    for row in got:
+        assert row.a == row.b == _expected_index(row.h, size)
+        assert 0 <= row.a < size
+
+
+def test_bounded_index_is_uniform(spark):
+    index = bounded_index(hash_key(sql.col("id"), column_seed(7, "t", "c")), 7)
+    counts = dict(spark.range(70_000).selectExpr(f"{index.sql} AS i").groupBy("i").count().collect())
+    assert sorted(counts) == list(range(7))
+    assert all(abs(count - 10_000) < 400 for count in counts.values()), counts
+
+
+@pytest.mark.parametrize("type_name", ["decimal(10,2)", "decimal(12,2)", "decimal(15,4)", "decimal(5,0)"])
+def test_decimals_are_the_exactly_rounded_value_and_equal_sparks_cast(spark, type_name):
+    scale = exact_decimal_scale(type_name)
+    values = [0.0, 0.005, 0.015, 1.005, 2.675, -2.675, 123.456789, -0.004, 99_999.0, -99_998.994, None]
+    rows = ", ".join(f"({sql.literal_sql(v)})" for v in values)
+    number = round_to_scale(sql.col("x"), scale)
+    query = f"SELECT x, {decimal_from_double(number, type_name).sql} AS d FROM VALUES {rows} AS t(x)"
+    for row in spark.sql(query).collect():
+        if row.x is None:
+            assert row.d is None
+        else:  # floor(x * 10^s + 0.5) in double arithmetic, as an exact decimal
+            assert row.d == Decimal(math.floor(row.x * 10.0**scale + 0.5)).scaleb(-scale)
+    uniform = round_to_scale(sql.expr("(id - 50000) * 1.7320508D"), scale)
+    frame = spark.range(100_000).selectExpr(
+        f"{decimal_from_double(uniform, type_name).sql} AS ours", f"CAST({uniform.sql} AS {type_name}) AS sparks"
+    )
+    assert frame.schema["ours"].dataType.simpleString() == type_name
+    assert frame.where("ours <=> sparks").count() == 100_000
