@@ -24,10 +24,15 @@ SPARK_TYPES = {
 }
 
 
+def _seed_of(*parts: object) -> int:
+    """A signed 64-bit seed: the blake2b digest of the parts joined by '|'."""
+    digest = hashlib.blake2b("|".join(map(str, parts)).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
 def column_seed(seed_value: int, table: str, column: str, salt: str = "") -> int:
     """A signed 64-bit seed for one column, from names only (never list or batch position)."""
-    digest = hashlib.blake2b(f"{seed_value}|{table}|{column}|{salt}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
+    return _seed_of(seed_value, table, column, salt)
 
 
 def day_row_key(day_ordinal: Expr, row_index: Expr) -> Expr:
@@ -37,8 +42,7 @@ def day_row_key(day_ordinal: Expr, row_index: Expr) -> Expr:
 
 def derive_seed(seed: int, salt: int) -> int:
     """A second, unrelated seed from ``seed`` (for a column that draws more than one value per row)."""
-    digest = hashlib.blake2b(f"{seed}|{salt}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
+    return _seed_of(seed, salt)
 
 
 def hash_key(row_key: Expr, seed: int) -> Expr:
