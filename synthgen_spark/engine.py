@@ -7,7 +7,7 @@ for large files, fewer tasks than files for many small ones, where each task's f
 generation of the table's expressions) would otherwise dominate. The grouping never changes data.
 
 Exprs are built in **stages**: every column (and every intermediate a generator asks to share,
-such as a foreign key's candidates or a child's row index) is computed once, in a select of its
+such as a foreign key's candidates or a weighted choice's uniform) is computed once, in a select of its
 own at the level after everything it reads, and later expressions refer to it by name. Spark keeps
 such a select apart only where a value is read more than once, so each value is computed once per
 row and the whole table stays one code-generated stage. Per-day facts (date, ID offsets, row
@@ -218,7 +218,7 @@ class RowScope:
         self.facts = facts
         self.stages = stages
         self.prefix = prefix
-        self._row_index = row_index
+        self.row_index = row_index
 
     @property
     def day(self) -> Expr:
@@ -227,10 +227,6 @@ class RowScope:
     @property
     def day_ordinal(self) -> Expr:
         return self.facts.day_ordinal()
-
-    @property
-    def row_index(self) -> Expr:
-        return self._row_index
 
     @property
     def row_key(self) -> Expr:

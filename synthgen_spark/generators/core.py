@@ -120,7 +120,7 @@ def cast_to(value: Expr, type_name: str) -> Expr:
     if scale is not None:
         return decimal_from_double(round_to_scale(value, scale), type_name)
     if type_name.startswith("decimal"):
-        return sql.round(value, int(type_name.rstrip(")").split(",")[1])).cast(type_name)
+        return sql.round(value, decimal_precision_scale(type_name)[1]).cast(type_name)
     return value.cast(spark_type(type_name))
 
 
