@@ -57,7 +57,7 @@ test-spark35: setup35
 # benchmarks (not tests): synthgen vs dbldatagen, Faker and the write-only floor; ratios in one run
 bench: setup
 	$(BIN)/python -m pip install -q -e ".[local,test,bench]"
-	$(BIN)/python benchmarks/run_benchmarks.py --out bench_results.json
+	$(BIN)/python benchmarks/run_benchmarks.py --profile --out bench_results.json
 
 # regenerate the golden checksums after a deliberate generator change (note it in CHANGELOG.md)
 golden: setup

@@ -108,6 +108,12 @@ def summary(doc: dict) -> list[str]:
     lines = [f"- Targets met: {len(targets) - len(missed)} of {len(targets)}."]
     if missed:
         lines[0] = lines[0][:-1] + "; missed: " + "; ".join(r["name"] for r in missed) + "."
+    lines.append(
+        "- The targets are measured on the dbldatagen spec's 7 columns, which synthgen, dbldatagen and the Faker "
+        "loop all make (same columns on both sides). The full `orders` table's rows are context, with no target: "
+        "it has 10 columns, a churn-aware customer key and an `order_total` over up to 4 items, each with a "
+        "churn-aware product key and that product's price."
+    )
     spec, full, dbl = result(doc, SPEC, "noop"), result(doc, FULL, "noop"), result(doc, DBL, "noop")
     faker = result(doc, FAKER, "python list")
     if spec and full and dbl and faker:
@@ -245,7 +251,7 @@ def reproduce(doc: dict) -> list[str]:
         "",
         "```bash",
         'make setup && .venv/bin/pip install -e ".[bench]"',
-        "make bench        # .venv/bin/python benchmarks/run_benchmarks.py --out bench_results.json",
+        "make bench        # .venv/bin/python benchmarks/run_benchmarks.py --profile --out bench_results.json",
         "```",
         "",
         f"The run above is `.venv/bin/python {shown}`: N = {settings['rows']:,} rows for the spec columns, "
