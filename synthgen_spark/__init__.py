@@ -17,7 +17,7 @@ from synthgen_spark.errors import ConfigError, SpecError, SynthgenError
 if TYPE_CHECKING:
     from synthgen_spark.runner import RunReport
 
-__version__ = "0.4.0"
+__version__ = "0.5.0"
 __all__ = ["ConfigError", "JobConfig", "RunReport", "SpecError", "SynthgenError", "generate", "main", "plan"]
 
 

@@ -13,6 +13,7 @@ from synthgen_spark.catalog import parse_dataset
 from synthgen_spark.config import JobConfig
 from synthgen_spark.engine import build_batch_frame
 from synthgen_spark.generators import sql
+from synthgen_spark.generators.categorical import CHOICE_TABLE_MAX, choice_table
 from synthgen_spark.generators.core import (
     bounded_index,
     column_seed,
@@ -42,6 +43,8 @@ tables:
       - {name: temperature, kind: normal, mean: 20, stddev: 5, type: double}
       - {name: amount, kind: lognormal, median: 50, sigma: 0.5, min: 1, max: 5000, type: "decimal(10,2)"}
       - {name: grade, kind: choice, values: [A, B, C], weights: [70, 20, 10]}
+      - {name: size, kind: choice, values: [1, 2, null], weights: [2, 1, 1], type: int}
+      - {name: band, kind: choice, values: [low, high], weights: [0.3, 0.7001]}
       - {name: colour, kind: pool, pool: colours}
       - {name: code, kind: template, pattern: "SN-####-??"}
       - {name: read_at, kind: timestamp}
@@ -89,9 +92,25 @@ def test_distributions_follow_their_parameters(readings):
     assert abs(float(moments[2]) - 50) < 2
     shares = {r["grade"]: r["count"] / 20000 for r in frame.groupBy("grade").count().collect()}
     assert abs(shares["A"] - 0.7) < 0.02 and abs(shares["B"] - 0.2) < 0.02 and abs(shares["C"] - 0.1) < 0.02
+    sizes = {r["size"]: r["count"] / 20000 for r in frame.groupBy("size").count().collect()}
+    assert abs(sizes[1] - 0.5) < 0.02 and abs(sizes[2] - 0.25) < 0.02 and abs(sizes[None] - 0.25) < 0.02
+    bands = {r["band"]: r["count"] / 20000 for r in frame.groupBy("band").count().collect()}  # thresholds, no table
+    assert abs(bands["low"] - 0.3) < 0.02 and abs(bands["high"] - 0.7) < 0.02
     nulls = frame.where("note is null").count() / 20000
     assert abs(nulls - 0.25) < 0.02
     assert {r["colour"] for r in frame.select("colour").distinct().collect()} == {"red", "green", "blue"}
+
+
+def test_choice_table_repeats_each_value_in_exact_proportion_in_lowest_terms():
+    assert choice_table(["a", "b", "c"], [70, 20, 10]) == ("a",) * 7 + ("b",) * 2 + ("c",)
+    assert choice_table(["a", "b", "c"], [50, 48.8, 1.2]) == ("a",) * 125 + ("b",) * 122 + ("c",) * 3
+    assert choice_table(["a", "b"], [0, 3]) == ("b",)
+    assert len(choice_table(list("abcdefgh"), [37.4, 35.7, 8.5, 3.4, 6.6, 6.3, 1.5, 0.6])) == CHOICE_TABLE_MAX
+
+
+def test_choice_table_is_none_past_its_size_limit():
+    assert choice_table(["a", "b"], [1, CHOICE_TABLE_MAX]) is None
+    assert choice_table(["low", "high"], [0.3, 0.7001]) is None  # 3000 + 7001 entries
 
 
 def test_text_and_time_shapes(readings):

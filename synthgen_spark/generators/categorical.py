@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import re
 import string
+from fractions import Fraction
 from functools import lru_cache
 
 from synthgen_spark.catalog import ColumnSpec
@@ -11,6 +13,8 @@ from synthgen_spark.generators import sql
 from synthgen_spark.generators.core import bounded_index, derive_seed, hash_key, unit_interval
 from synthgen_spark.generators.registry import Scope, register
 from synthgen_spark.generators.sql import Expr
+
+CHOICE_TABLE_MAX = 1000  # entries of a choice's lookup table (weights [37.4, 35.7, ...] need 1000)
 
 
 def build_weighted_choice_column(u: Expr, *, values: list, weights: list[float | Expr]) -> Expr:
@@ -65,13 +69,34 @@ def build_template_column(row_key: Expr, seed: int, *, pattern: str) -> Expr:
     return sql.concat(*parts)
 
 
+def choice_table(values: list, weights: list[float]) -> tuple | None:
+    """``values``, each repeated in exact proportion to its weight, or None past CHOICE_TABLE_MAX entries.
+
+    A uniform entry of the table is the weighted choice with one hash and one array read per row.
+
+    >>> choice_table(["a", "b", "c"], [50, 37.5, 0])
+    ('a', 'a', 'a', 'a', 'b', 'b', 'b')
+    """
+    exact = [Fraction(repr(float(weight))) for weight in weights]
+    scale = math.lcm(*(weight.denominator for weight in exact))
+    counts = [int(weight * scale) for weight in exact]
+    common = math.gcd(*counts)
+    counts = [count // common for count in counts]
+    if sum(counts) > CHOICE_TABLE_MAX:
+        return None
+    return tuple(value for value, count in zip(values, counts, strict=True) for _ in range(count))
+
+
 @register("choice")
 def _choice(spec: ColumnSpec, scope: Scope) -> Expr:
+    """A table lookup when the weights are fixed and small in lowest terms, else a uniform against thresholds."""
     values = list(spec.params["values"])
     weights: list = [float(w) for w in spec.params.get("weights", [1] * len(values))]
     target, factor = spec.params.get("drift_toward"), scope.drift_factor()
     if spec.drift and target is not None and factor is not None:
         weights[values.index(target)] = sql.lit(weights[values.index(target)]) * factor
+    elif (table := choice_table(values, weights)) is not None:
+        return build_pool_pick_column(pool_index(scope.row_key, scope.seed(spec.name), len(table)), values=table)
     u = scope.stage(f"_sg_{spec.name}_u", unit_interval(hash_key(scope.row_key, scope.seed(spec.name))))
     return build_weighted_choice_column(u, values=values, weights=weights)
 
