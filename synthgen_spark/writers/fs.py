@@ -117,3 +117,11 @@ class HadoopFileSystem:
         if not self.create_exclusive(temp, text):
             raise WriteError(f"writer: could not create {temp}")
         self.move_into_place(temp, path)
+
+    def file_size(self, path: str) -> int | None:
+        """The file's length in bytes, or None if it does not exist (one call: the run report's file sizes)."""
+        fs, jpath = self._fs(path)
+        try:
+            return int(fs.getFileStatus(jpath).getLen())
+        except Exception:  # py4j wraps FileNotFoundException
+            return None
