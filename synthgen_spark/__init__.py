@@ -18,12 +18,12 @@ if TYPE_CHECKING:
     from synthgen_spark.runner import RunReport
 
 __version__ = "0.5.0"
-__all__ = ["ConfigError", "JobConfig", "RunReport", "SpecError", "SynthgenError", "generate", "main", "plan"]
+__all__ = ["ConfigError", "JobConfig", "RunReport", "SpecError", "SynthgenError", "generate", "main", "plan", "report"]
 
 
 def __getattr__(name: str):
     """Load the Spark-facing names lazily, so config and planning work without starting Spark."""
-    if name in ("generate", "plan"):
+    if name in ("generate", "plan", "report"):
         from synthgen_spark import api
 
         return getattr(api, name)

@@ -1,14 +1,17 @@
-"""Python API: ``generate(config, spark=None)`` and ``plan(config)``, for notebooks and jobs."""
+"""Python API: ``generate(config, spark=None)``, ``plan(config)`` and ``report(config)``, for notebooks and jobs."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from synthgen_spark.config import JobConfig, load_config_file, parse_job_configs
 from synthgen_spark.planner import Plan, build_plan
 from synthgen_spark.runner import Progress, RunReport
+
+if TYPE_CHECKING:
+    from synthgen_spark.reporting import JobReport
 
 
 def as_config(config: JobConfig | Mapping[str, Any] | str | Path) -> JobConfig:
@@ -46,3 +49,17 @@ def generate(
 
     job_plan = plan(config)  # validates before any Spark work
     return run_plan(spark or get_or_create_session(), job_plan, progress)
+
+
+def report(config: JobConfig | Mapping[str, Any] | str | Path, spark=None) -> JobReport:
+    """Write the job's report (report.html, report.json) again from its ledger and return it.
+
+    It covers every day the job holds over all its runs, plus the config's date range; in a
+    notebook the returned report displays itself (charts included).
+    """
+    from synthgen_spark.reporting import render_report
+    from synthgen_spark.session import get_or_create_session
+
+    job_config = as_config(config)
+    build_plan(job_config)  # validates before any Spark work
+    return render_report(spark or get_or_create_session(), job_config)

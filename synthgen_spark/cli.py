@@ -59,7 +59,7 @@ def _add_job_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``synthgen`` command line: generate, plan, datasets [show ID]."""
+    """The ``synthgen`` command line: generate, plan, state show, report, datasets [show ID]."""
     parser = _Parser(prog="synthgen", description="Seeded, reproducible synthetic data on Spark, day by day.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     generate = commands.add_parser("generate", help="generate and write a job")
@@ -75,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     state = commands.add_parser("state", help="'state show': the job's ledger (days done, rows, runs)")
     state.add_argument("action", choices=["show"])
     _add_job_flags(state)
+    _add_job_flags(commands.add_parser("report", help="write the job's report (HTML and JSON) again from its ledger"))
     datasets = commands.add_parser("datasets", help="list datasets, or 'datasets show ID'")
     datasets.add_argument("action", nargs="?", choices=["list", "show"], default="list")
     datasets.add_argument("dataset_id", nargs="?")
@@ -129,6 +130,11 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "state":
         ledger = store.load()
         print(ledger.describe() if ledger else f"no ledger at {store.ledger_path}: nothing generated yet")
+        return 0
+    if args.command == "report":
+        from synthgen_spark.reporting import render_report
+
+        print(f"report written: {render_report(spark, config).html_path}")
         return 0
     if continuing:
         config = continue_config(config, store, args.days)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import html
 import os
 import socket
 import time
@@ -19,6 +20,7 @@ from pyspark.sql import SparkSession
 from synthgen_spark.engine import build_batch_frame
 from synthgen_spark.errors import SpecError
 from synthgen_spark.planner import Batch, Plan, TableDay, job_root
+from synthgen_spark.reporting import JobReport, write_report
 from synthgen_spark.session import generation_settings
 from synthgen_spark.state import Ledger, StateStore, fingerprint
 from synthgen_spark.writers import HadoopFileSystem, check_delta_schema, write_delta, write_files
@@ -49,6 +51,13 @@ class RunReport:
     seconds: float
     output_mode: str = "parquet"
     skipped_days: int = 0
+    report: JobReport | None = None  # the job's report (report.json's facts), None if it could not be written
+
+    def _repr_html_(self) -> str:
+        """The job's report in a notebook cell (Jupyter, Fabric, Databricks), else the summary."""
+        if self.report is None:
+            return f"<pre>{html.escape(self.summary())}</pre>"
+        return self.report._repr_html_()
 
     @property
     def total_rows(self) -> int:
@@ -120,9 +129,10 @@ def run_plan(spark: SparkSession, plan: Plan, progress: Progress | None = None) 
 
     Holds the job's lock for the whole run; ``parallel_workers`` batches run at once; the ledger
     records each batch once all of its files are in place. Row counts come from the plan: nothing
-    is counted or collected.
+    is counted or collected. The run report is written at the end, of a failed run too.
     """
     say = progress or (lambda _line: None)
+    run_started = time.monotonic()
     config = plan.config
     run_id = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
     root = job_root(config)
@@ -144,12 +154,14 @@ def run_plan(spark: SparkSession, plan: Plan, progress: Progress | None = None) 
             "status": "running",
             "dates": f"{config.start_date}..{config.end_date}",
             "seed_value": config.seed_value,
+            "started_at": _now(),
+            "batches": [],
         }
         ledger.runs.append(run)
         store.save(ledger)
         started = time.monotonic()
         with generation_settings(spark):
-            _write_batches(spark, todo, run_id, temp_root, fs, store, ledger, say)
+            _write_batches(spark, todo, run, temp_root, fs, store, ledger, say)
         run["status"] = "completed"
     except BaseException:
         if "run" in locals():
@@ -157,9 +169,11 @@ def run_plan(spark: SparkSession, plan: Plan, progress: Progress | None = None) 
         raise
     finally:
         if "run" in locals():
+            run["seconds"] = round(time.monotonic() - run_started, 3)
             store.save(ledger)
         if config.output_mode != "table":
             fs.delete(temp_root)
+        job_report = _write_report(spark, fs, plan, locals().get("ledger"), say)
         store.drop_empty_temp()
         store.release_lock()
     results = tuple(TableDayResult(td.table.name, td.date, td.rows, td.paths) for td in todo.table_days)
@@ -174,11 +188,29 @@ def run_plan(spark: SparkSession, plan: Plan, progress: Progress | None = None) 
         seconds,
         config.output_mode,
         skipped,
+        job_report,
     )
 
 
-def _write_batches(spark, plan: Plan, run_id, temp_root, fs, store: StateStore, ledger: Ledger, say: Progress) -> None:
-    config = plan.config
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
+
+
+def _write_report(spark, fs: HadoopFileSystem, plan: Plan, ledger: Ledger | None, say: Progress) -> JobReport | None:
+    """Write the run report (a failed run's too); a report that cannot be written only warns."""
+    if ledger is None:
+        return None
+    try:
+        return write_report(spark, fs, plan, ledger)
+    except Exception as exc:  # the data is written; the report must not turn the run into a failure
+        say(f"warning: run report not written: {type(exc).__name__}: {(str(exc).strip().splitlines() or [''])[0]}")
+        return None
+
+
+def _write_batches(
+    spark, plan: Plan, run: dict, temp_root, fs, store: StateStore, ledger: Ledger, say: Progress
+) -> None:
+    config, run_id = plan.config, run["run_id"]
     started = time.monotonic()
     done_rows, lock = [0], Lock()
     table_locks = {t.name: Lock() for t in plan.dataset.tables}  # one Delta commit per table at a time
@@ -195,7 +227,18 @@ def _write_batches(spark, plan: Plan, run_id, temp_root, fs, store: StateStore, 
             write_files(frame, table_days, config.output_mode, temp_dir, fs)
         with lock:
             for td in batch.table_days:
-                ledger.record(td.table.name, td.date, td.rows, run_id)
+                ledger.record(td.table.name, td.date, td.rows, run_id, len(td.paths))
+            seconds = time.monotonic() - batch_started
+            dates = f"{batch.dates[0]}..{batch.dates[-1]}"
+            run["batches"].append(
+                {
+                    "index": batch.index,
+                    "dates": dates,
+                    "rows": batch.rows,
+                    "seconds": round(seconds, 3),
+                    "ended_at": _now(),
+                }
+            )
             store.save(ledger)
             done_rows[0] += batch.rows
             elapsed = time.monotonic() - started

@@ -72,8 +72,8 @@ class Ledger:
     def is_done(self, table: str, day: dt.date) -> bool:
         return day.isoformat() in self.done.get(table, {})
 
-    def record(self, table: str, day: dt.date, rows: int, run_id: str) -> None:
-        self.done.setdefault(table, {})[day.isoformat()] = {"rows": rows, "run_id": run_id}
+    def record(self, table: str, day: dt.date, rows: int, run_id: str, files: int = 1) -> None:
+        self.done.setdefault(table, {})[day.isoformat()] = {"rows": rows, "run_id": run_id, "files": files}
 
     def last_day(self) -> dt.date | None:
         """The latest completed generation date over all tables."""

@@ -1,0 +1,95 @@
+"""The run report: ``_synthgen_report/report.json`` and ``report.html`` beside the job's ledger.
+
+Written at the end of every run (a failed one too: it shows what completed) and again by
+``synthgen report`` / ``report(config)`` from the ledger, covering every day the job holds over all
+its runs. Files go through the Hadoop FileSystem API, so abfss://, dbfs:/ and OneLake work alike.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from synthgen_spark.config import JobConfig
+from synthgen_spark.planner import Plan, build_plan, delta_target
+from synthgen_spark.reporting.facts import build_facts
+from synthgen_spark.reporting.html import render_html
+from synthgen_spark.state import Ledger, StateStore, fingerprint, state_folder
+from synthgen_spark.writers.fs import HadoopFileSystem
+
+REPORT_FOLDER = "_synthgen_report"
+
+__all__ = ["REPORT_FOLDER", "JobReport", "build_facts", "render_html", "render_report", "report_folder", "write_report"]
+
+
+@dataclass(frozen=True)
+class JobReport:
+    """A job's report: its facts (report.json) and where both files are; shows itself in notebooks."""
+
+    facts: dict[str, Any]
+    folder: str
+
+    @property
+    def json_path(self) -> str:
+        return f"{self.folder}/report.json"
+
+    @property
+    def html_path(self) -> str:
+        return f"{self.folder}/report.html"
+
+    def html(self) -> str:
+        """The whole self-contained page."""
+        return render_html(self.facts)
+
+    def _repr_html_(self) -> str:
+        return render_html(self.facts, fragment=True)
+
+
+def report_folder(config: JobConfig) -> str:
+    """``{state folder}/_synthgen_report``: the job folder for files, the state folder for tables."""
+    return f"{state_folder(config)}/{REPORT_FOLDER}"
+
+
+def _delta_details(spark, plan: Plan, fs: HadoopFileSystem) -> dict[str, dict[str, Any]]:
+    """Per table: the Delta table's location, file count and bytes (DESCRIBE DETAIL reads the log, not the data)."""
+    config, details = plan.config, {}
+    for table in plan.dataset.tables:
+        target = delta_target(config, table.name)
+        if config.table_location == "path":
+            if not fs.exists(f"{target}/_delta_log"):
+                continue
+            target = f"delta.`{target}`"
+        elif not spark.catalog.tableExists(target):
+            continue
+        row = spark.sql(f"DESCRIBE DETAIL {target}").select("location", "numFiles", "sizeInBytes").first()
+        details[table.name] = {
+            "location": row["location"],
+            "files": int(row["numFiles"]),
+            "bytes": int(row["sizeInBytes"]),
+        }
+    return details
+
+
+def write_report(spark, fs: HadoopFileSystem, plan: Plan, ledger: Ledger) -> JobReport:
+    """Build the facts from the plan, ledger and file sizes; write report.json and report.html atomically."""
+    details = _delta_details(spark, plan, fs) if plan.config.output_mode == "table" else None
+    facts = build_facts(plan, ledger, fs.file_size, spark.version, details)
+    report = JobReport(facts, report_folder(plan.config))
+    temp = f"{report.folder}/_tmp"
+    fs.write_text_atomically(report.json_path, json.dumps(facts, indent=1, sort_keys=True), temp)
+    fs.write_text_atomically(report.html_path, report.html(), temp)
+    fs.delete(temp)
+    return report
+
+
+def render_report(spark, config: JobConfig) -> JobReport:
+    """Render a job's report again from its ledger (``synthgen report``): every day it holds, every run.
+
+    Raises:
+        ConfigError: the job output was generated with another configuration.
+    """
+    plan = build_plan(config)
+    fs = HadoopFileSystem(spark)
+    ledger = StateStore(fs, config).open_ledger(fingerprint(config, plan.dataset))
+    return write_report(spark, fs, plan, ledger)

@@ -1,0 +1,188 @@
+"""The run report's facts (``report.json``): the plan, the calendar and the ledger, with file sizes.
+
+Pure Python: file sizes and table details come in as functions, so nothing here touches Spark and
+nothing reads generated data. Documented in docs/report.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+from collections.abc import Callable
+from typing import Any
+
+from synthgen_spark.calendar import WEEKDAY_NAMES, Calendar, new_per_period, retail_event
+from synthgen_spark.catalog import TableSpec
+from synthgen_spark.generators.lifecycle import LOYAL_EVERY
+from synthgen_spark.planner import Plan, file_paths, job_root
+from synthgen_spark.state import Ledger, state_folder
+
+REPORT_VERSION = 1
+Sizes = Callable[[str], "int | None"]
+
+
+def build_facts(
+    plan: Plan,
+    ledger: Ledger,
+    file_size: Sizes,
+    spark_version: str = "",
+    table_details: dict[str, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Everything report.json holds: header, calendar, per table per day rows/files, populations, runs, batches."""
+    from synthgen_spark import __version__
+
+    config, calendar = plan.config, plan.calendar
+    tables = {
+        t.name: _table_facts(plan, ledger, t, file_size, (table_details or {}).get(t.name)) for t in plan.dataset.tables
+    }
+    dates = sorted({d["date"] for t in tables.values() for d in t["days"]})
+    first, last = (dates[0], dates[-1]) if dates else (config.start_date.isoformat(), config.end_date.isoformat())
+    runs = [_run_facts(run) for run in ledger.runs]
+    return {
+        "report_version": REPORT_VERSION,
+        "generated_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "dataset_id": config.dataset_id,
+        "job_name": config.job_name,
+        "seed_value": config.seed_value,
+        "package_version": __version__,
+        "fingerprint": hashlib.sha256(json.dumps(ledger.fingerprint, sort_keys=True).encode()).hexdigest()[:16],
+        "params": ledger.fingerprint.get("params", {}),
+        "start_date": first,
+        "end_date": last,
+        "output_mode": config.output_mode,
+        "path_format": config.path_format,
+        "output_root": config.output_root,
+        "job_root": job_root(config),
+        "state_folder": state_folder(config),
+        "spark_version": spark_version,
+        "holiday_country": config.holiday_country,
+        "weekday_multipliers": dict(zip(WEEKDAY_NAMES, calendar.weekday_multipliers, strict=True)),
+        "calendar": [_day_facts(calendar, dt.date.fromisoformat(d)) for d in _all_days(first, last)],
+        "tables": tables,
+        "totals": {key: sum(t[key] for t in tables.values()) for key in ("rows", "expected_rows", "files", "bytes")},
+        "runs": runs,
+        "batches": [dict(b, run_id=r["run_id"]) for r in ledger.runs for b in r.get("batches", [])],
+    }
+
+
+def _all_days(first: str, last: str) -> list[str]:
+    start, end = dt.date.fromisoformat(first), dt.date.fromisoformat(last)
+    return [(start + dt.timedelta(days=i)).isoformat() for i in range((end - start).days + 1)]
+
+
+def _day_facts(calendar: Calendar, day: dt.date) -> dict[str, Any]:
+    """A date's place in the calendar: weekday, weekend, public holiday and named retail event."""
+    return {
+        "date": day.isoformat(),
+        "weekday": WEEKDAY_NAMES[day.weekday()],
+        "weekend": day.weekday() >= 5,
+        "holiday": calendar.holiday_name(day),
+        "event": retail_event(day, calendar.config.holiday_country),
+    }
+
+
+def _table_facts(
+    plan: Plan, ledger: Ledger, table: TableSpec, file_size: Sizes, detail: dict[str, Any] | None
+) -> dict[str, Any]:
+    """One table: its days (planned or in the ledger), totals, and for snapshots the population."""
+    planned = {td.date for td in plan.table_days if td.table.name == table.name}
+    held = {dt.date.fromisoformat(d) for d in ledger.done.get(table.name, {})}
+    days = [_table_day(plan, ledger, table, day, file_size) for day in sorted(planned | held)]
+    facts: dict[str, Any] = {
+        "kind": table.kind,
+        "frequency": table.frequency if table.kind == "snapshot" else "daily",
+        "days": days,
+        "rows": sum(d["rows"] for d in days),
+        "expected_rows": sum(d["expected_rows"] for d in days),
+        "days_written": sum(d["written"] for d in days),
+        "files": sum(len(d["files"]) for d in days),
+        "bytes": sum(f["bytes"] or 0 for d in days for f in d["files"]),
+    }
+    if detail is not None:  # table mode: the Delta table's own totals (files span dates)
+        facts.update(files=detail["files"], bytes=detail["bytes"], location=detail["location"])
+    if table.kind == "snapshot" and days:
+        facts["population"] = population(plan.calendar, table, days[0]["date"], days[-1]["date"])
+    return facts
+
+
+def _table_day(plan: Plan, ledger: Ledger, table: TableSpec, day: dt.date, file_size: Sizes) -> dict[str, Any]:
+    """One table-day: expected rows (with the formula's factors), rows written, files with their sizes."""
+    config, calendar = plan.config, plan.calendar
+    expected = calendar.rows(table, day)
+    entry = ledger.done.get(table.name, {}).get(day.isoformat())
+    facts: dict[str, Any] = {
+        "date": day.isoformat(),
+        "expected_rows": expected,
+        "rows": entry["rows"] if entry else 0,
+        "written": entry is not None,
+        "run_id": entry["run_id"] if entry else None,
+    }
+    if table.kind == "incremental":
+        volume = calendar.volume(table, day)
+        source = plan.dataset.table(table.parent) if table.parent else table
+        facts["factors"] = {
+            "base_rows": volume.base_rows,
+            "scale_factor": volume.scale_factor,
+            "weekday": volume.weekday,
+            "holiday": volume.holiday,
+            "growth": volume.growth,
+            "holiday_name": calendar.holiday_factor(source, day)[1],
+        }
+    parts = entry.get("files") if entry else None
+    if entry and config.output_mode != "table":
+        parts = parts or (math.ceil(entry["rows"] / config.chunk_size) if config.chunk_size else 1)
+        facts["files"] = [{"path": p, "bytes": file_size(p)} for p in file_paths(config, table.name, day, parts)]
+    else:
+        facts["files"] = []
+    return facts
+
+
+def _run_facts(run: dict[str, Any]) -> dict[str, Any]:
+    """A ledger run without its batch list (report.json lists batches on their own)."""
+    batches = run.get("batches", [])
+    return {
+        **{k: v for k, v in run.items() if k != "batches"},
+        "batches": len(batches),
+        "rows": sum(b["rows"] for b in batches),
+    }
+
+
+def population(calendar: Calendar, table: TableSpec, first: str, last: str) -> list[dict[str, Any]]:
+    """Signed up (exact), active and churned (expected: churn is drawn per entity) on each day first..last.
+
+    An entity that is not loyal (the first and every tenth never churn) is still active ``t`` days after
+    signing up with probability (1 - churn_rate)^t, as its lifetime is drawn in ``generators.lifecycle``.
+    """
+    epoch, start, end = calendar.dataset.epoch, dt.date.fromisoformat(first), dt.date.fromisoformat(last)
+    base = calendar.base_population(table)
+    keep = 1.0 - table.lifecycle.churn_rate
+    spec = next((c for c in table.columns if c.kind == "lifecycle_start"), None)
+    low, high = (int(spec.params["min_days"]), int(spec.params["max_days"])) if spec else (0, 0)
+    base_weight = sum(keep ** (-x) for x in range(low, high + 1)) / (high - low + 1)  # mean of keep^-signup
+    per_period, period = new_per_period(table, base), table.lifecycle.period_days
+    grown = 0.0  # expected survivors of the entities signed up after the epoch
+    result = []
+    for offset in range((end - epoch).days + 1):
+        grown *= keep
+        if offset and offset % period == 0:
+            j = offset // period
+            grown += _not_loyal(base + (j * per_period).__floor__()) - _not_loyal(
+                base + ((j - 1) * per_period).__floor__()
+            )
+        day = epoch + dt.timedelta(days=offset)
+        if day < start:
+            continue
+        signed_up = calendar.population(table, day)
+        active = signed_up - _not_loyal(signed_up) + _not_loyal(base) * keep**offset * base_weight + grown
+        active = min(signed_up, round(active))
+        result.append(
+            {"date": day.isoformat(), "signed_up": signed_up, "active": active, "churned": signed_up - active}
+        )
+    return result
+
+
+def _not_loyal(entities: int) -> int:
+    """Entities 1..n that may churn: all but the first and every tenth."""
+    return entities - entities // LOYAL_EVERY - (1 if entities >= 1 else 0)

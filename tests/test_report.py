@@ -1,0 +1,149 @@
+"""The run report: report.json against the plan and the files on disk, re-rendering, every mode, a real browser."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from synthgen_spark.api import generate, report
+from synthgen_spark.cli import main
+from synthgen_spark.planner import build_plan, job_root
+from synthgen_spark.reporting import REPORT_FOLDER, build_facts, render_html
+from synthgen_spark.state import Ledger, state_folder
+
+from . import report_browser
+from .conftest import small_config
+
+
+def read_facts(config) -> dict:
+    return json.loads(Path(state_folder(config), REPORT_FOLDER, "report.json").read_text())
+
+
+def assert_days_match_plan(facts: dict, config, files: bool = True) -> None:
+    """Every planned table-day: rows written = expected = the plan's; files = the plan's paths with their real sizes."""
+    plan = build_plan(config)
+    for td in plan.table_days:
+        day = next(d for d in facts["tables"][td.table.name]["days"] if d["date"] == td.date.isoformat())
+        assert (day["rows"], day["expected_rows"], day["written"]) == (td.rows, td.rows, True), (td.table.name, day)
+        expected_files = [{"path": p, "bytes": os.stat(p).st_size} for p in td.paths] if files else []
+        assert day["files"] == expected_files
+
+
+@pytest.fixture(scope="module")
+def csv_job(spark, tmp_path_factory):
+    """Two runs of one csv flat job: 02-01..02-02, then resumed to 02-03 (daily batches)."""
+    root = tmp_path_factory.mktemp("csv_job")
+    first = small_config(root, output_mode="csv", path_format="flat", end_date="2024-02-02", batch_size=1)
+    generate(first, spark, progress=None)
+    second = small_config(root, output_mode="csv", path_format="flat", end_date="2024-02-03", batch_size=1)
+    result = generate(second, spark, progress=None)
+    return first, second, result
+
+
+def test_report_json_holds_the_plans_rows_and_the_files_sizes_over_both_runs(csv_job):
+    first, second, result = csv_job
+    facts = read_facts(second)
+    assert_days_match_plan(facts, second)
+    assert [d["date"] for d in facts["tables"]["orders"]["days"]] == ["2024-02-01", "2024-02-02", "2024-02-03"]
+    assert [r["status"] for r in facts["runs"]] == ["completed", "completed"]
+    assert [len([b for b in facts["batches"] if b["run_id"] == r["run_id"]]) for r in facts["runs"]] == [2, 1]
+    assert all(b["seconds"] > 0 and b["rows"] > 0 for b in facts["batches"])
+    written = [Path(p) for t in facts["tables"].values() for d in t["days"] for p in (f["path"] for f in d["files"])]
+    assert facts["totals"]["bytes"] == sum(p.stat().st_size for p in written) > 0
+    assert facts["totals"]["rows"] == sum(td.rows for td in build_plan(second).table_days)
+    assert result.report.facts["runs"] == facts["runs"] and "<div" in result._repr_html_()
+
+
+def test_re_render_covers_every_run_and_every_day_the_job_holds(csv_job, spark, capsys):
+    first, second, _ = csv_job
+    rendered = report(first, spark)  # the first run's config: the resumed day comes from the ledger
+    facts = read_facts(first)
+    assert facts == json.loads(json.dumps(rendered.facts))
+    assert len(facts["runs"]) == 2 and facts["end_date"] == "2024-02-03"
+    assert_days_match_plan(facts, second)
+    args = ["report", "--job-name", "t", "--dataset-id", "retail_oltp_small", "--start-date", "2024-02-01"]
+    args += ["--end-date", "2024-02-01", "--output-root", first.output_root, "--output-mode", "csv"]
+    args += ["--path-format", "flat", "--scale-factor", "0.05", "--seed-value", "7"]
+    assert main(args) == 0
+    assert f"report written: {rendered.html_path}" in capsys.readouterr().out
+    assert main([*args[:-1], "8"]) == 2  # another seed: another configuration
+    assert "seed_value" in capsys.readouterr().err
+
+
+def test_parquet_nested_chunks_and_a_failed_run_shows_what_completed(spark, tmp_path):
+    config = small_config(tmp_path, batch_size=1, chunk_size=200)
+    blocker = Path(job_root(config), "orders", "2024", "02", "03")
+    blocker.parent.mkdir(parents=True)
+    blocker.write_text("a file where the day's folder should be")  # the third batch cannot move its files in
+    with pytest.raises(Exception):  # noqa: B017 - the writer's or Hadoop's error, whichever comes first
+        generate(config, spark, progress=None)
+    facts = read_facts(config)
+    assert [r["status"] for r in facts["runs"]] == ["failed"]
+    orders = {d["date"]: d for d in facts["tables"]["orders"]["days"]}
+    assert [orders[d]["written"] for d in sorted(orders)] == [True, True, False]
+    assert orders["2024-02-03"]["rows"] == 0 and orders["2024-02-03"]["files"] == []
+    assert orders["2024-02-03"]["expected_rows"] > 0
+    done = build_plan(small_config(tmp_path, batch_size=1, chunk_size=200, end_date="2024-02-02"))
+    assert any(len(td.paths) > 1 for td in done.table_days)  # chunk_size split some days into several files
+    assert_days_match_plan(facts, done.config)
+
+
+def test_table_mode_reports_in_the_state_folder_with_the_delta_tables_totals(spark, tmp_path):
+    config = small_config(
+        tmp_path, output_mode="table", table_location="path", scale_factor=0.01, end_date="2024-02-02"
+    )
+    generate(config, spark, progress=None)
+    facts = read_facts(config)
+    assert Path(state_folder(config), REPORT_FOLDER, "report.html").is_file()
+    assert_days_match_plan(facts, config, files=False)
+    orders = facts["tables"]["orders"]
+    assert orders["location"].endswith("/orders") and orders["files"] >= 1
+    data = [p for p in Path(tmp_path).rglob("*.parquet") if "/orders/" in str(p)]
+    assert orders["bytes"] == sum(p.stat().st_size for p in data)
+
+
+def test_the_report_opens_offline_in_chromium_with_charts_and_no_errors(csv_job, tmp_path):
+    if report_browser.chromium() is None:
+        pytest.skip("chromium is not installed (make test installs it when run as root)")
+    html_path = Path(state_folder(csv_job[1]), REPORT_FOLDER, "report.html")
+    html = html_path.read_text()
+    assert report_browser.external_references(html) == []
+    dom, probe = report_browser.dump_dom(html_path, tmp_path)
+    assert dom.count('class="main-svg"') >= 3  # rows per day, populations, batches
+    assert probe == {"errors": [], "resources": []}
+    png = tmp_path / "report.png"
+    report_browser.screenshot(html_path, png)
+    assert report_browser.distinct_colours(png) > 50
+
+
+def _facts_without_spark(tmp_path) -> dict:
+    config = small_config(tmp_path, end_date="2024-02-02")
+    plan = build_plan(config)
+    ledger = Ledger({"params": {}})
+    for td in plan.table_days[:2]:
+        ledger.record(td.table.name, td.date, td.rows, "r1", len(td.paths))
+    return build_facts(plan, ledger, lambda path: 123)
+
+
+def test_without_plotly_the_page_says_how_to_get_the_charts(tmp_path, monkeypatch):
+    facts = _facts_without_spark(tmp_path)
+    monkeypatch.setitem(sys.modules, "plotly", None)  # import plotly now raises ImportError
+    page = render_html(facts)
+    assert "pip install 'synthgen_spark[report]'" in page and "plotly.js" not in page.lower()
+    assert "<table>" in page
+
+
+def test_populations_count_signed_up_exactly_and_never_more_active_than_signed_up(tmp_path):
+    facts = _facts_without_spark(tmp_path)
+    customers = facts["tables"]["customers"]
+    by_date = {d["date"]: d for d in customers["days"]}
+    for point in customers["population"]:
+        assert 0 <= point["active"] <= point["signed_up"] and point["churned"] == point["signed_up"] - point["active"]
+        if point["date"] in by_date:
+            assert point["signed_up"] == by_date[point["date"]]["expected_rows"]
+    written = [d for t in facts["tables"].values() for d in t["days"] if d["written"]]
+    assert len(written) == 2 and all(f["bytes"] == 123 for d in written for f in d["files"])
