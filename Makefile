@@ -12,7 +12,7 @@ DELTA35 := test_rerunning_days_replaces_exactly_those_days test_mismatched_exist
 SPARK35_TESTS := tests/test_golden.py tests/test_layout.py::test_exact_layout_and_file_dates \
 	$(addprefix tests/test_delta.py::,$(DELTA35))
 
-.PHONY: setup setup35 demo test test-spark35 lint format golden bench clean
+.PHONY: setup setup35 browser demo test test-spark35 lint format golden bench report-screenshot clean
 
 setup: $(VENV)/.installed
 
@@ -23,6 +23,10 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install -q -e ".[local,test]"
 	$(BIN)/python -m synthgen_spark.session fetch-jars
 	touch $@
+
+# Chromium (Debian's package) for the run report's browser test: installed only when missing and we are root
+browser:
+	@command -v chromium >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || { apt-get update -q && apt-get install -y -q chromium; }
 
 setup35: $(VENV35)/.installed
 
@@ -47,7 +51,7 @@ format: setup
 	$(BIN)/ruff check --fix .
 
 # the whole suite on Spark 4.1, then the Delta, writer and data tests on Spark 3.5
-test: setup lint
+test: setup browser lint
 	$(BIN)/python -m pytest -q
 	$(MAKE) test-spark35
 
@@ -62,6 +66,10 @@ bench: setup
 # regenerate the golden checksums after a deliberate generator change (note it in CHANGELOG.md)
 golden: setup
 	$(BIN)/python -m tests.golden
+
+# the run report's screenshot in the docs: a small job around Black Friday, opened in headless Chromium
+report-screenshot: setup browser
+	$(BIN)/python -m tests.report_browser docs/img/report.png
 
 clean:
 	rm -rf $(VENV) $(VENV35) $(DEMO_ROOT) .pytest_cache .ruff_cache spark-warehouse

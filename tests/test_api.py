@@ -46,7 +46,7 @@ def test_generate_from_a_dict_with_an_existing_session(spark, tmp_path):
 
 def test_public_api_is_small_and_complete():
     assert sorted(synthgen_spark.__all__) == sorted(
-        ["ConfigError", "JobConfig", "RunReport", "SpecError", "SynthgenError", "generate", "main", "plan"]
+        ["ConfigError", "JobConfig", "RunReport", "SpecError", "SynthgenError", "generate", "main", "plan", "report"]
     )
     for name in synthgen_spark.__all__:
         assert getattr(synthgen_spark, name) is not None

@@ -35,7 +35,8 @@ def expected_files(mode: str, layout: str) -> list[str]:
             y, m, d = iso.split("-")
             name = f"{table}/{y}/{m}/{d}/data.{ext}" if layout == "nested" else f"{table}/{table}_{y}{m}{d}.{ext}"
             files.append(f"{base}/{name}")
-    return sorted([*files, f"{base}/_synthgen_state.json"])
+    report = [f"{base}/_synthgen_report/report.{ext}" for ext in ("html", "json")]
+    return sorted([*files, *report, f"{base}/_synthgen_state.json"])
 
 
 @pytest.mark.parametrize("mode", ["csv", "parquet"])

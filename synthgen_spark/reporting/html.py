@@ -25,7 +25,9 @@ def render_html(facts: dict[str, Any], fragment: bool = False) -> str:
     body = [_header(facts)]
     charts = _charts(facts)
     if charts is None:
-        body.append(f'<p class="note">Charts need plotly, which is not installed: {html.escape(INSTALL_HINT, quote=False)}</p>')
+        body.append(
+            f'<p class="note">Charts need plotly, which is not installed: {html.escape(INSTALL_HINT, quote=False)}</p>'
+        )
     body += charts or []
     body += [_totals_table(facts), _runs_table(facts), _files_table(facts)]
     content = "\n".join(body)
@@ -71,16 +73,20 @@ def _header(facts: dict[str, Any]) -> str:
         ["output", f"{f['output_mode']} {f['path_format']} at {target}"],
         ["Spark", f["spark_version"] or "-"],
         ["rows written / expected", f"{f['totals']['rows']:,} / {f['totals']['expected_rows']:,}"],
-        ["runs", "; ".join(_run_line(r) for r in f["runs"]) or "-"],
+        ["runs" if len(f["runs"]) <= 10 else f"last 10 of {len(f['runs'])} runs", _runs_text(f["runs"][-10:])],
     ]
     title = html.escape(f"synthgen report: {f['dataset_id']} / {f['job_name']}")
     return f"<h1>{title}</h1>" + _table(["", ""], rows)
 
 
-def _run_line(run: dict[str, Any]) -> str:
-    seconds = run.get("seconds")
-    took = f"{seconds:.1f} s" if isinstance(seconds, int | float) else "?"
-    return f"{run['run_id']} {run.get('status', '?')} ({run.get('dates', '')}, {took})"
+def _runs_text(runs: list[dict[str, Any]]) -> str:
+    """``run_id status (dates, seconds)`` per run, separated by semicolons."""
+    lines = []
+    for run in runs:
+        seconds = run.get("seconds")
+        took = f"{seconds:.1f} s" if isinstance(seconds, int | float) else "?"
+        lines.append(f"{run['run_id']} {run.get('status', '?')} ({run.get('dates', '')}, {took})")
+    return "; ".join(lines) or "-"
 
 
 def _totals_table(facts: dict[str, Any]) -> str:
