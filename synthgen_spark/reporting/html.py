@@ -139,7 +139,7 @@ def _charts(facts: dict[str, Any]) -> list[str] | None:
         (
             "Rows per day per table",
             rows_figure(facts, DAY_COLOURS),
-            f'<p class="key">bars: rows written, by kind of day:{key}; dotted line: expected rows</p>',
+            f'<p class="key">rows written per day (bars), by kind of day:{key} &nbsp;·&nbsp; expected rows: dotted line</p>',
         ),
         (
             "Populations of snapshot tables",
