@@ -23,14 +23,13 @@ def read_facts(config) -> dict:
     return json.loads(Path(state_folder(config), REPORT_FOLDER, "report.json").read_text())
 
 
-def assert_days_match_plan(facts: dict, config, files: bool = True) -> None:
+def assert_days_match_plan(facts: dict, config) -> None:
     """Every planned table-day: rows written = expected = the plan's; files = the plan's paths with their real sizes."""
     plan = build_plan(config)
     for td in plan.table_days:
         day = next(d for d in facts["tables"][td.table.name]["days"] if d["date"] == td.date.isoformat())
         assert (day["rows"], day["expected_rows"], day["written"]) == (td.rows, td.rows, True), (td.table.name, day)
-        expected_files = [{"path": p, "bytes": os.stat(p).st_size} for p in td.paths] if files else []
-        assert day["files"] == expected_files
+        assert day["files"] == [{"path": p, "bytes": os.stat(p).st_size} for p in td.paths]
 
 
 @pytest.fixture(scope="module")
@@ -92,17 +91,28 @@ def test_parquet_nested_chunks_and_a_failed_run_shows_what_completed(spark, tmp_
     assert_days_match_plan(facts, done.config)
 
 
-def test_table_mode_reports_in_the_state_folder_with_the_delta_tables_totals(spark, tmp_path):
+def test_table_mode_reports_in_the_state_folder_with_each_days_delta_files(spark, tmp_path):
     config = small_config(
-        tmp_path, output_mode="table", table_location="path", scale_factor=0.01, end_date="2024-02-02"
+        tmp_path,
+        output_mode="table",
+        table_location="path",
+        partition_by_date=True,
+        scale_factor=0.01,
+        end_date="2024-02-02",
     )
     generate(config, spark, progress=None)
     facts = read_facts(config)
     assert Path(state_folder(config), REPORT_FOLDER, "report.html").is_file()
-    assert_days_match_plan(facts, config, files=False)
+    plan = build_plan(config)
+    for td in plan.table_days:
+        day = next(d for d in facts["tables"][td.table.name]["days"] if d["date"] == td.date.isoformat())
+        assert (day["rows"], day["expected_rows"], day["written"]) == (td.rows, td.rows, True)
+        folder = Path(td.paths[0], f"{td.table.primary_date_column}={td.date.isoformat()}")
+        on_disk = {str(p): p.stat().st_size for p in folder.glob("*.parquet")}
+        assert on_disk and {f["path"].removeprefix("file:"): f["bytes"] for f in day["files"]} == on_disk
     orders = facts["tables"]["orders"]
-    assert orders["location"].endswith("/orders") and orders["files"] >= 1
-    data = [p for p in Path(tmp_path).rglob("*.parquet") if "/orders/" in str(p)]
+    data = [p for p in Path(tmp_path).rglob("*.parquet") if "/orders/" in str(p) and "_delta_log" not in str(p)]
+    assert orders["location"].endswith("/orders") and orders["files"] == len(data)
     assert orders["bytes"] == sum(p.stat().st_size for p in data)
 
 

@@ -52,22 +52,24 @@ def report_folder(config: JobConfig) -> str:
 
 
 def _delta_details(spark, plan: Plan, fs: HadoopFileSystem) -> dict[str, dict[str, Any]]:
-    """Per table: the Delta table's location, file count and bytes (DESCRIBE DETAIL reads the log, not the data)."""
+    """Per table: the Delta table's location and its current files with their sizes.
+
+    DESCRIBE DETAIL and ``inputFiles()`` read the Delta log, not the data.
+    """
     config, details = plan.config, {}
     for table in plan.dataset.tables:
         target = delta_target(config, table.name)
         if config.table_location == "path":
             if not fs.exists(f"{target}/_delta_log"):
                 continue
-            target = f"delta.`{target}`"
-        elif not spark.catalog.tableExists(target):
+            name, frame = f"delta.`{target}`", spark.read.format("delta").load(target)
+        elif spark.catalog.tableExists(target):
+            name, frame = target, spark.table(target)
+        else:
             continue
-        row = spark.sql(f"DESCRIBE DETAIL {target}").select("location", "numFiles", "sizeInBytes").first()
-        details[table.name] = {
-            "location": row["location"],
-            "files": int(row["numFiles"]),
-            "bytes": int(row["sizeInBytes"]),
-        }
+        location = spark.sql(f"DESCRIBE DETAIL {name}").select("location").first()["location"]
+        files = [{"path": path, "bytes": fs.file_size(path)} for path in sorted(frame.inputFiles())]
+        details[table.name] = {"location": location, "files": files}
     return details
 
 

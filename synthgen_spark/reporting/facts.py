@@ -89,7 +89,8 @@ def _table_facts(
     """One table: its days (planned or in the ledger), totals, and for snapshots the population."""
     planned = {td.date for td in plan.table_days if td.table.name == table.name}
     held = {dt.date.fromisoformat(d) for d in ledger.done.get(table.name, {})}
-    days = [_table_day(plan, ledger, table, day, file_size) for day in sorted(planned | held)]
+    delta_files = detail["files"] if detail else None
+    days = [_table_day(plan, ledger, table, day, file_size, delta_files) for day in sorted(planned | held)]
     facts: dict[str, Any] = {
         "kind": table.kind,
         "frequency": table.frequency if table.kind == "snapshot" else "daily",
@@ -100,14 +101,18 @@ def _table_facts(
         "files": sum(len(d["files"]) for d in days),
         "bytes": sum(f["bytes"] or 0 for d in days for f in d["files"]),
     }
-    if detail is not None:  # table mode: the Delta table's own totals (files span dates)
-        facts.update(files=detail["files"], bytes=detail["bytes"], location=detail["location"])
+    if detail is not None:  # table mode: the Delta table's files (one day's files only when partitioned by date)
+        files = detail["files"]
+        facts.update(location=detail["location"], delta_files=files, files=len(files))
+        facts["bytes"] = sum(f["bytes"] or 0 for f in files)
     if table.kind == "snapshot" and days:
         facts["population"] = population(plan.calendar, table, days[0]["date"], days[-1]["date"])
     return facts
 
 
-def _table_day(plan: Plan, ledger: Ledger, table: TableSpec, day: dt.date, file_size: Sizes) -> dict[str, Any]:
+def _table_day(
+    plan: Plan, ledger: Ledger, table: TableSpec, day: dt.date, file_size: Sizes, delta_files: list | None
+) -> dict[str, Any]:
     """One table-day: expected rows (with the formula's factors), rows written, files with their sizes."""
     config, calendar = plan.config, plan.calendar
     expected = calendar.rows(table, day)
@@ -130,12 +135,13 @@ def _table_day(plan: Plan, ledger: Ledger, table: TableSpec, day: dt.date, file_
             "growth": volume.growth,
             "holiday_name": calendar.holiday_factor(source, day)[1],
         }
-    parts = entry.get("files") if entry else None
+    facts["files"] = []
     if entry and config.output_mode != "table":
-        parts = parts or (math.ceil(entry["rows"] / config.chunk_size) if config.chunk_size else 1)
+        parts = entry.get("files") or (math.ceil(entry["rows"] / config.chunk_size) if config.chunk_size else 1)
         facts["files"] = [{"path": p, "bytes": file_size(p)} for p in file_paths(config, table.name, day, parts)]
-    else:
-        facts["files"] = []
+    elif entry and delta_files:
+        folder = f"/{table.primary_date_column}={day.isoformat()}/"
+        facts["files"] = [f for f in delta_files if folder in f["path"]]
     return facts
 
 

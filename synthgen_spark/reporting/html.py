@@ -110,18 +110,23 @@ def _runs_table(facts: dict[str, Any]) -> str:
 
 
 def _files_table(facts: dict[str, Any]) -> str:
-    rows = [
-        [f["path"], name, day["date"], day["rows"], f["bytes"]]
-        for name, table in facts["tables"].items()
-        for day in table["days"]
-        for f in day["files"]
-    ]
-    if not rows:
-        locations = [[name, t.get("location", "-"), t["files"], t["bytes"]] for name, t in facts["tables"].items()]
-        return "<h2>Files</h2>" + _table(["table", "location", "files", "bytes"], locations, {2, 3})
-    summary = f"{len(rows):,} files, {sum(r[4] or 0 for r in rows):,} bytes (path, rows, bytes)"
+    """Every file (path, table, date, rows, bytes) folded; in table mode each Delta table's location and files."""
+    section = "<h2>Files</h2>"
+    delta = {name: t for name, t in facts["tables"].items() if "location" in t}
+    if delta:
+        summary = [[name, t["location"], t["files"], t["bytes"]] for name, t in delta.items()]
+        section += _table(["Delta table", "location", "files", "bytes"], summary, {2, 3})
+        rows = [[f["path"], name, "", "", f["bytes"]] for name, t in delta.items() for f in t["delta_files"]]
+    else:
+        rows = [
+            [f["path"], name, day["date"], day["rows"], f["bytes"]]
+            for name, table in facts["tables"].items()
+            for day in table["days"]
+            for f in day["files"]
+        ]
+    summary = f"{len(rows):,} files, {sum(r[4] or 0 for r in rows):,} bytes (path, table, date, rows, bytes)"
     table = _table(["path", "table", "date", "rows", "bytes"], rows, {3, 4})
-    return f"<h2>Files</h2><details><summary>{summary}</summary>{table}</details>"
+    return f"{section}<details><summary>{summary}</summary>{table}</details>"
 
 
 def _charts(facts: dict[str, Any]) -> list[str] | None:
