@@ -11,6 +11,7 @@ from pyspark.sql import functions as F
 from synthgen_spark.api import generate
 
 from .conftest import files_under, read_table, small_config
+from .test_report import assert_days_match_plan, read_facts
 
 DATE_COLUMNS = {
     "customers": "snapshot_date",
@@ -43,8 +44,10 @@ def expected_files(mode: str, layout: str) -> list[str]:
 @pytest.mark.parametrize("layout", ["flat", "nested"])
 def test_exact_layout_and_file_dates(spark, tmp_path, mode, layout):
     """Three days in one batch: two Spark tasks on local[2], one of them writing two days' files."""
-    report = generate(small_config(tmp_path, output_mode=mode, path_format=layout, batch_size=3), spark, progress=None)
+    config = small_config(tmp_path, output_mode=mode, path_format=layout, batch_size=3)
+    report = generate(config, spark, progress=None)
     assert files_under(tmp_path) == expected_files(mode, layout)
+    assert_days_match_plan(read_facts(config), config)  # the run report: the plan's rows, the files' sizes
     for table, column in DATE_COLUMNS.items():
         frame = read_table(spark, report, table)
         date_in_path = F.regexp_extract("_file", r"(\d{4})/?(\d{2})/?(\d{2})/?(data)?\.|(\d{8})\.", 0)

@@ -51,7 +51,7 @@ def report_folder(config: JobConfig) -> str:
     return f"{state_folder(config)}/{REPORT_FOLDER}"
 
 
-def _delta_details(spark, plan: Plan, fs: HadoopFileSystem) -> dict[str, dict[str, Any]]:
+def _delta_details(spark, plan: Plan, fs: HadoopFileSystem, sizes: _SizeLookup) -> dict[str, dict[str, Any]]:
     """Per table: the Delta table's location and its current files with their sizes.
 
     DESCRIBE DETAIL and ``inputFiles()`` read the Delta log, not the data.
@@ -68,21 +68,55 @@ def _delta_details(spark, plan: Plan, fs: HadoopFileSystem) -> dict[str, dict[st
         else:
             continue
         location = spark.sql(f"DESCRIBE DETAIL {name}").select("location").first()["location"]
-        files = [{"path": path, "bytes": fs.file_size(path)} for path in sorted(frame.inputFiles())]
+        files = [{"path": path, "bytes": sizes(path)} for path in sorted(frame.inputFiles())]
         details[table.name] = {"location": location, "files": files}
     return details
 
 
-def write_report(spark, fs: HadoopFileSystem, plan: Plan, ledger: Ledger) -> JobReport:
-    """Build the facts from the plan, ledger and file sizes; write report.json and report.html atomically."""
-    details = _delta_details(spark, plan, fs) if plan.config.output_mode == "table" else None
-    facts = build_facts(plan, ledger, fs.file_size, spark.version, details)
-    report = JobReport(facts, report_folder(plan.config))
+def _known_sizes(fs: HadoopFileSystem, path: str, ledger: Ledger) -> dict[str, int]:
+    """File sizes in the previous report that still hold: Delta files (immutable), and the files of days
+    the ledger still credits to the same run. A run's report then looks up only what it wrote."""
+    try:
+        old = json.loads(fs.read_text(path) or "{}")
+    except ValueError:
+        return {}
+    sizes = {}
+    for name, table in old.get("tables", {}).items():
+        done = ledger.done.get(name, {})
+        same = [d for d in table.get("days", []) if done.get(d.get("date"), {}).get("run_id", "") == d.get("run_id")]
+        for item in table.get("delta_files", []) + [f for d in same for f in d.get("files", [])]:
+            if item.get("bytes") is not None:
+                sizes[item["path"]] = item["bytes"]
+    return sizes
+
+
+def write_report(spark, fs: HadoopFileSystem, plan: Plan, ledger: Ledger, fresh: bool = False) -> JobReport:
+    """Build the facts from the plan, ledger and file sizes; write report.json and report.html atomically.
+
+    ``fresh`` looks every file's size up again instead of taking the previous report's.
+    """
+    folder = report_folder(plan.config)
+    known = {} if fresh else _known_sizes(fs, f"{folder}/report.json", ledger)
+    sizes = _SizeLookup(fs, known)
+    details = _delta_details(spark, plan, fs, sizes) if plan.config.output_mode == "table" else None
+    facts = build_facts(plan, ledger, sizes, spark.version, details)
+    report = JobReport(facts, folder)
     temp = f"{report.folder}/_tmp"
     fs.write_text_atomically(report.json_path, json.dumps(facts, indent=1, sort_keys=True), temp)
     fs.write_text_atomically(report.html_path, report.html(), temp)
     fs.delete(temp)
     return report
+
+
+@dataclass(frozen=True)
+class _SizeLookup:
+    """File sizes: the known ones, else one file system call each."""
+
+    fs: HadoopFileSystem
+    known: dict[str, int]
+
+    def __call__(self, path: str) -> int | None:
+        return self.known[path] if path in self.known else self.fs.file_size(path)
 
 
 def render_report(spark, config: JobConfig) -> JobReport:
@@ -94,4 +128,4 @@ def render_report(spark, config: JobConfig) -> JobReport:
     plan = build_plan(config)
     fs = HadoopFileSystem(spark)
     ledger = StateStore(fs, config).open_ledger(fingerprint(config, plan.dataset))
-    return write_report(spark, fs, plan, ledger)
+    return write_report(spark, fs, plan, ledger, fresh=True)
