@@ -21,7 +21,7 @@ from synthgen_spark.errors import SpecError
 from synthgen_spark.planner import Batch, Plan, TableDay, job_root
 from synthgen_spark.session import generation_settings
 from synthgen_spark.state import Ledger, StateStore, fingerprint
-from synthgen_spark.writers import HadoopFileSystem, check_delta_schema, write_delta, write_files
+from synthgen_spark.writers import FileSystem, check_delta_schema, open_file_system, write_delta, write_files
 
 Progress = Callable[[str], None]
 
@@ -86,16 +86,16 @@ def _batch_tables(batch: Batch) -> list[list[TableDay]]:
     return list(groups.values())
 
 
-def _analyse_first_batch(spark: SparkSession, plan: Plan, fs: HadoopFileSystem) -> None:
+def _analyse_first_batch(spark: SparkSession, plan: Plan, fs: FileSystem) -> None:
     """Resolve every table's DataFrame (and check existing Delta tables) before writing anything."""
     for table_days in _batch_tables(plan.batches[0]):
         try:
-            schema = build_batch_frame(spark, plan.config, plan.dataset, table_days).schema
+            schema = build_batch_frame(spark, plan.config, plan.dataset, table_days, parallelism=fs.parallelism).schema
         except AnalysisException as exc:
             first_line = str(exc).strip().splitlines()[0]
             raise SpecError(f"{plan.dataset.source}: table '{table_days[0].table.name}': {first_line}") from None
         if plan.config.output_mode == "table":
-            check_delta_schema(spark, plan.config, table_days[0].table, table_days[0].paths[0], schema, fs)
+            check_delta_schema(spark, plan.config, table_days[0].table, table_days[0].paths[0], schema)
     if plan.config.output_mode == "table" and plan.config.database and plan.config.table_location == "metastore":
         spark.sql(f"CREATE DATABASE IF NOT EXISTS {plan.config.database}")
 
@@ -126,7 +126,7 @@ def run_plan(spark: SparkSession, plan: Plan, progress: Progress | None = None) 
     config = plan.config
     run_id = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
     root = job_root(config)
-    fs = HadoopFileSystem(spark)
+    fs = open_file_system(spark, config.output_root, config.output_mode)
     _analyse_first_batch(spark, plan, fs)  # before anything is written, even the lock
     store = StateStore(fs, config)
     temp_root = f"{store.temp_folder}/{run_id}"
@@ -186,7 +186,9 @@ def _write_batches(spark, plan: Plan, run_id, temp_root, fs, store: StateStore, 
     def run_batch(batch: Batch) -> None:
         batch_started = time.monotonic()
         for table_days in _batch_tables(batch):
-            frame = build_batch_frame(spark, config, plan.dataset, table_days, config.output_mode != "table")
+            frame = build_batch_frame(
+                spark, config, plan.dataset, table_days, config.output_mode != "table", parallelism=fs.parallelism
+            )
             if config.output_mode == "table":
                 with table_locks[table_days[0].table.name]:
                     write_delta(frame, table_days, config, run_id)
