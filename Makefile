@@ -54,10 +54,12 @@ test: setup lint
 test-spark35: setup35
 	$(VENV35)/bin/python -m pytest -q $(SPARK35_TESTS)
 
-# benchmarks (not tests): synthgen vs dbldatagen, Faker and the write-only floor; ratios in one run
+# benchmarks (not tests): synthgen vs dbldatagen, Faker and the write-only floor; ratios in one run.
+# The results JSON is committed beside the page rendered from it (docs/performance.md).
 bench: setup
 	$(BIN)/python -m pip install -q -e ".[local,test,bench]"
-	$(BIN)/python benchmarks/run_benchmarks.py --profile --out bench_results.json
+	$(BIN)/python benchmarks/run_benchmarks.py --profile --out benchmarks/results.json
+	$(BIN)/python benchmarks/render_markdown.py benchmarks/results.json --out docs/performance.md
 
 # regenerate the golden checksums after a deliberate generator change (note it in CHANGELOG.md)
 golden: setup
