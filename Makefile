@@ -12,7 +12,7 @@ DELTA35 := test_rerunning_days_replaces_exactly_those_days test_mismatched_exist
 SPARK35_TESTS := tests/test_golden.py tests/test_layout.py::test_exact_layout_and_file_dates \
 	$(addprefix tests/test_delta.py::,$(DELTA35))
 
-.PHONY: setup setup35 demo test test-spark35 lint format golden bench clean
+.PHONY: setup setup35 demo check test test-spark35 lint format golden bench clean
 
 setup: $(VENV)/.installed
 
@@ -45,6 +45,12 @@ lint: setup
 format: setup
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# the fast tier while you work (under 2 minutes): lint, the Spark-free tests and one small Spark smoke test
+# (conftest marks every test that uses the spark fixture `spark`)
+FAST := smoke or not (spark or cluster or wheel or notebook)
+check: setup lint
+	$(BIN)/python -m pytest -q -m "$(FAST)"
 
 # the whole suite on Spark 4.1, then the Delta, writer and data tests on Spark 3.5
 test: setup lint

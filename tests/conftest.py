@@ -67,6 +67,13 @@ def files_under(root: Path) -> list[str]:
     return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that uses the Spark session ``spark``, so ``make check`` can leave it out."""
+    for item in items:
+        if "spark" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.spark)
+
+
 @pytest.fixture(autouse=True)
 def _no_spark_testing_env():
     assert os.environ.get("SPARK_TESTING") is None, "SPARK_TESTING hides ~/.m2 from Spark; unset it"
