@@ -6,7 +6,7 @@ import pytest
 
 from synthgen_spark.api import generate, plan
 
-from .conftest import small_config
+from .helpers import small_config
 
 
 @pytest.mark.smoke
