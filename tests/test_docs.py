@@ -6,8 +6,10 @@ Spark-free: the CLI's own parser, the generator registry, JobConfig's fields and
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import re
 import shlex
+import sys
 from pathlib import Path
 
 import pytest
@@ -20,10 +22,12 @@ from synthgen_spark.generators import registered_kinds
 REPO = Path(__file__).resolve().parent.parent
 README = REPO / "README.md"
 DOCS = REPO / "docs"
-PAGES = [README, *sorted(DOCS.glob("*.md"))]
+BENCHMARKS = REPO / "benchmarks"
+PAGES = [README, *sorted(DOCS.glob("*.md")), BENCHMARKS / "README.md"]
 # pages other engineers are writing: the README links them; until they land each is a one-sentence stub
 PLACEHOLDERS = {"changes.md", "report.md", "connect.md"}
-# flags of other tools that the docs show beside synthgen's, and the prose placeholders `--k=v`, `--key=value`
+# flags of other tools that the docs show beside synthgen's and the benchmark's, and the prose placeholders
+# `--k=v`, `--key=value`
 OTHER_FLAGS = {
     "--master": "spark-submit",
     "--conf": "spark-submit",
@@ -32,8 +36,6 @@ OTHER_FLAGS = {
     "--files": "spark-submit",
     "--wheel": "python -m build",
     "--check": "ruff format",
-    "--profile": "benchmarks/run_benchmarks.py",
-    "--out": "benchmarks/run_benchmarks.py",
     "--k": "placeholder",
     "--key": "placeholder",
 }
@@ -64,6 +66,24 @@ def synthgen_flags() -> set[str]:
     parser = build_parser()
     commands = next(a for a in parser._actions if a.choices and "generate" in a.choices).choices
     return {flag for sub in commands.values() for action in sub._actions for flag in action.option_strings}
+
+
+def benchmark_module(name: str):
+    """A module of benchmarks/ (scripts that import each other by plain name), loaded without running it."""
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        spec = importlib.util.spec_from_file_location(f"_docs_{name}", BENCHMARKS / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+
+
+def benchmark_flags() -> set[str]:
+    return {
+        flag for action in benchmark_module("run_benchmarks").build_parser()._actions for flag in action.option_strings
+    }
 
 
 def slug(heading: str) -> str:
@@ -107,6 +127,9 @@ def test_every_synthgen_command_shown_parses(page):
     for words in shell_commands(page):
         if words[0] == "synthgen":
             build_parser().parse_args(words[1:])
+        elif any(w.endswith("benchmarks/run_benchmarks.py") for w in words):
+            script = next(i for i, w in enumerate(words) if w.endswith("benchmarks/run_benchmarks.py"))
+            benchmark_module("run_benchmarks").build_parser().parse_args(words[script + 1 :])
         elif "jobs/generate_series.py" in words:  # spark-submit ... script, then synthgen generate's flags
             build_parser().parse_args(["generate", *words[words.index("jobs/generate_series.py") + 1 :]])
 
@@ -124,7 +147,7 @@ def test_the_databricks_task_parameters_parse():
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
 def test_every_flag_mentioned_is_synthgens_or_a_named_other_tools(page):
-    known = synthgen_flags() | set(OTHER_FLAGS)
+    known = synthgen_flags() | benchmark_flags() | set(OTHER_FLAGS)
     for flag in re.findall(r"(?<![\w-])--[a-z][a-z0-9-]*", text(page)):
         assert flag in known, f"{page.name}: {flag}"
 
@@ -145,5 +168,14 @@ def test_the_column_kinds_table_is_exactly_the_registry():
 def test_every_make_target_mentioned_exists():
     targets = set(re.findall(r"^([a-z][a-z0-9-]*):", text(REPO / "Makefile"), re.M))
     for page in PAGES:
-        for target in re.findall(r"(?:^|`|&& )make ([a-z][a-z0-9-]*)", text(page), re.M):
+        shown = re.findall(r"`make ([a-z][a-z0-9-]*)", text(page))  # inline, and in shell blocks below
+        shown += [w[i + 1] for w in shell_commands(page) for i in range(len(w) - 1) if w[i] == "make"]
+        for target in shown:
             assert target in targets, f"{page.name}: make {target}"
+
+
+def test_the_performance_page_is_the_benchmark_renderers():
+    renderer = benchmark_module("render_markdown")
+    page = text(DOCS / "performance.md")
+    assert page.startswith(renderer.INTRO + "\n\n## Results\n\n") and "\n## Reproduce\n" in page
+    assert renderer.PAGE == DOCS / "performance.md"
