@@ -108,6 +108,12 @@ def test_the_readme_is_short_and_links_every_docs_page():
     assert linked >= PLACEHOLDERS
 
 
+def test_the_quick_start_is_exactly_make_demo_and_make_test():
+    quick_start = text(README).split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    block = CODE_BLOCK.search(quick_start).group(2)
+    assert [shlex.split(line, comments=True) for line in block.splitlines()] == [["make", "demo"], ["make", "test"]]
+
+
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
 def test_every_link_points_to_an_existing_page_and_heading(page):
     for target, anchor in links(page):
