@@ -75,13 +75,19 @@ def delta_jar_dir(artifact: str) -> Path:
 
 
 def fetch_delta_jars(artifact: str) -> list[Path]:
-    """Copy the artifact's Delta jars from Maven Central into the cache with ``mvn`` (once)."""
+    """Copy the artifact's Delta jars from Maven Central into the cache with ``mvn`` (once).
+
+    They land in a temporary folder beside the cache, renamed into place whole: a session started
+    meanwhile sees no jars (and resolves the package itself), never a half-written one.
+    """
     target = delta_jar_dir(artifact)
     jars = sorted(target.glob("*.jar"))
     if jars:
         return jars
     group, name, version = artifact.split(":")
-    with tempfile.TemporaryDirectory() as folder:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = tempfile.TemporaryDirectory(dir=target.parent, prefix=f".{target.name}.", ignore_cleanup_errors=True)
+    with tempfile.TemporaryDirectory() as folder, staging as download:
         Path(folder, "pom.xml").write_text(POM.format(group=group, artifact=name, version=version))
         subprocess.run(
             [
@@ -89,13 +95,18 @@ def fetch_delta_jars(artifact: str) -> list[Path]:
                 "-q",
                 "-B",
                 "dependency:copy-dependencies",
-                f"-DoutputDirectory={target}",
+                f"-DoutputDirectory={download}",
                 "-DincludeScope=runtime",
                 "-DincludeGroupIds=io.delta,io.unitycatalog",
             ],
             cwd=folder,
             check=True,
         )
+        try:
+            Path(download).rename(target)
+        except OSError:  # another fetch put its folder in place first
+            if not any(target.glob("*.jar")):
+                raise
     return sorted(target.glob("*.jar"))
 
 

@@ -22,14 +22,13 @@ import pytest
 from synthgen_spark.api import generate, plan
 from synthgen_spark.planner import job_root
 
-from .conftest import files_under, small_config
 from .connect_server import connect_server
 from .golden import GOLDEN_FILE
+from .helpers import files_under, small_config
 
 PACKAGE = Path(__file__).resolve().parent.parent / "synthgen_spark"
 CLASSIC_ONLY = {"writers/hadoop.py"}  # the classic-session adapter: the one module that may reach the JVM
 JVM_NAMES = {"sparkContext", "_jvm", "_jsc", "py4j", "SparkContext"}
-pytestmark = pytest.mark.connect
 
 
 def jvm_names_in_code(path: Path) -> list[str]:

@@ -10,7 +10,7 @@ from pyspark.sql import functions as F
 
 from synthgen_spark.api import generate
 
-from .conftest import files_under, read_table, small_config
+from .helpers import files_under, read_table, small_config
 
 DATE_COLUMNS = {
     "customers": "snapshot_date",
