@@ -12,7 +12,7 @@ DELTA35 := test_rerunning_days_replaces_exactly_those_days test_mismatched_exist
 SPARK35_TESTS := tests/test_golden.py tests/test_layout.py::test_exact_layout_and_file_dates \
 	$(addprefix tests/test_delta.py::,$(DELTA35))
 
-.PHONY: setup setup35 browser demo test test-spark35 lint format golden bench report-screenshot clean
+.PHONY: setup setup35 browser demo check test test-spark35 lint format golden bench report-screenshot clean
 
 setup: $(VENV)/.installed
 
@@ -50,6 +50,12 @@ format: setup
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# the fast tier while you work (under 2 minutes): lint, the Spark-free tests and one small Spark smoke test
+# (conftest marks every test that uses the spark fixture `spark`, and the Connect server's `connect`)
+FAST := smoke or not (spark or connect or cluster or wheel or notebook)
+check: setup lint
+	$(BIN)/python -m pytest -q -m "$(FAST)"
+
 # the whole suite on Spark 4.1, then the Delta, writer and data tests on Spark 3.5
 test: setup browser lint
 	$(BIN)/python -m pytest -q
@@ -58,10 +64,12 @@ test: setup browser lint
 test-spark35: setup35
 	$(VENV35)/bin/python -m pytest -q $(SPARK35_TESTS)
 
-# benchmarks (not tests): synthgen vs dbldatagen, Faker and the write-only floor; ratios in one run
+# benchmarks (not tests): synthgen vs dbldatagen, Faker and the write-only floor; ratios in one run.
+# The results JSON is committed beside the page rendered from it (docs/performance.md).
 bench: setup
 	$(BIN)/python -m pip install -q -e ".[local,test,bench]"
-	$(BIN)/python benchmarks/run_benchmarks.py --profile --out bench_results.json
+	$(BIN)/python benchmarks/run_benchmarks.py --profile --out benchmarks/results.json
+	$(BIN)/python benchmarks/render_markdown.py benchmarks/results.json --out docs/performance.md
 
 # regenerate the golden checksums after a deliberate generator change (note it in CHANGELOG.md)
 golden: setup

@@ -1,20 +1,20 @@
-"""Render a bench_results.json (from run_benchmarks.py) as the README's "## Performance" section.
+"""Render a results JSON (from run_benchmarks.py) as the page docs/performance.md.
 
-Every number in the section comes from the JSON: the tables, the summary, the profile's findings
-(when the run profiled) and the run's command, machine and commit.
+Every number on the page comes from the JSON: the tables, the summary, the profile's findings
+(when the run profiled) and the run's command, machine and commit. Nothing is pasted by hand.
 
-Usage: .venv/bin/python benchmarks/render_markdown.py bench_results.json [--readme README.md] > section.md
+Usage: .venv/bin/python benchmarks/render_markdown.py benchmarks/results.json [--out docs/performance.md | -]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from pathlib import Path
 
-HEADING = "## Performance"
+HEADING = "# Performance"
+PAGE = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
 FULL = "synthgen orders (full)"
 SPEC = "synthgen orders (dbldatagen spec columns)"
 DBL = "dbldatagen 0.4.0.post1 (spec)"
@@ -205,7 +205,7 @@ def profile(doc: dict) -> list[str]:
     prof = doc.get("profile")
     if not prof:
         return []
-    lines = ["", "### Where the time goes (profile of the same run)", ""]
+    lines = ["", "## Where the time goes (profile of the same run)", ""]
     if "error" in prof:
         return [*lines, f"The profile failed: {prof['error']}."]
     columns = prof.get("columns", {})
@@ -247,11 +247,11 @@ def reproduce(doc: dict) -> list[str]:
     shown = " ".join(command) if command else "benchmarks/run_benchmarks.py"
     return [
         "",
-        "### Reproduce",
+        "## Reproduce",
         "",
         "```bash",
         'make setup && .venv/bin/pip install -e ".[bench]"',
-        "make bench        # .venv/bin/python benchmarks/run_benchmarks.py --profile --out bench_results.json",
+        "make bench        # runs the benchmarks into benchmarks/results.json, then renders this page from it",
         "```",
         "",
         f"The run above is `.venv/bin/python {shown}`: N = {settings['rows']:,} rows for the spec columns, "
@@ -264,30 +264,22 @@ def reproduce(doc: dict) -> list[str]:
 
 
 def render(doc: dict) -> str:
-    lines = [INTRO, "", "### Results", "", environment_line(doc), "", *tables(doc), "", *summary(doc)]
+    lines = [INTRO, "", "## Results", "", environment_line(doc), "", *tables(doc), "", *summary(doc)]
     lines += profile(doc)
     lines += reproduce(doc)
     return "\n".join(lines) + "\n"
 
 
-def splice(readme: str, section: str) -> str:
-    """``readme`` with its "## Performance" section (up to the next ``## `` heading) replaced by ``section``."""
-    match = re.search(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", readme, flags=re.M | re.S)
-    if not match:
-        raise SystemExit(f"no '{HEADING}' section in the README")
-    return readme[: match.start()] + section + "\n" + readme[match.end() :]
-
-
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
-    parser.add_argument("results", help="bench_results.json from run_benchmarks.py")
-    parser.add_argument("--readme", help="also replace this README's '## Performance' section with the output")
+    parser.add_argument("results", help="the results JSON written by run_benchmarks.py --out")
+    parser.add_argument("--out", default=str(PAGE), help=f"the page to write, '-' for stdout (default {PAGE})")
     args = parser.parse_args(argv)
-    section = render(json.loads(Path(args.results).read_text()))
-    sys.stdout.write(section)
-    if args.readme:
-        path = Path(args.readme)
-        path.write_text(splice(path.read_text(), section))
+    page = render(json.loads(Path(args.results).read_text()))
+    if args.out == "-":
+        sys.stdout.write(page)
+    else:
+        Path(args.out).write_text(page)
     return 0
 
 

@@ -32,7 +32,7 @@ def run(argv: Sequence[str]) -> int:
 
     print(
         f"synthgen_spark {synthgen_spark.__version__} from {synthgen_spark.__file__}; "
-        f"Spark {spark.version}, master {spark.sparkContext.master}",
+        f"Spark {spark.version}, master {spark.conf.get('spark.master', '?')}",
         file=sys.stderr,
         flush=True,
     )

@@ -123,10 +123,10 @@ def _run(args: argparse.Namespace) -> int:
     from synthgen_spark.runner import run_plan
     from synthgen_spark.session import get_or_create_session
     from synthgen_spark.state import StateStore
-    from synthgen_spark.writers import HadoopFileSystem
+    from synthgen_spark.writers import open_file_system
 
     spark = get_or_create_session()
-    store = StateStore(HadoopFileSystem(spark), config)
+    store = StateStore(open_file_system(spark, config.output_root, config.output_mode), config)
     if args.command == "state":
         ledger = store.load()
         print(ledger.describe() if ledger else f"no ledger at {store.ledger_path}: nothing generated yet")

@@ -325,17 +325,19 @@ def build_batch_frame(
     table_days: list[TableDay],
     with_file_index: bool = False,
     tasks: int | None = None,
+    parallelism: int = 2,
 ) -> DataFrame:
     """The rows of one table over a batch of days, file by file in order, each file within one partition.
 
     With ``with_file_index`` (for the file writer) and fewer ``tasks`` than files, the frame starts
     with the column ``_sg_file_index``: file f's rows, sorted within their partition. ``tasks``
-    defaults to ``task_count`` for Spark's default parallelism.
+    defaults to ``task_count`` for ``parallelism`` (the tasks Spark runs at once; the run passes the
+    session's). Neither changes the data, only how it is split into Spark tasks.
     """
     table = table_days[0].table
     slices = file_slices(table_days)
     files, widest = len(slices), max(s.rows for s in slices)
-    tasks = tasks or task_count(slices, spark.sparkContext.defaultParallelism)
+    tasks = tasks or task_count(slices, parallelism)
     per_task = -(-files // tasks)
     frame = spark.range(0, tasks * per_task * widest, 1, tasks)
     if files == 1:

@@ -23,7 +23,7 @@ from synthgen_spark.planner import Batch, Plan, TableDay, job_root
 from synthgen_spark.reporting import JobReport, write_report
 from synthgen_spark.session import generation_settings
 from synthgen_spark.state import Ledger, StateStore, fingerprint
-from synthgen_spark.writers import HadoopFileSystem, check_delta_schema, write_delta, write_files
+from synthgen_spark.writers import FileSystem, check_delta_schema, open_file_system, write_delta, write_files
 
 Progress = Callable[[str], None]
 
@@ -95,16 +95,16 @@ def _batch_tables(batch: Batch) -> list[list[TableDay]]:
     return list(groups.values())
 
 
-def _analyse_first_batch(spark: SparkSession, plan: Plan, fs: HadoopFileSystem) -> None:
+def _analyse_first_batch(spark: SparkSession, plan: Plan, fs: FileSystem) -> None:
     """Resolve every table's DataFrame (and check existing Delta tables) before writing anything."""
     for table_days in _batch_tables(plan.batches[0]):
         try:
-            schema = build_batch_frame(spark, plan.config, plan.dataset, table_days).schema
+            schema = build_batch_frame(spark, plan.config, plan.dataset, table_days, parallelism=fs.parallelism).schema
         except AnalysisException as exc:
             first_line = str(exc).strip().splitlines()[0]
             raise SpecError(f"{plan.dataset.source}: table '{table_days[0].table.name}': {first_line}") from None
         if plan.config.output_mode == "table":
-            check_delta_schema(spark, plan.config, table_days[0].table, table_days[0].paths[0], schema, fs)
+            check_delta_schema(spark, plan.config, table_days[0].table, table_days[0].paths[0], schema)
     if plan.config.output_mode == "table" and plan.config.database and plan.config.table_location == "metastore":
         spark.sql(f"CREATE DATABASE IF NOT EXISTS {plan.config.database}")
 
@@ -136,7 +136,7 @@ def run_plan(spark: SparkSession, plan: Plan, progress: Progress | None = None) 
     config = plan.config
     run_id = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
     root = job_root(config)
-    fs = HadoopFileSystem(spark)
+    fs = open_file_system(spark, config.output_root, config.output_mode)
     _analyse_first_batch(spark, plan, fs)  # before anything is written, even the lock
     store = StateStore(fs, config)
     temp_root = f"{store.temp_folder}/{run_id}"
@@ -196,7 +196,7 @@ def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
 
 
-def _write_report(spark, fs: HadoopFileSystem, plan: Plan, ledger: Ledger | None, say: Progress) -> JobReport | None:
+def _write_report(spark, fs: FileSystem, plan: Plan, ledger: Ledger | None, say: Progress) -> JobReport | None:
     """Write the run report (a failed run's too); a report that cannot be written only warns."""
     if ledger is None:
         return None
@@ -218,7 +218,9 @@ def _write_batches(
     def run_batch(batch: Batch) -> None:
         batch_started = time.monotonic()
         for table_days in _batch_tables(batch):
-            frame = build_batch_frame(spark, config, plan.dataset, table_days, config.output_mode != "table")
+            frame = build_batch_frame(
+                spark, config, plan.dataset, table_days, config.output_mode != "table", parallelism=fs.parallelism
+            )
             if config.output_mode == "table":
                 with table_locks[table_days[0].table.name]:
                     write_delta(frame, table_days, config, run_id)

@@ -6,6 +6,7 @@ Central into a cache (``python -m synthgen_spark.session fetch-jars``), so later
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tempfile
@@ -30,12 +31,15 @@ LOCAL_SETTINGS = {
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.shuffle.partitions": "8",
     "spark.scheduler.mode": "FAIR",
+    "spark.log.level": "ERROR",  # as sparkContext.setLogLevel at start-up, without reaching the JVM
 }
 DELTA_SETTINGS = {
     "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
     "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
     "spark.databricks.delta.snapshotPartitions": "2",  # local mode: 50 tiny tasks per commit cost seconds
 }
+# set where the platform provides the session (Databricks: classic or serverless; Connect mode)
+PLATFORM_VARIABLES = ("DATABRICKS_RUNTIME_VERSION", "SPARK_CONNECT_MODE_ENABLED")
 JAR_CACHE = Path.home() / ".cache" / "synthgen_spark" / "jars"
 POM = """<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion>
 <groupId>local</groupId><artifactId>synthgen-delta-jars</artifactId><version>1</version>
@@ -71,13 +75,19 @@ def delta_jar_dir(artifact: str) -> Path:
 
 
 def fetch_delta_jars(artifact: str) -> list[Path]:
-    """Copy the artifact's Delta jars from Maven Central into the cache with ``mvn`` (once)."""
+    """Copy the artifact's Delta jars from Maven Central into the cache with ``mvn`` (once).
+
+    They land in a temporary folder beside the cache, renamed into place whole: a session started
+    meanwhile sees no jars (and resolves the package itself), never a half-written one.
+    """
     target = delta_jar_dir(artifact)
     jars = sorted(target.glob("*.jar"))
     if jars:
         return jars
     group, name, version = artifact.split(":")
-    with tempfile.TemporaryDirectory() as folder:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = tempfile.TemporaryDirectory(dir=target.parent, prefix=f".{target.name}.", ignore_cleanup_errors=True)
+    with tempfile.TemporaryDirectory() as folder, staging as download:
         Path(folder, "pom.xml").write_text(POM.format(group=group, artifact=name, version=version))
         subprocess.run(
             [
@@ -85,31 +95,42 @@ def fetch_delta_jars(artifact: str) -> list[Path]:
                 "-q",
                 "-B",
                 "dependency:copy-dependencies",
-                f"-DoutputDirectory={target}",
+                f"-DoutputDirectory={download}",
                 "-DincludeScope=runtime",
                 "-DincludeGroupIds=io.delta,io.unitycatalog",
             ],
             cwd=folder,
             check=True,
         )
+        try:
+            Path(download).rename(target)
+        except OSError:  # another fetch put its folder in place first
+            if not any(target.glob("*.jar")):
+                raise
     return sorted(target.glob("*.jar"))
 
 
 def get_or_create_session(
     master: str = "local[*]", app_name: str = "synthgen", extra: dict | None = None, with_delta: bool = True
 ) -> SparkSession:
-    """The active SparkSession if there is one (left exactly as it is), else a new local-mode session.
+    """The active SparkSession if there is one (left exactly as it is), else a new one.
 
-    A new session has Delta configured when delta-spark is installed: the cached jars if fetched,
+    The active session may be classic or Spark Connect. With no active session, ``SPARK_REMOTE``
+    (e.g. ``sc://127.0.0.1:15002``) names a Spark Connect server to use; else a local-mode session
+    is built. A new local session has Delta configured when delta-spark is installed: the cached jars if fetched,
     else ``spark.jars.packages`` (Spark then resolves them from ~/.m2 or Maven Central).
 
     Example::
 
         spark = get_or_create_session()          # in a notebook: the notebook's own session
     """
-    active = SparkSession.getActiveSession()
+    active = active_session()
     if active is not None:
         return active
+    if os.environ.get("SPARK_REMOTE"):  # pyspark's own variable: a Spark Connect server to use
+        return SparkSession.builder.remote(os.environ["SPARK_REMOTE"]).getOrCreate()
+    if any(os.environ.get(name) for name in PLATFORM_VARIABLES):  # the platform's session, as it built it
+        return SparkSession.builder.getOrCreate()
     settings = dict(LOCAL_SETTINGS)
     artifact = installed_delta_artifact() if with_delta else None
     if artifact:
@@ -122,9 +143,19 @@ def get_or_create_session(
     builder = SparkSession.builder.master(master).appName(app_name)
     for key, value in {**settings, **(extra or {})}.items():
         builder = builder.config(key, value)
-    spark = builder.getOrCreate()
-    spark.sparkContext.setLogLevel("ERROR")
-    return spark
+    return builder.getOrCreate()
+
+
+def active_session() -> SparkSession | None:
+    """The session this process is using, classic or Spark Connect, or None."""
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    try:
+        from pyspark.sql.connect.session import SparkSession as ConnectSession
+    except ImportError:  # pyspark without its Spark Connect client dependencies
+        return None
+    return ConnectSession.getActiveSession()
 
 
 @contextmanager

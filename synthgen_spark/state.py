@@ -22,7 +22,7 @@ from synthgen_spark.catalog import DatasetSpec
 from synthgen_spark.config import JobConfig
 from synthgen_spark.errors import ConfigError, StateError
 from synthgen_spark.planner import job_root
-from synthgen_spark.writers.fs import HadoopFileSystem
+from synthgen_spark.writers.fs import FileSystem
 
 LEDGER_NAME = "_synthgen_state.json"
 LOCK_NAME = "_synthgen.lock"
@@ -110,7 +110,7 @@ class Ledger:
 class StateStore:
     """Reads and writes one job's ledger and lock through the Hadoop FileSystem API."""
 
-    def __init__(self, fs: HadoopFileSystem, config: JobConfig) -> None:
+    def __init__(self, fs: FileSystem, config: JobConfig) -> None:
         self.fs = fs
         self.config = config
         self.folder = state_folder(config)

@@ -56,14 +56,21 @@ def table_checksums(spark) -> dict[str, str]:
     return sums
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
+    """Write the checksums to GOLDEN_FILE; with ``--print``, print them as JSON instead.
+
+    The session is the local one, or the Spark Connect server named by ``SPARK_REMOTE``.
+    """
     from synthgen_spark.session import get_or_create_session
 
     sums = table_checksums(get_or_create_session(master="local[2]"))
+    if argv == ["--print"]:
+        print(json.dumps(sums, sort_keys=True))
+        return 0
     GOLDEN_FILE.write_text(json.dumps(sums, indent=2, sort_keys=True) + "\n")
     print(f"wrote {GOLDEN_FILE}")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

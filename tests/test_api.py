@@ -45,11 +45,21 @@ def test_generate_from_a_dict_with_an_existing_session(spark, tmp_path):
 
 
 def test_public_api_is_small_and_complete():
-    assert sorted(synthgen_spark.__all__) == sorted(
-        ["ConfigError", "JobConfig", "RunReport", "SpecError", "SynthgenError", "generate", "main", "plan", "report"]
-    )
-    for name in synthgen_spark.__all__:
-        assert getattr(synthgen_spark, name) is not None
+    from synthgen_spark import api, cli, config, errors, runner
+
+    expected = {
+        "ConfigError": errors.ConfigError,
+        "JobConfig": config.JobConfig,
+        "RunReport": runner.RunReport,
+        "SpecError": errors.SpecError,
+        "SynthgenError": errors.SynthgenError,
+        "generate": api.generate,
+        "main": cli.main,
+        "plan": api.plan,
+        "report": api.report,
+    }
+    assert {name: getattr(synthgen_spark, name) for name in synthgen_spark.__all__} == expected
+    assert issubclass(errors.ConfigError, errors.SynthgenError) and issubclass(errors.SpecError, errors.SynthgenError)
 
 
 def test_a_run_uses_expression_codegen_only_where_spark_default_is_in_force(spark):

@@ -266,10 +266,30 @@ def test_choice_and_status_values_of_every_type_parse():
     assert len(parse_dataset(text, "mini.yaml").table("events").columns) == 3 + len(columns)
 
 
-def test_pools_default_to_their_first_field():
-    text = GOOD.replace("tables:", "pools:\n  models: {fields: [model, maker], records: [[A, X], [B, Y]]}\ntables:")
-    columns = "      - {name: m, kind: pool, pool: models}\n      - {name: city, kind: pool, pool: locations}\n"
-    assert parse_dataset(text.replace(EXTRA, EXTRA + columns), "mini.yaml").table("events").column("m")
+def test_pools_default_to_their_first_field(spark):
+    """Without ``field``, a pool column (a dataset's pool or a locale pool) takes the record's first field."""
+    from synthgen_spark.engine import build_batch_frame
+    from synthgen_spark.planner import build_plan
+
+    text = GOOD.replace(
+        "tables:", "pools:\n  models: {fields: [model, maker], records: [[A, X], [B, Y], [C, Z]]}\ntables:"
+    )
+    columns = "".join(
+        f"      - {{name: {name}, kind: pool, pool: {pool}{field}, pick: {pick}}}\n"
+        for name, pool, field, pick in (
+            ("m", "models", "", "model"),
+            ("model", "models", ", field: model", "model"),
+            ("maker", "models", ", field: maker", "model"),
+            ("city", "locations", "", "place"),
+            ("city_named", "locations", ", field: city", "place"),
+        )
+    )
+    dataset = parse_dataset(text.replace(EXTRA, EXTRA + columns), "mini.yaml")
+    config = JobConfig.from_mapping({"dataset_id": "mini", "start_date": "2024-03-04", "end_date": "2024-03-04"})
+    events = [td for td in build_plan(config, dataset).table_days if td.table.name == "events"]
+    rows = build_batch_frame(spark, config, dataset, events).collect()
+    assert len(rows) == 5 and {r.maker for r in rows} <= {"X", "Y", "Z"}
+    assert all(r.m == r.model and r.city == r.city_named for r in rows)
 
 
 def test_the_catalog_knows_the_fields_of_every_locale_pool():

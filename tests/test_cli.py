@@ -9,7 +9,7 @@ import pytest
 
 from synthgen_spark.cli import main
 
-from .conftest import FEB_JOB
+from .helpers import FEB_JOB
 
 INVALID = [
     (["--end-date", "2024-01-01"], "end_date"),

@@ -9,7 +9,7 @@ import pytest
 from synthgen_spark.config import JobConfig, load_config_file, parse_job_configs
 from synthgen_spark.errors import ConfigError
 
-from .conftest import FEB_JOB
+from .helpers import FEB_JOB
 
 BASE = {"dataset_id": "retail_oltp_small", "start_date": "2024-02-01", "end_date": "2024-02-07"}
 

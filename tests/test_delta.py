@@ -15,8 +15,7 @@ from synthgen_spark.catalog import load_dataset
 from synthgen_spark.cli import main
 from synthgen_spark.errors import ConfigError
 
-from .conftest import read_table, small_config
-from .test_determinism import KEYS, frames_by_table
+from .helpers import KEYS, frames_by_table, read_table, small_config
 
 
 def table_config(tmp_path, **overrides):

@@ -31,7 +31,7 @@ from synthgen_spark.api import generate, plan
 from synthgen_spark.cli import main
 from synthgen_spark.config import load_config_file
 
-from .conftest import FEB_JOB, files_under
+from .helpers import FEB_JOB, files_under
 
 REPO = Path(__file__).resolve().parent.parent
 JOB_SCRIPT = REPO / "jobs" / "generate_series.py"

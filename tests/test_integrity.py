@@ -9,7 +9,7 @@ from synthgen_spark.api import generate
 from synthgen_spark.calendar import Calendar
 from synthgen_spark.catalog import load_dataset
 
-from .conftest import read_table, small_config
+from .helpers import read_table, small_config
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,7 @@ from pyspark.sql import functions as F
 
 from synthgen_spark.api import generate
 
-from .conftest import files_under, read_table, small_config
-from .test_report import assert_days_match_plan, read_facts
+from .helpers import assert_days_match_plan, files_under, read_facts, read_table, small_config
 
 DATE_COLUMNS = {
     "customers": "snapshot_date",

@@ -14,8 +14,7 @@ from synthgen_spark.config import JobConfig
 from synthgen_spark.engine import build_batch_frame
 from synthgen_spark.planner import build_plan
 
-from .conftest import read_table, small_config
-from .test_determinism import TABLES, frames_by_table
+from .helpers import TABLES, frames_by_table, read_table, small_config
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -16,20 +15,7 @@ from synthgen_spark.reporting import REPORT_FOLDER, build_facts, render_html
 from synthgen_spark.state import Ledger, state_folder
 
 from . import report_browser
-from .conftest import small_config
-
-
-def read_facts(config) -> dict:
-    return json.loads(Path(state_folder(config), REPORT_FOLDER, "report.json").read_text())
-
-
-def assert_days_match_plan(facts: dict, config) -> None:
-    """Every planned table-day: rows written = expected = the plan's; files = the plan's paths with their real sizes."""
-    plan = build_plan(config)
-    for td in plan.table_days:
-        day = next(d for d in facts["tables"][td.table.name]["days"] if d["date"] == td.date.isoformat())
-        assert (day["rows"], day["expected_rows"], day["written"]) == (td.rows, td.rows, True), (td.table.name, day)
-        assert day["files"] == [{"path": p, "bytes": os.stat(p).st_size} for p in td.paths]
+from .helpers import assert_days_match_plan, read_facts, small_config
 
 
 @pytest.fixture(scope="module")

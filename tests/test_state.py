@@ -18,7 +18,7 @@ from synthgen_spark.cli import main
 from synthgen_spark.errors import ConfigError, StateError
 from synthgen_spark.planner import job_root
 
-from .conftest import files_under, small_config
+from .helpers import files_under, small_config
 
 CSV_FLAGS = ["--output-mode", "csv", "--path-format", "flat", "--scale-factor", "0.01", "--seed-value", "3"]
 

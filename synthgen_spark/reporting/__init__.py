@@ -2,7 +2,8 @@
 
 Written at the end of every run (a failed one too: it shows what completed) and again by
 ``synthgen report`` / ``report(config)`` from the ledger, covering every day the job holds over all
-its runs. Files go through the Hadoop FileSystem API, so abfss://, dbfs:/ and OneLake work alike.
+its runs. Files go through the run's file system (Hadoop's on a classic session: abfss://, dbfs:/ and
+OneLake work alike; this process's on Spark Connect).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from synthgen_spark.planner import Plan, build_plan, delta_target
 from synthgen_spark.reporting.facts import build_facts
 from synthgen_spark.reporting.html import render_html
 from synthgen_spark.state import Ledger, StateStore, fingerprint, state_folder
-from synthgen_spark.writers.fs import HadoopFileSystem
+from synthgen_spark.writers.fs import FileSystem, open_file_system
 
 REPORT_FOLDER = "_synthgen_report"
 
@@ -51,7 +52,7 @@ def report_folder(config: JobConfig) -> str:
     return f"{state_folder(config)}/{REPORT_FOLDER}"
 
 
-def _delta_details(spark, plan: Plan, fs: HadoopFileSystem, sizes: _SizeLookup) -> dict[str, dict[str, Any]]:
+def _delta_details(spark, plan: Plan, fs: FileSystem, sizes: _SizeLookup) -> dict[str, dict[str, Any]]:
     """Per table: the Delta table's location and its current files with their sizes.
 
     DESCRIBE DETAIL and ``inputFiles()`` read the Delta log, not the data.
@@ -73,7 +74,7 @@ def _delta_details(spark, plan: Plan, fs: HadoopFileSystem, sizes: _SizeLookup) 
     return details
 
 
-def _known_sizes(fs: HadoopFileSystem, path: str, ledger: Ledger) -> dict[str, int]:
+def _known_sizes(fs: FileSystem, path: str, ledger: Ledger) -> dict[str, int]:
     """File sizes in the previous report that still hold: Delta files (immutable), and the files of days
     the ledger still credits to the same run. A run's report then looks up only what it wrote."""
     try:
@@ -90,7 +91,7 @@ def _known_sizes(fs: HadoopFileSystem, path: str, ledger: Ledger) -> dict[str, i
     return sizes
 
 
-def write_report(spark, fs: HadoopFileSystem, plan: Plan, ledger: Ledger, fresh: bool = False) -> JobReport:
+def write_report(spark, fs: FileSystem, plan: Plan, ledger: Ledger, fresh: bool = False) -> JobReport:
     """Build the facts from the plan, ledger and file sizes; write report.json and report.html atomically.
 
     ``fresh`` looks every file's size up again instead of taking the previous report's.
@@ -112,7 +113,7 @@ def write_report(spark, fs: HadoopFileSystem, plan: Plan, ledger: Ledger, fresh:
 class _SizeLookup:
     """File sizes: the known ones, else one file system call each."""
 
-    fs: HadoopFileSystem
+    fs: FileSystem
     known: dict[str, int]
 
     def __call__(self, path: str) -> int | None:
@@ -126,6 +127,6 @@ def render_report(spark, config: JobConfig) -> JobReport:
         ConfigError: the job output was generated with another configuration.
     """
     plan = build_plan(config)
-    fs = HadoopFileSystem(spark)
+    fs = open_file_system(spark, config.output_root, config.output_mode)
     ledger = StateStore(fs, config).open_ledger(fingerprint(config, plan.dataset))
     return write_report(spark, fs, plan, ledger, fresh=True)

@@ -2,6 +2,14 @@
 
 from synthgen_spark.writers.delta import check_delta_schema, write_delta
 from synthgen_spark.writers.files import write_files
-from synthgen_spark.writers.fs import HadoopFileSystem
+from synthgen_spark.writers.fs import FileSystem, LocalFileSystem, is_connect, open_file_system
 
-__all__ = ["HadoopFileSystem", "check_delta_schema", "write_delta", "write_files"]
+__all__ = [
+    "FileSystem",
+    "LocalFileSystem",
+    "check_delta_schema",
+    "is_connect",
+    "open_file_system",
+    "write_delta",
+    "write_files",
+]

@@ -1,13 +1,15 @@
 """Delta writer: one Delta table per dataset table; each batch replaces exactly its dates.
 
 ``replaceWhere`` on the table's date column (the primary date, or snapshot_date) makes a re-run
-of any range idempotent; every commit's ``userMetadata`` names the run.
+of any range idempotent; every commit's ``userMetadata`` names the run. DataFrame API and SQL
+only, so it runs on classic and Spark Connect sessions alike.
 """
 
 from __future__ import annotations
 
 import json
 
+from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import StructType
 
@@ -15,36 +17,45 @@ from synthgen_spark.catalog import TableSpec
 from synthgen_spark.config import JobConfig
 from synthgen_spark.errors import ConfigError
 from synthgen_spark.planner import TableDay
-from synthgen_spark.writers.fs import HadoopFileSystem
 
 
-def _existing_schema(spark: SparkSession, config: JobConfig, target: str, fs: HadoopFileSystem) -> StructType | None:
+def delta_schema_at(spark: SparkSession, location: str) -> StructType | None:
+    """The schema of the Delta table at ``location``, or None where there is none (asked of Spark)."""
+    try:
+        return spark.read.format("delta").load(location).schema
+    except AnalysisException:
+        return None
+
+
+def _existing_schema(spark: SparkSession, config: JobConfig, target: str) -> StructType | None:
     if config.table_location == "path":
-        return spark.read.format("delta").load(target).schema if fs.exists(f"{target}/_delta_log") else None
+        return delta_schema_at(spark, target)
     return spark.table(target).schema if spark.catalog.tableExists(target) else None
 
 
-def adopt_orphan_location(spark: SparkSession, config: JobConfig, target: str, fs: HadoopFileSystem) -> None:
+def adopt_orphan_location(spark: SparkSession, config: JobConfig, target: str) -> None:
     """Re-register a managed Delta table whose files outlived an in-memory catalog (local runs)."""
     if config.table_location == "path" or spark.catalog.tableExists(target):
         return
-    warehouse = spark.conf.get("spark.sql.warehouse.dir").rstrip("/")
+    warehouse = (spark.conf.get("spark.sql.warehouse.dir", None) or "").rstrip("/")
+    if not warehouse:
+        return
     parts = target.split(".")
     location = f"{warehouse}/{parts[0]}.db/{parts[1]}" if len(parts) == 2 else f"{warehouse}/{target}"
-    if fs.exists(f"{location}/_delta_log"):
+    if delta_schema_at(spark, location) is not None:
         spark.sql(f"CREATE TABLE {target} USING DELTA LOCATION '{location}'")
 
 
 def check_delta_schema(
-    spark: SparkSession, config: JobConfig, table: TableSpec, target: str, schema: StructType, fs: HadoopFileSystem
+    spark: SparkSession, config: JobConfig, table: TableSpec, target: str, schema: StructType
 ) -> None:
     """Refuse (before anything is written) a pre-existing table whose columns differ from the dataset's.
 
     Raises:
         ConfigError: naming the table, the differing columns, and what to do.
     """
-    adopt_orphan_location(spark, config, target, fs)
-    existing = _existing_schema(spark, config, target, fs)
+    adopt_orphan_location(spark, config, target)
+    existing = _existing_schema(spark, config, target)
     if existing is None:
         return
     have = {f.name: f.dataType.simpleString() for f in existing.fields}

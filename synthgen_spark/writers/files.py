@@ -13,7 +13,7 @@ from pyspark.sql import DataFrame
 from synthgen_spark.engine import FILE_INDEX
 from synthgen_spark.errors import WriteError
 from synthgen_spark.planner import TableDay
-from synthgen_spark.writers.fs import HadoopFileSystem
+from synthgen_spark.writers.fs import FileSystem
 
 CSV_OPTIONS = {"header": "true", "timestampFormat": "yyyy-MM-dd HH:mm:ss", "dateFormat": "yyyy-MM-dd"}
 
@@ -22,9 +22,7 @@ def _part_number(name: str) -> int:
     return int(name.split("-")[1])
 
 
-def write_files(
-    frame: DataFrame, table_days: list[TableDay], output_mode: str, temp_dir: str, fs: HadoopFileSystem
-) -> None:
+def write_files(frame: DataFrame, table_days: list[TableDay], output_mode: str, temp_dir: str, fs: FileSystem) -> None:
     """Write a batch of one table to its files, then rename each part file to its file's path."""
     by_index = FILE_INDEX in frame.columns
     writer = frame.write.mode("overwrite")
