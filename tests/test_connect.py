@@ -24,7 +24,7 @@ from synthgen_spark.planner import job_root
 
 from .connect_server import connect_server
 from .golden import GOLDEN_FILE
-from .helpers import files_under, small_config
+from .helpers import files_under, read_facts, small_config
 
 PACKAGE = Path(__file__).resolve().parent.parent / "synthgen_spark"
 CLASSIC_ONLY = {"writers/hadoop.py"}  # the classic-session adapter: the one module that may reach the JVM
@@ -114,6 +114,11 @@ def test_delta_days_are_replaced_over_connect(spark, remote, tmp_path):
     assert orders.select("order_id").distinct().count() == sum(expected.values())
     history = spark.sql(f"DESCRIBE HISTORY delta.`{orders_path}`").select("userMetadata").collect()
     assert len({json.loads(row[0])["run_id"] for row in history}) == 2
+    report = read_facts(config)  # the run report, written over Connect through this process's file system
+    assert {d["date"]: d["rows"] for d in report["tables"]["orders"]["days"]} == {
+        day.isoformat(): rows for day, rows in expected.items()
+    }
+    assert len(report["runs"]) == 2 and report["tables"]["orders"]["bytes"] > 0
 
 
 def test_an_interrupted_run_over_connect_resumes_to_a_classic_run(spark, remote, tmp_path):
