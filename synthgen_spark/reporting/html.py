@@ -138,7 +138,9 @@ def _charts(facts: dict[str, Any]) -> list[str] | None:
     from synthgen_spark.reporting.charts import batches_figure, population_figure, rows_figure
 
     config = {"displaylogo": False, "responsive": True}
-    sections = [f'<script type="text/javascript">{plotly.offline.get_plotlyjs()}</script>']
+    # MathJax "local": plotly.js never fetches MathJax from a network address
+    script = f"window.PlotlyConfig = {{MathJaxConfig: 'local'}};</script><script>{plotly.offline.get_plotlyjs()}"
+    sections = [f"<script>{script}</script>"]
     key = "".join(f'<span style="background:{c}"></span>{k}' for k, c in DAY_COLOURS.items())
     figures = [
         (
