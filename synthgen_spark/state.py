@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from synthgen_spark._version import __version__
 from synthgen_spark.catalog import DatasetSpec
 from synthgen_spark.config import JobConfig
 from synthgen_spark.errors import ConfigError, StateError
@@ -53,8 +54,6 @@ def state_folder(config: JobConfig) -> str:
 
 def fingerprint(config: JobConfig, dataset: DatasetSpec) -> dict[str, Any]:
     """What makes generated data what it is: data-affecting parameters, package data version, schema."""
-    from synthgen_spark import __version__
-
     schema = {t.name: [f"{c.name} {c.type}" for c in t.output_columns] for t in dataset.tables}
     definition = hashlib.sha256(repr(dataset).encode()).hexdigest()[:16]
     params = {k: v for k, v in config.to_dict().items() if k in DATA_AFFECTING}

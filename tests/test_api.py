@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
+import pytest
+from chispa import assert_df_equality
+
 import synthgen_spark
-from synthgen_spark.api import generate
+from synthgen_spark.api import frames, generate
+from synthgen_spark.errors import ConfigError
 from synthgen_spark.session import get_or_create_session
+
+from .helpers import read_table, small_config
 
 
 def test_generate_from_a_dict_with_an_existing_session(spark, tmp_path):
@@ -45,36 +52,53 @@ def test_generate_from_a_dict_with_an_existing_session(spark, tmp_path):
 
 
 def test_public_api_is_small_and_complete():
-    from synthgen_spark import api, cli, config, errors, runner
+    from synthgen_spark import _version, api, config, errors, runner, session
 
     expected = {
         "ConfigError": errors.ConfigError,
         "JobConfig": config.JobConfig,
         "RunReport": runner.RunReport,
         "SpecError": errors.SpecError,
+        "StateError": errors.StateError,
         "SynthgenError": errors.SynthgenError,
+        "WriteError": errors.WriteError,
+        "__version__": _version.__version__,
+        "frames": api.frames,
         "generate": api.generate,
-        "main": cli.main,
+        "get_or_create_session": session.get_or_create_session,
+        "parse_job_configs": config.parse_job_configs,
         "plan": api.plan,
         "report": api.report,
     }
     assert {name: getattr(synthgen_spark, name) for name in synthgen_spark.__all__} == expected
-    assert issubclass(errors.ConfigError, errors.SynthgenError) and issubclass(errors.SpecError, errors.SynthgenError)
+    errors_defined = {n for n, v in vars(errors).items() if isinstance(v, type) and issubclass(v, Exception)}
+    assert errors_defined <= set(synthgen_spark.__all__)
 
 
-def test_a_run_uses_expression_codegen_only_where_spark_default_is_in_force(spark):
-    from synthgen_spark.session import generation_settings
+def test_the_docs_name_every_public_name_and_import_only_public_names():
+    docs = Path(__file__).resolve().parent.parent / "docs" / "parameters.md"
+    readme = docs.parent.parent / "README.md"
+    listed = re.search(r"public names \(`synthgen_spark.__all__`\): (.+?)\n\n", docs.read_text(), re.S).group(1)
+    assert set(re.findall(r"`(\w+)`", listed)) == set(synthgen_spark.__all__)
+    for page in (readme, docs):
+        for names in re.findall(r"^from synthgen_spark import (.+)$", page.read_text(), re.M):
+            assert {n.strip() for n in names.split(",")} <= set(synthgen_spark.__all__), page.name
 
-    key = "spark.sql.codegen.wholeStage"
-    previous = spark.conf.get(key)
-    try:
-        spark.conf.set(key, "true")  # Spark's default: synthgen turns it off during the run, then restores it
-        with generation_settings(spark):
-            assert spark.conf.get(key) == "false"
-        assert spark.conf.get(key) == "true"
-        spark.conf.unset(key)
-        with generation_settings(spark):
-            assert spark.conf.get(key) == "false"
-        assert spark.conf.get(key) == "true"  # unset again: Spark's default
-    finally:
-        spark.conf.set(key, previous)
+
+def test_frames_are_the_rows_generate_writes(spark, tmp_path):
+    config = small_config(tmp_path, output_mode="parquet", path_format="flat")
+    report = generate(config, spark, progress=None)
+    day = frames(config, spark, day="2024-02-02")
+    assert set(day) == {"customers", "products", "orders", "order_items"}
+    for table in ("orders", "products"):
+        written = read_table(spark, report, table).drop("_file")
+        expected = written.where(f"{'order_date' if table == 'orders' else 'snapshot_date'} = DATE'2024-02-02'")
+        if table == "products":  # weekly: the Monday snapshot 2024-01-29 is in force on 2024-02-02
+            expected = written
+        assert_df_equality(day[table], expected, ignore_row_order=True, ignore_nullable=True)
+    whole = frames(config, spark)
+    assert_df_equality(
+        whole["orders"], read_table(spark, report, "orders").drop("_file"), ignore_row_order=True, ignore_nullable=True
+    )
+    with pytest.raises(ConfigError, match="field 'day': not a date of the job .got 2024-03-01."):
+        frames(config, spark, day="2024-03-01")

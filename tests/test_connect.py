@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -140,6 +141,10 @@ def test_an_interrupted_run_over_connect_resumes_to_a_classic_run(spark, remote,
     rerun = run_client(remote, *flags)
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     assert "taking over a stale lock" in rerun.stdout
+    state_flags = [*flags[:2], "state", "show", *flags[3:]]  # `synthgen state show` with the same job flags
+    state = run_client(remote, *state_flags)
+    assert state.returncode == 0, state.stderr[-2000:]
+    assert re.search(r"orders\s+4\s+2024-02-01\s+2024-02-04", state.stdout) and "completed" in state.stdout
     generate(small_config(clean, output_mode="csv", path_format="flat", end_date="2024-02-04"), spark, progress=None)
     same_data_files(crashed, clean)
 
