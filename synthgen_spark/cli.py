@@ -6,8 +6,11 @@ Exit codes: 0 done, 2 invalid config or usage (one line naming the field; nothin
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import datetime as dt
+import os
+import re
 import sys
 from collections.abc import Sequence
 
@@ -109,7 +112,7 @@ def _datasets(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from synthgen_spark.planner import build_plan, describe_plan
+    from synthgen_spark.planner import build_plan, check_output_root, describe_plan
 
     continuing = args.command == "generate" and args.continue_run
     config = config_from_args(args, dates_optional=continuing or args.command == "state")
@@ -119,6 +122,8 @@ def _run(args: argparse.Namespace) -> int:
     if continuing and args.days < 1:
         raise UsageError(f"argument --days: must be >= 1 (got {args.days})")
     build_plan(config)  # validate everything before Spark starts
+    if args.command == "generate":
+        check_output_root(config)
     from synthgen_spark.runner import run_plan
     from synthgen_spark.session import get_or_create_session
     from synthgen_spark.state import StateStore
@@ -159,15 +164,44 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         return _datasets(args) if args.command == "datasets" else _run(args)
     except (UsageError, ConfigError, SpecError) as exc:
-        print(f"synthgen: error: {exc}", file=sys.stderr)
+        _say(f"error: {exc}")
         return 2
     except SynthgenError as exc:
-        print(f"synthgen: failed: {exc}", file=sys.stderr)
+        _say(f"failed: {exc}")
         return 1
+    except KeyboardInterrupt:
+        _say("interrupted: days already written stay in the ledger; rerun the same command to finish")
+        return 130
+    except BrokenPipeError:  # `synthgen plan | head`: the reader has what it wanted
+        _silence_stdout()
+        return 0
     except Exception as exc:  # one line for users; the type tells developers where to look
         first_line = (str(exc).strip().splitlines() or [""])[0]
-        print(f"synthgen: failed: {type(exc).__name__}: {first_line}", file=sys.stderr)
+        _say(f"failed: {type(exc).__name__}: {first_line}")
         return 1
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush does not hit the closed pipe again."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):  # stdout is no real file (tests, notebooks)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+MAX_MESSAGE = 600  # characters of an error line; a hostile value must not print megabytes
+
+
+def one_line(message: str) -> str:
+    """A message as one readable line: dates as YYYY-MM-DD, no line breaks, at most MAX_MESSAGE characters."""
+    text = re.sub(
+        r"datetime\.date\((\d+), (\d+), (\d+)\)",
+        lambda m: f"'{int(m[1]):04d}-{int(m[2]):02d}-{int(m[3]):02d}'",
+        " ".join(message.split()),
+    )
+    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 3] + "..."
+
+
+def _say(message: str) -> None:
+    print(f"synthgen: {one_line(message)}", file=sys.stderr)
 
 
 def console_main() -> None:

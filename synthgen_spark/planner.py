@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
+import re
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 from synthgen_spark.calendar import WEEKDAY_NAMES, Calendar, Volume, snapshot_in_force
 from synthgen_spark.catalog import DatasetSpec, TableSpec, load_dataset
 from synthgen_spark.config import JobConfig
-from synthgen_spark.errors import ConfigError
+from synthgen_spark.errors import ConfigError, SpecError
 
 MAX_ROWS_PER_DAY = 2**31 - 1
 
@@ -77,6 +80,48 @@ def job_root(config: JobConfig) -> str:
     return "/".join((root.rstrip("/"), *parts)) if root != "/" else "/" + "/".join(parts)
 
 
+PSEUDO_FILESYSTEMS = ("/proc", "/sys", "/dev")
+
+
+def check_output_root(config: JobConfig) -> None:
+    """Refuse a local output root no run can write to (a file on the way, a pseudo or read-only file system).
+
+    Only ``file:`` and plain paths are checked here, without Spark; other schemes are checked by the run.
+    """
+    root = config.output_root
+    if re.match(r"[A-Za-z][A-Za-z0-9+.-]*:", root) and not root.lower().startswith("file:"):
+        return
+    local = Path(re.sub(r"^file:(//)?", "", root, flags=re.IGNORECASE) or "/").absolute()
+
+    def refuse(problem: str) -> None:
+        raise ConfigError(
+            f"{config.source}: field 'output_root': {problem} (got {root!r}); allowed: a writable local folder, "
+            "or a URI such as abfss://... or dbfs:/..."
+        )
+
+    if any(local.as_posix() == p or local.as_posix().startswith(p + "/") for p in PSEUDO_FILESYSTEMS):
+        refuse(f"is under {local.parts[1] and '/' + local.parts[1]}, a system file system")
+    for folder in (local, *local.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                refuse(f"{folder} is a file, not a folder")
+            if not os.access(folder, os.W_OK | os.X_OK):
+                refuse(f"{folder} is not writable")
+            return
+
+
+def inside_job_folder(config: JobConfig, path: str) -> str:
+    """``path`` itself, checked to lie strictly inside the job's folder (no '..', '.' or empty segment).
+
+    Names are validated where they are read; this is the layout's own guarantee, whatever built the spec.
+    """
+    root = job_root(config).rsplit("/", 1)[0] if config.output_mode == "table" else job_root(config)
+    rest = path[len(root) + 1 :].split("/") if path.startswith(root + "/") else [""]
+    if any(part in ("", ".", "..") for part in rest):
+        raise SpecError(f"layout: path {path[:200]!r} is not inside the job folder {root}; check table names")
+    return path
+
+
 def delta_table_name(config: JobConfig, table: str) -> str:
     """The metastore name of a dataset table's Delta table: ``[database.]{table_name_template}``."""
     name = config.table_name_template.format(dataset_id=config.dataset_id, table=table, job_name=config.job_name)
@@ -86,7 +131,7 @@ def delta_table_name(config: JobConfig, table: str) -> str:
 def delta_table_path(config: JobConfig, table: str) -> str:
     """Path of a dataset table's Delta table when table_location is ``path``."""
     root = job_root(config).rsplit("/", 1)[0]  # the table layout has no path_format level
-    return f"{root}/{table}"
+    return inside_job_folder(config, f"{root}/{table}")
 
 
 def delta_target(config: JobConfig, table: str) -> str:
@@ -102,8 +147,8 @@ def file_paths(config: JobConfig, table: str, day: dt.date, parts: int) -> tuple
     else:
         stem = f"{job_root(config)}/{table}/{table}_{day:%Y%m%d}"
     if parts == 1:
-        return (f"{stem}.{ext}",)
-    return tuple(f"{stem}-{i:05d}.{ext}" for i in range(1, parts + 1))
+        return (inside_job_folder(config, f"{stem}.{ext}"),)
+    return tuple(inside_job_folder(config, f"{stem}-{i:05d}.{ext}") for i in range(1, parts + 1))
 
 
 def build_plan(config: JobConfig, dataset: DatasetSpec | None = None) -> Plan:
