@@ -16,7 +16,7 @@ from threading import Lock
 from pyspark.errors import AnalysisException
 from pyspark.sql import SparkSession
 
-from synthgen_spark.engine import build_batch_frame
+from synthgen_spark.engine import build_batch_frame, quiet_query_context_logs
 from synthgen_spark.errors import SpecError
 from synthgen_spark.planner import Batch, Plan, TableDay, job_root
 from synthgen_spark.session import generation_settings
@@ -148,7 +148,7 @@ def run_plan(spark: SparkSession, plan: Plan, progress: Progress | None = None) 
         ledger.runs.append(run)
         store.save(ledger)
         started = time.monotonic()
-        with generation_settings(spark):
+        with generation_settings(spark), quiet_query_context_logs():  # the raised error tells the cause
             _write_batches(spark, todo, run_id, temp_root, fs, store, ledger, say)
         run["status"] = "completed"
     except BaseException:
