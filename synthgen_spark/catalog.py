@@ -508,6 +508,8 @@ def _check_params(kind: str, params: Mapping[str, Any], where: str) -> None:
             fail(name, "must be table.column", "table.column")
     if kind == "child_sum" and (not isinstance(params["of"], list) or not params["of"]):
         fail("of", "must be a non-empty list of child columns", "column names of the child table")
+    if kind == "derived":
+        _check_derived_sql(params, where)
     if kind == "template" and not isinstance(params["pattern"], str):
         fail("pattern", "must be text", "text with # for digits and ? for letters")
 
@@ -627,6 +629,7 @@ def validate_references(spec: DatasetSpec) -> None:
                 raise SpecError(f"{where}: field 'rows_per_parent': must be >= 1 (got {table.rows_per_parent!r})")
         for col in table.columns:
             _validate_column_references(spec, tables, table, col)
+        _check_column_cycles(table, where)
 
 
 def _check_table_names(spec: DatasetSpec) -> None:
@@ -645,6 +648,41 @@ def _check_table_names(spec: DatasetSpec) -> None:
                 )
             chain.append(current.parent)
             current = spec.tables[names.index(current.parent)]
+
+
+def _check_column_cycles(table: TableSpec, where: str) -> None:
+    """No column reaches itself through the columns its parameters name (bounds, bases, keys)."""
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        if name in path:
+            chain = " -> ".join((*path[path.index(name) :], name))
+            raise SpecError(
+                f"{where}, column '{name}': depends on itself ({chain}); allowed: parameters naming earlier, "
+                "independent columns"
+            )
+        for dep in column_dependencies(table, table.column(name)):
+            visit(dep, (*path, name))
+
+    for col in table.columns:
+        visit(col.name, ())
+
+
+_FORBIDDEN_SQL = re.compile(r"\b(reflect|java_method|try_reflect)`?\s*\(", re.IGNORECASE)
+
+
+def _check_derived_sql(params: Mapping[str, Any], where: str) -> None:
+    """A derived expression is SQL over the row's columns; calls into Java static methods are not allowed."""
+    expression = params.get("expression")
+    if not isinstance(expression, str) or not expression.strip():
+        raise SpecError(
+            f"{where}: field 'expression': must be SQL text (got {str(expression)[:80]!r}); allowed: e.g. a * 2"
+        )
+    forbidden = _FORBIDDEN_SQL.search(expression)
+    if forbidden:
+        raise SpecError(
+            f"{where}: field 'expression': calls {forbidden.group(1).lower()}(), which runs arbitrary Java methods "
+            f"(got {expression[:80]!r}); allowed: Spark SQL functions without reflect, java_method, try_reflect"
+        )
 
 
 def _check_primary_key(table: TableSpec, where: str) -> None:

@@ -112,12 +112,15 @@ def _datasets(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from synthgen_spark.planner import build_plan, check_output_root, describe_plan
+    from synthgen_spark.planner import PLAN_WARN_ROWS, build_plan, check_output_root, describe_plan, size_warning
 
     continuing = args.command == "generate" and args.continue_run
     config = config_from_args(args, dates_optional=continuing or args.command == "state")
     if args.command == "plan":
-        print(describe_plan(build_plan(config)))
+        plan = build_plan(config)
+        if plan.total_rows > PLAN_WARN_ROWS:
+            _say(size_warning(plan))
+        print(describe_plan(plan))
         return 0
     if continuing and args.days < 1:
         raise UsageError(f"argument --days: must be >= 1 (got {args.days})")
@@ -126,14 +129,16 @@ def _run(args: argparse.Namespace) -> int:
         check_output_root(config)
     from synthgen_spark.runner import run_plan
     from synthgen_spark.session import get_or_create_session
-    from synthgen_spark.state import StateStore
+    from synthgen_spark.state import StateStore, is_stale
     from synthgen_spark.writers import HadoopFileSystem
 
     spark = get_or_create_session()
     store = StateStore(HadoopFileSystem(spark), config)
     if args.command == "state":
         ledger = store.load()
-        print(ledger.describe() if ledger else f"no ledger at {store.ledger_path}: nothing generated yet")
+        holder = store.lock_holder() if ledger else None
+        active = holder.get("run_id") if holder and not is_stale(holder) else None
+        print(ledger.describe(active) if ledger else f"no ledger at {store.ledger_path}: nothing generated yet")
         return 0
     if continuing:
         config = continue_config(config, store, args.days)

@@ -16,6 +16,8 @@ from synthgen_spark.config import JobConfig
 from synthgen_spark.errors import ConfigError, SpecError
 
 MAX_ROWS_PER_DAY = 2**31 - 1
+# plan warns above this many rows: about a terabyte of Parquet, days of a large cluster (docs/hostile-input.md)
+PLAN_WARN_ROWS = 10_000_000_000
 
 
 @dataclass(frozen=True)
@@ -263,3 +265,11 @@ def describe_plan(plan: Plan) -> str:
             lines.extend(f"{'':<46}-> {path}" for path in td.paths)
     lines.append(f"total rows: {plan.total_rows:,}")
     return "\n".join(lines)
+
+
+def size_warning(plan: Plan) -> str:
+    """One line when a plan is over PLAN_WARN_ROWS rows (a typo in scale_factor or the dates, usually)."""
+    return (
+        f"warning: this plan makes {plan.total_rows:,} rows, over {PLAN_WARN_ROWS:,}; check scale_factor "
+        f"({plan.config.scale_factor:g}) and the dates ({len(plan.config.dates)} days)"
+    )

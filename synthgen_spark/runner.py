@@ -151,9 +151,9 @@ def run_plan(spark: SparkSession, plan: Plan, progress: Progress | None = None) 
         with generation_settings(spark), quiet_query_context_logs():  # the raised error tells the cause
             _write_batches(spark, todo, run_id, temp_root, fs, store, ledger, say)
         run["status"] = "completed"
-    except BaseException:
+    except BaseException as exc:
         if "run" in locals():
-            run["status"] = "failed"
+            run["status"] = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
         raise
     finally:
         if "run" in locals():
@@ -161,7 +161,7 @@ def run_plan(spark: SparkSession, plan: Plan, progress: Progress | None = None) 
         if config.output_mode != "table":
             fs.delete(temp_root)
         store.drop_empty_temp()
-        store.release_lock()
+        store.release_lock(run_id)
     results = tuple(TableDayResult(td.table.name, td.date, td.rows, td.paths) for td in todo.table_days)
     seconds = time.monotonic() - started
     return RunReport(

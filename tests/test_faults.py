@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import json
+import socket
+import subprocess
+import sys
 import textwrap
+import time
+from pathlib import Path
+
+import pytest
 
 from synthgen_spark.cli import main
+from synthgen_spark.errors import StateError
+
+from .conftest import small_config
 
 OVERFLOWING = textwrap.dedent(
     """
@@ -44,3 +55,77 @@ def test_a_value_the_column_type_cannot_hold_shows_sparks_own_error_in_one_line(
     err = capsys.readouterr().err.strip()
     assert code == 1
     assert len(err.splitlines()) == 1 and "cannot be represented as Decimal" in err and "errorClass" not in err, err
+
+
+# --- the lock: taken over only from a holder proven gone; never while empty; malformed -> StateError
+
+
+def _store(spark, tmp_path, **overrides):
+    from synthgen_spark.state import StateStore
+    from synthgen_spark.writers import HadoopFileSystem
+
+    store = StateStore(HadoopFileSystem(spark), small_config(tmp_path, **overrides))
+    Path(store.folder).mkdir(parents=True, exist_ok=True)
+    return store
+
+
+def _holder(pid: int, host: str | None = None, age_minutes: float = 0, **extra) -> str:
+    started = time.time() - age_minutes * 60
+    return json.dumps(
+        {"run_id": "first", "host": host or socket.gethostname(), "pid": pid, "started": started, **extra}
+    )
+
+
+def test_a_live_holder_keeps_its_lock_past_the_asking_runs_timeout(spark, tmp_path):
+    store = _store(spark, tmp_path, lock_timeout_minutes=1)
+    with subprocess.Popen(["sleep", "30"]) as live:
+        try:
+            Path(store.lock_path).write_text(_holder(live.pid, age_minutes=120, timeout_minutes=720))
+            with pytest.raises(StateError, match=f"pid {live.pid} .*its timeout 720 min"):
+                store.acquire_lock("second", print)
+        finally:
+            live.kill()
+    assert json.loads(Path(store.lock_path).read_text())["run_id"] == "first"
+
+
+def test_a_holder_on_another_host_is_taken_over_only_past_its_own_timeout(spark, tmp_path, capsys):
+    store = _store(spark, tmp_path, lock_timeout_minutes=100_000)
+    Path(store.lock_path).write_text(_holder(1, host="elsewhere", age_minutes=30, timeout_minutes=60))
+    with pytest.raises(StateError, match="locked by host elsewhere"):
+        store.acquire_lock("second", print)
+    Path(store.lock_path).write_text(_holder(1, host="elsewhere", age_minutes=61, timeout_minutes=60))
+    store.acquire_lock("second", print)
+    assert "older than its own timeout of 60 min" in capsys.readouterr().out
+    assert json.loads(Path(store.lock_path).read_text())["run_id"] == "second"
+    store.release_lock("someone else")  # not ours to release
+    assert Path(store.lock_path).exists()
+    store.release_lock("second")
+    assert not Path(store.lock_path).exists()
+
+
+def test_a_lock_caught_empty_is_waited_for_not_taken_over(spark, tmp_path):
+    """A real process creates the lock empty, then writes it: the reader waits and names that process."""
+    store = _store(spark, tmp_path)
+    writer = (
+        "import json, os, socket, sys, time; p = sys.argv[1]; open(p, 'w').close(); time.sleep(0.8); "
+        "open(p, 'w').write(json.dumps({'run_id': 'first', 'host': socket.gethostname(), 'pid': os.getpid(), "
+        "'started': time.time(), 'timeout_minutes': 5})); time.sleep(20)"
+    )
+    with subprocess.Popen([sys.executable, "-c", writer, store.lock_path]) as first:
+        try:
+            deadline = time.monotonic() + 20
+            while not Path(store.lock_path).exists():
+                assert time.monotonic() < deadline
+                time.sleep(0.01)
+            with pytest.raises(StateError, match=f"pid {first.pid}"):
+                store.acquire_lock("second", print)
+        finally:
+            first.kill()
+
+
+def test_a_malformed_lock_is_a_clear_state_error(spark, tmp_path):
+    store = _store(spark, tmp_path)
+    Path(store.lock_path).write_text("{not json")
+    with pytest.raises(StateError, match="is malformed .*remove the file"):
+        store.acquire_lock("second", print)
+    assert Path(store.lock_path).read_text() == "{not json"

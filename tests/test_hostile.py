@@ -5,8 +5,11 @@ Every case here is refused before Spark starts (the CLI runs in-process), so the
 
 from __future__ import annotations
 
+import os
 import random
 import string
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +18,7 @@ from synthgen_spark.catalog import parse_dataset
 from synthgen_spark.cli import MAX_MESSAGE, main
 from synthgen_spark.config import JobConfig
 from synthgen_spark.planner import build_plan, job_root
+from synthgen_spark.state import Ledger
 
 from .conftest import files_under
 
@@ -138,3 +142,68 @@ def test_every_layout_path_is_inside_the_job_folder_for_random_valid_names(tmp_p
             for path in paths:
                 resolved = Path(path).resolve()
                 assert folder.resolve() in resolved.parents and resolved.is_relative_to(tmp_path / "root"), path
+
+
+DERIVED = "{name: event_date, kind: generation_date}"
+
+
+@pytest.mark.parametrize(
+    ("new", "fragment"),
+    [
+        (DERIVED + "\n      - {name: x, kind: derived, expression: \"reflect('java.lang.System', 'exit', 1)\"}", "reflect()"),
+        (DERIVED + "\n      - {name: x, kind: derived, expression: \"JAVA_METHOD ('java.util.UUID', 'randomUUID')\"}", "java_method()"),
+        (DERIVED + "\n      - {name: x, kind: derived, expression: \"`try_reflect`('java.util.UUID', 'randomUUID')\"}", "try_reflect()"),
+        (DERIVED + "\n      - {name: a, kind: uniform, min: 1, max: b}\n      - {name: b, kind: uniform, min: a, max: 9}", "table 'events', column 'a': depends on itself (a -> b -> a)"),
+    ],
+)  # fmt: skip
+def test_dataset_rules_found_before_spark_name_file_table_and_column(tmp_path, capsys, new, fragment):
+    dataset = tmp_path / "d.yaml"
+    dataset.write_text(_dataset(DERIVED, new))
+    flags = ["--dataset-id", "mini", "--dataset-file", str(dataset), "--start-date", "2024-02-01"]
+    code = main(["generate", *flags, "--end-date", "2024-02-01", "--output-root", str(tmp_path / "out")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and fragment in err and str(dataset) in err, err
+    assert not (tmp_path / "out").exists()
+
+
+def test_plan_warns_above_the_documented_size(capsys):
+    flags = ["--dataset-id", "retail_oltp_small", "--start-date", "2024-02-01", "--end-date", "2024-02-02"]
+    assert main(["plan", *flags, "--scale-factor", "10000", "--end-date", "2024-02-29"]) == 0
+    assert "warning: this plan makes" in capsys.readouterr().err
+    assert main(["plan", *flags]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_plan_into_a_closed_pipe_exits_quietly():
+    command = [sys.executable, "-m", "synthgen_spark", "plan", "--dataset-id", "retail_oltp_small"]
+    command += ["--start-date", "2024-01-01", "--end-date", "2024-12-31"]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env) as plan:
+        plan.stdout.readline()
+        plan.stdout.close()  # what `| head -1` does
+        err = plan.stderr.read().decode()
+        assert plan.wait(timeout=60) == 0 and err == "", err
+
+
+def test_ctrl_c_is_one_line_and_exit_130(monkeypatch, capsys):
+    def interrupted(*_args, **_kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("synthgen_spark.planner.build_plan", interrupted)
+    assert (
+        main(["plan", "--dataset-id", "retail_oltp_small", "--start-date", "2024-02-01", "--end-date", "2024-02-01"])
+        == 130
+    )
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("synthgen: interrupted")
+
+
+def test_state_show_tells_killed_runs_as_interrupted():
+    runs = [
+        {"run_id": "r1", "status": "completed"},
+        {"run_id": "r2", "status": "running"},
+        {"run_id": "r3", "status": "running"},
+    ]
+    text = Ledger({"params": {}}, {}, runs).describe(active_run="r3")
+    statuses = {line.split()[0]: line.split()[1] for line in text.splitlines() if line.startswith("  r")}
+    assert statuses == {"r1": "completed", "r2": "interrupted", "r3": "running"}
