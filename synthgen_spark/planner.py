@@ -11,7 +11,7 @@ from functools import cached_property
 from pathlib import Path
 
 from synthgen_spark.calendar import WEEKDAY_NAMES, Calendar, Volume, snapshot_in_force
-from synthgen_spark.catalog import DatasetSpec, TableSpec, load_dataset
+from synthgen_spark.catalog import DECIMAL_TYPE, ColumnSpec, DatasetSpec, TableSpec, load_dataset
 from synthgen_spark.config import JobConfig
 from synthgen_spark.errors import ConfigError, SpecError
 
@@ -185,7 +185,98 @@ def build_plan(config: JobConfig, dataset: DatasetSpec | None = None) -> Plan:
                 days = list(batch_dates)
             table_days.extend(_table_day(config, calendar, table, day) for day in days)
         batches.append(Batch(index, batch_dates, tuple(table_days)))
-    return Plan(config, dataset, calendar, tuple(batches))
+    plan = Plan(config, dataset, calendar, tuple(batches))
+    check_drift_fits(plan)
+    return plan
+
+
+def drift_factor(config: JobConfig, dataset: DatasetSpec, day: dt.date) -> float:
+    """The engine's drift multiplier: (1 + drift_percentage/100) ** (days since the epoch / 30)."""
+    return (1 + config.drift_percentage / 100) ** ((day - dataset.epoch).days / 30)
+
+
+def _type_limit(type_name: str) -> float | None:
+    """The largest absolute value a numeric catalog type holds after rounding (None: no practical limit)."""
+    decimal = DECIMAL_TYPE.fullmatch(type_name)
+    if decimal:
+        precision, scale = int(decimal.group(1)), int(decimal.group(2))
+        return 10 ** (precision - scale) - 0.5 * 10**-scale
+    return {"int": 2**31 - 1, "long": 2**63 - 1}.get(type_name)
+
+
+def _type_max_text(type_name: str) -> str:
+    decimal = DECIMAL_TYPE.fullmatch(type_name)
+    if decimal:
+        precision, scale = int(decimal.group(1)), int(decimal.group(2))
+        return "9" * (precision - scale) + ("." + "9" * scale if scale else "")
+    return str(_type_limit(type_name))
+
+
+def value_bound(dataset: DatasetSpec, table: TableSpec, col: ColumnSpec) -> float | None:
+    """The largest absolute value a column makes before its own drift, where the spec bounds it, else None.
+
+    Known: numeric uniform bounds (or the columns they name), normal/lognormal with min and max, numeric
+    fields of the dataset's pools, and lookups of such columns.
+    """
+    p = col.params
+    if col.kind in ("uniform", "normal", "lognormal") and "min" in p and "max" in p:
+        ends = [p[k] if _is_number(p[k]) else value_bound(dataset, table, table.column(p[k])) for k in ("min", "max")]
+        return None if None in ends else max(abs(e) for e in ends)
+    if col.kind == "pool" and p["pool"] in dataset.pools:
+        pool = dataset.pools[p["pool"]]
+        values = [r[pool.fields.index(p.get("field", pool.fields[0]))] for r in pool.records]
+        return max(abs(v) for v in values) if values and all(_is_number(v) for v in values) else None
+    if col.kind == "lookup":
+        target_table, target_column = p["references"].split(".")
+        target = dataset.table(target_table)
+        bound = value_bound(dataset, target, target.column(target_column))
+        return None if bound is None or target.column(target_column).drift else bound
+    return None
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def check_drift_fits(plan: Plan) -> None:
+    """Refuse a plan whose drift would push a drifted column past its type (the run would fail mid-way).
+
+    Raises:
+        ConfigError: naming the column, its bound, and the first date whose values would not fit.
+    """
+    config, dataset = plan.config, plan.dataset
+    if not config.enable_data_drift or config.drift_percentage <= 0:
+        return
+    last_day = {td.table.name: td.date for td in sorted(plan.table_days, key=lambda td: td.date)}
+    for table in dataset.tables:
+        for col in table.columns:
+            lookup_of_drift = col.kind == "lookup" and _drifted_target(dataset, col)
+            if table.name not in last_day or not (col.drift or lookup_of_drift):
+                continue
+            limit, source = _type_limit(col.type), lookup_of_drift or col
+            bound = value_bound(dataset, dataset.table(_table_of(table, col)), source)
+            if limit is None or bound is None or bound * drift_factor(config, dataset, last_day[table.name]) <= limit:
+                continue
+            growth = 1 + config.drift_percentage / 100
+            first = dataset.epoch + dt.timedelta(days=max(0, math.floor(30 * math.log(limit / bound, growth))))
+            while bound * drift_factor(config, dataset, first) <= limit:
+                first += dt.timedelta(days=1)
+            raise ConfigError(
+                f"{config.source}: field 'drift_percentage': table '{table.name}', column '{col.name}' "
+                f"({col.type}, values up to {bound:g}) would exceed {_type_max_text(col.type)} from {first.isoformat()} with drift "
+                f"{config.drift_percentage:g}% per 30 days (got {config.drift_percentage:g}); allowed: an end_date "
+                f"before {first.isoformat()}, a smaller drift_percentage, or a wider type in the dataset"
+            )
+
+
+def _drifted_target(dataset: DatasetSpec, col: ColumnSpec) -> ColumnSpec | None:
+    target_table, target_column = col.params["references"].split(".")
+    target = dataset.table(target_table).column(target_column)
+    return target if target.drift else None
+
+
+def _table_of(table: TableSpec, col: ColumnSpec) -> str:
+    return col.params["references"].split(".")[0] if col.kind == "lookup" and "references" in col.params else table.name
 
 
 def _table_day(config: JobConfig, calendar: Calendar, table: TableSpec, day: dt.date) -> TableDay:

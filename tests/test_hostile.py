@@ -5,6 +5,7 @@ Every case here is refused before Spark starts (the CLI runs in-process), so the
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import random
 import string
@@ -14,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from synthgen_spark.catalog import parse_dataset
+from synthgen_spark.catalog import load_dataset, parse_dataset
 from synthgen_spark.cli import MAX_MESSAGE, main
 from synthgen_spark.config import JobConfig
-from synthgen_spark.planner import build_plan, job_root
+from synthgen_spark.planner import build_plan, drift_factor, job_root
 from synthgen_spark.state import Ledger
 
 from .conftest import files_under
@@ -207,3 +208,26 @@ def test_state_show_tells_killed_runs_as_interrupted():
     text = Ledger({"params": {}}, {}, runs).describe(active_run="r3")
     statuses = {line.split()[0]: line.split()[1] for line in text.splitlines() if line.startswith("  r")}
     assert statuses == {"r1": "completed", "r2": "interrupted", "r3": "running"}
+
+
+def test_drift_that_would_overflow_a_column_type_is_refused_naming_column_and_first_date(tmp_path, capsys):
+    flags = ["--dataset-id", "retail_oltp_small", "--enable-data-drift", "--drift-percentage", "10"]
+    code = main(["generate", *flags, "--start-date", "2030-09-02", "--end-date", "2030-09-02"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1, err
+    assert "'drift_percentage'" in err and "column 'price' (decimal(10,2)" in err and "99999999.99" in err
+    first = dt.date.fromisoformat(err.split(" from ")[1][:10])
+    dataset = load_dataset("retail_oltp_small")
+    config = JobConfig.from_mapping(
+        {
+            "dataset_id": "retail_oltp_small",
+            "start_date": "2024-01-01",
+            "end_date": "2024-01-01",
+            "drift_percentage": 10,
+        }
+    )
+    price_max = max(record[3] for record in dataset.pools["product_types"].records)
+    assert price_max * drift_factor(config, dataset, first - dt.timedelta(days=1)) <= 99999999.995
+    assert price_max * drift_factor(config, dataset, first) > 99999999.995
+    day_before = {"start_date": first - dt.timedelta(days=7), "end_date": first - dt.timedelta(days=1)}
+    assert build_plan(config.with_overrides({**day_before, "enable_data_drift": True})).total_rows > 0
