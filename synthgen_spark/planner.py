@@ -153,6 +153,17 @@ def file_paths(config: JobConfig, table: str, day: dt.date, parts: int) -> tuple
     return tuple(inside_job_folder(config, f"{stem}-{i:05d}.{ext}") for i in range(1, parts + 1))
 
 
+def day_files_pattern(path: str) -> tuple[str, re.Pattern[str]]:
+    """The folder of a table-day's file ``path`` and a pattern matching the day's names under any chunking.
+
+    A rewritten day deletes the names that match and are not among its new paths (another chunk_size
+    before), so a day never holds files of two layouts.
+    """
+    folder, _, name = path.rpartition("/")
+    stem, _, ext = re.sub(r"-\d{5}(?=\.[a-z]+$)", "", name).rpartition(".")
+    return folder, re.compile(rf"{re.escape(stem)}(-\d{{5}})?\.{re.escape(ext)}")
+
+
 def build_plan(config: JobConfig, dataset: DatasetSpec | None = None) -> Plan:
     """Plan a run: validate what spans config, dataset and calendar, then lay out batches.
 
