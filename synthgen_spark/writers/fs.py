@@ -117,3 +117,12 @@ class HadoopFileSystem:
         if not self.create_exclusive(temp, text):
             raise WriteError(f"writer: could not create {temp}")
         self.move_into_place(temp, path)
+
+    def file_size(self, path: str) -> int | None:
+        """The size in bytes of the file at ``path``; None if there is none (missing, or a folder)."""
+        fs, jpath = self._fs(path)
+        try:
+            status = fs.getFileStatus(jpath)
+        except Exception:  # py4j wraps FileNotFoundException
+            return None
+        return None if status.isDirectory() else int(status.getLen())
