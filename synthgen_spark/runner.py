@@ -100,13 +100,33 @@ def _analyse_first_batch(spark: SparkSession, plan: Plan, fs: HadoopFileSystem) 
         spark.sql(f"CREATE DATABASE IF NOT EXISTS {plan.config.database}")
 
 
-def pending_plan(plan: Plan, ledger: Ledger) -> tuple[Plan, int]:
-    """The plan without the table-days the ledger has (unless ignore_state), and the number of skipped days."""
+def missing_outputs(spark: SparkSession, plan: Plan, ledger: Ledger, fs: HadoopFileSystem) -> set[tuple[str, dt.date]]:
+    """Table-days the ledger has whose output is gone: a file missing or empty, or the Delta table missing.
+
+    Cheap: one file status per file (no data is read); for tables, one existence check per table.
+    """
+    done = [td for td in plan.table_days if ledger.is_done(td.table.name, td.date)]
+    if plan.config.output_mode != "table":
+        return {(td.table.name, td.date) for td in done if any(not fs.file_size(path) for path in td.paths)}
+    tables = {td.table.name: td.paths[0] for td in done}
+    if plan.config.table_location == "path":
+        gone = {name for name, path in tables.items() if not fs.exists(f"{path}/_delta_log")}
+    else:
+        gone = {name for name, target in tables.items() if not spark.catalog.tableExists(target)}
+    return {(td.table.name, td.date) for td in done if td.table.name in gone}
+
+
+def pending_plan(plan: Plan, ledger: Ledger, missing: set[tuple[str, dt.date]] = frozenset()) -> tuple[Plan, int]:
+    """The plan without the table-days the ledger has (unless ignore_state or ``missing``), and the skipped days."""
     if plan.config.ignore_state:
         return plan, 0
     batches, skipped_dates = [], set()
     for batch in plan.batches:
-        remaining = tuple(td for td in batch.table_days if not ledger.is_done(td.table.name, td.date))
+        remaining = tuple(
+            td
+            for td in batch.table_days
+            if not ledger.is_done(td.table.name, td.date) or (td.table.name, td.date) in missing
+        )
         skipped_dates |= {td.date for td in batch.table_days if td not in remaining}
         if remaining:
             batches.append(Batch(len(batches), batch.dates, remaining))
@@ -133,7 +153,14 @@ def run_plan(spark: SparkSession, plan: Plan, progress: Progress | None = None) 
     store.acquire_lock(run_id, lambda line: say(f"warning: {line}"))
     try:
         ledger = store.open_ledger(fingerprint(config, plan.dataset))
-        todo, skipped = pending_plan(plan, ledger)
+        missing = set() if config.ignore_state else missing_outputs(spark, plan, ledger, fs)
+        if missing:
+            first = min(missing, key=lambda item: (item[1], item[0]))
+            say(
+                f"warning: {len(missing)} table-days in the ledger have missing or empty output (first: "
+                f"{first[0]} {first[1]}); generating them again"
+            )
+        todo, skipped = pending_plan(plan, ledger, missing)
         if skipped:
             say(f"skipped {skipped} days already generated (use --ignore-state to regenerate them)")
         store.clear_temp()  # leftovers of killed runs; we hold the lock, so no run is using them
