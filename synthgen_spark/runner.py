@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
+import re
 import socket
 import time
 import uuid
@@ -17,8 +18,8 @@ from pyspark.errors import AnalysisException
 from pyspark.sql import SparkSession
 
 from synthgen_spark.engine import build_batch_frame, quiet_query_context_logs
-from synthgen_spark.errors import SpecError
-from synthgen_spark.planner import Batch, Plan, TableDay, job_root
+from synthgen_spark.errors import SpecError, WriteError
+from synthgen_spark.planner import Batch, Plan, TableDay, check_output_root, job_root
 from synthgen_spark.session import generation_settings
 from synthgen_spark.state import Ledger, StateStore, fingerprint
 from synthgen_spark.writers import HadoopFileSystem, check_delta_schema, write_delta, write_files
@@ -116,6 +117,33 @@ def missing_outputs(spark: SparkSession, plan: Plan, ledger: Ledger, fs: HadoopF
     return {(td.table.name, td.date) for td in done if td.table.name in gone}
 
 
+def java_cause(exc: Exception) -> str:
+    """The most telling line of a (Py4J-wrapped) Java error: the innermost 'SomeException: message'."""
+    lines = [line.strip() for line in str(exc).splitlines()]
+    causes = [line for line in lines if re.match(r"^(Caused by: )?[\w.$]+(Exception|Error): ", line)]
+    line = causes[-1] if causes else (lines or [""])[0]
+    return re.sub(r"^(Caused by: )?([\w$]+\.)+(?=\w+(Exception|Error): )", "", line)[:300]
+
+
+def check_output_usable(plan: Plan, fs: HadoopFileSystem, store: StateStore) -> None:
+    """Before anything is written: Hadoop can use the output root, the ledger is a file, Delta paths are folders.
+
+    Raises:
+        WriteError: one line naming the path and the cause (instead of a Py4J stack later).
+    """
+    check_output_root(plan.config)
+    try:
+        fs.exists(store.folder)
+    except Exception as exc:  # py4j: no FileSystem for the scheme, connector class missing, no credentials
+        raise WriteError(f"output_root {plan.config.output_root}: Hadoop cannot use it ({java_cause(exc)})") from None
+    if fs.exists(store.ledger_path) and fs.file_size(store.ledger_path) is None:
+        raise WriteError(f"state: ledger {store.ledger_path} is a folder, not a file; move it away")
+    if plan.config.output_mode == "table" and plan.config.table_location == "path":
+        for path in {td.paths[0] for td in plan.table_days}:
+            if fs.file_size(path) is not None:
+                raise WriteError(f"writer: {path} is a file where the Delta table goes; move it away")
+
+
 def pending_plan(plan: Plan, ledger: Ledger, missing: set[tuple[str, dt.date]] = frozenset()) -> tuple[Plan, int]:
     """The plan without the table-days the ledger has (unless ignore_state or ``missing``), and the skipped days."""
     if plan.config.ignore_state:
@@ -147,8 +175,9 @@ def run_plan(spark: SparkSession, plan: Plan, progress: Progress | None = None) 
     run_id = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
     root = job_root(config)
     fs = HadoopFileSystem(spark)
-    _analyse_first_batch(spark, plan, fs)  # before anything is written, even the lock
     store = StateStore(fs, config)
+    check_output_usable(plan, fs, store)
+    _analyse_first_batch(spark, plan, fs)  # before anything is written, even the lock
     temp_root = f"{store.temp_folder}/{run_id}"
     store.acquire_lock(run_id, lambda line: say(f"warning: {line}"))
     try:

@@ -172,3 +172,47 @@ def test_skipped_days_whose_files_are_missing_or_empty_are_generated_again(spark
         ("orders", "2024-02-02"),
     ]
     assert _data_files(tmp_path) == first  # the same bytes as the first run: generation is deterministic
+
+
+# --- runtime causes named in one line (exit 1), not hidden behind a Py4J stack
+
+
+def _small_flags(root, *extra: str) -> list[str]:
+    return [
+        "generate", "--dataset-id", "retail_oltp_small", "--job-name", "t", "--scale-factor", "0.05",
+        "--start-date", "2024-02-01", "--end-date", "2024-02-01", "--output-root", str(root), *extra,
+    ]  # fmt: skip
+
+
+TABLE_PATH = {"output_mode": "table", "table_location": "path"}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "blocker", "fragment"),
+    [
+        ({}, "ledger folder", "_synthgen_state.json is a folder, not a file"),
+        (TABLE_PATH, "delta file", "is a file where the Delta table goes"),
+    ],
+)
+def test_a_path_in_the_way_is_named_in_one_line(spark, tmp_path, capsys, overrides, blocker, fragment):
+    from synthgen_spark.planner import delta_table_path
+    from synthgen_spark.state import LEDGER_NAME, state_folder
+
+    config = small_config(tmp_path, end_date="2024-02-01", **overrides)
+    if blocker == "ledger folder":
+        (Path(state_folder(config)) / LEDGER_NAME).mkdir(parents=True)
+    else:
+        place = Path(delta_table_path(config, "customers"))
+        place.parent.mkdir(parents=True)
+        place.write_text("not a table")
+    flags = [f"--{k.replace('_', '-')}={v}" for k, v in overrides.items()]
+    code = main(_small_flags(tmp_path, "--batch-size", "7", "--seed-value", "7", *flags))
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and len(err.splitlines()) == 1 and fragment in err, err
+
+
+def test_a_scheme_without_its_connector_is_named_in_one_line(spark, tmp_path, capsys):
+    code = main(_small_flags("s3a://no-such-bucket/out"))
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and len(err.splitlines()) == 1, err
+    assert "output_root s3a://no-such-bucket/out: Hadoop cannot use it" in err and "S3AFileSystem" in err, err
