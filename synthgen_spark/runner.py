@@ -181,7 +181,8 @@ def run_plan(spark: SparkSession, plan: Plan, progress: Progress | None = None) 
     temp_root = f"{store.temp_folder}/{run_id}"
     store.acquire_lock(run_id, lambda line: say(f"warning: {line}"))
     try:
-        ledger = store.open_ledger(fingerprint(config, plan.dataset))
+        planned = {(td.table.name, td.date.isoformat()) for td in plan.table_days}
+        ledger = store.open_ledger(fingerprint(config, plan.dataset), planned)
         missing = set() if config.ignore_state else missing_outputs(spark, plan, ledger, fs)
         if missing:
             first = min(missing, key=lambda item: (item[1], item[0]))

@@ -15,6 +15,7 @@ import os
 import re
 import socket
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,6 +77,11 @@ class Ledger:
 
     def record(self, table: str, day: dt.date, rows: int, run_id: str) -> None:
         self.done.setdefault(table, {})[day.isoformat()] = {"rows": rows, "run_id": run_id}
+
+    def first_day(self) -> dt.date | None:
+        """The earliest completed generation date over all tables."""
+        days = [dt.date.fromisoformat(d) for per_table in self.done.values() for d in per_table]
+        return min(days) if days else None
 
     def last_day(self) -> dt.date | None:
         """The latest completed generation date over all tables."""
@@ -146,29 +152,44 @@ class StateStore:
         if not self.fs.list_names(self.temp_folder):
             self.fs.delete(self.temp_folder)
 
-    def open_ledger(self, expected: dict[str, Any]) -> Ledger:
+    def open_ledger(self, expected: dict[str, Any], planned: Collection[tuple[str, str]] = ()) -> Ledger:
         """The ledger for this run: the existing one if its fingerprint matches, else a new one.
 
+        With ignore_state, another configuration may replace the job's only if this run rewrites every
+        table-day the ledger holds (``planned``: (table, ISO date) pairs): a job never mixes two.
+
         Raises:
-            ConfigError: the job output holds data from another configuration (and ignore_state is off).
+            ConfigError: the job output holds data from another configuration that this run would not replace.
         """
         ledger = self.load()
         if ledger is None:
             return Ledger(expected)
-        if ledger.fingerprint != expected:
-            if not self.config.ignore_state:
-                differing = sorted(
-                    k
-                    for k in set(ledger.fingerprint.get("params", {})) | set(expected["params"])
-                    if ledger.fingerprint.get("params", {}).get(k) != expected["params"].get(k)
-                ) or ["dataset definition or package version"]
-                raise ConfigError(
-                    f"state: field '{differing[0]}': job '{self.config.job_name}' at {self.folder} was generated with "
-                    f"another configuration (differs in {', '.join(differing)}); allowed: the same configuration. "
-                    "Use a new job_name, or --ignore-state to regenerate it."
-                )
-            return Ledger(expected, {}, ledger.runs)
-        return ledger
+        if ledger.fingerprint == expected:
+            return ledger
+        old, new = ledger.fingerprint.get("params", {}), expected["params"]
+        differing = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+        changes = (
+            ", ".join(f"{k} {old.get(k)} -> {new.get(k)}" for k in differing) or "dataset definition or package version"
+        )
+        field_name = differing[0] if differing else "dataset_id"
+        if not self.config.ignore_state:
+            raise ConfigError(
+                f"state: field '{field_name}': job '{self.config.job_name}' at {self.folder} was generated with "
+                f"another configuration ({changes}); allowed: the same configuration. "
+                "Use a new job_name, or --ignore-state over every generated day to regenerate it."
+            )
+        left = sorted(
+            {(day, table) for table, days in ledger.done.items() for day in days} - {(d, t) for t, d in planned}
+        )
+        if left:
+            days = sorted({day for day, _ in left})
+            raise ConfigError(
+                f"state: field 'ignore_state': job '{self.config.job_name}' holds {len(days)} days ({days[0]}..{days[-1]}) "
+                f"this run does not rewrite, made with another configuration ({changes}); allowed: a range covering "
+                f"every generated day ({ledger.first_day()}..{ledger.last_day()}), so the job holds one "
+                "configuration, or a new job_name"
+            )
+        return Ledger(expected, {}, ledger.runs)
 
     def acquire_lock(self, run_id: str, warn) -> None:
         """Take the job's lock, or take over one whose holder is proven gone (see ``is_stale``).

@@ -216,3 +216,28 @@ def test_a_scheme_without_its_connector_is_named_in_one_line(spark, tmp_path, ca
     err = capsys.readouterr().err.strip()
     assert code == 1 and len(err.splitlines()) == 1, err
     assert "output_root s3a://no-such-bucket/out: Hadoop cannot use it" in err and "S3AFileSystem" in err, err
+
+
+def test_ignore_state_with_another_seed_must_rewrite_every_generated_day(spark, tmp_path):
+    import datetime as dt
+
+    from synthgen_spark.catalog import load_dataset
+    from synthgen_spark.errors import ConfigError
+    from synthgen_spark.state import Ledger, fingerprint
+
+    dataset = load_dataset("retail_oltp_small")
+    store = _store(spark, tmp_path)
+    old = Ledger(fingerprint(store.config, dataset))
+    for day in range(1, 6):
+        old.record("orders", dt.date(2024, 2, day), 10, "r1")
+    store.save(old)
+    other = _store(spark, tmp_path, seed_value=8, ignore_state=True)
+    part = {("orders", f"2024-02-0{day}") for day in (2, 3)}
+    with pytest.raises(ConfigError) as refused:
+        other.open_ledger(fingerprint(other.config, dataset), part)
+    message = str(refused.value)
+    assert "field 'ignore_state'" in message and "holds 3 days (2024-02-01..2024-02-05)" in message
+    assert "seed_value 7 -> 8" in message and "2024-02-01..2024-02-05" in message
+    whole = {("orders", f"2024-02-0{day}") for day in range(1, 6)}
+    fresh = other.open_ledger(fingerprint(other.config, dataset), whole)
+    assert fresh.done == {} and fresh.fingerprint["params"]["seed_value"] == 8
