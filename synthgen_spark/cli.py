@@ -9,9 +9,12 @@ import argparse
 import contextlib
 import dataclasses
 import datetime as dt
+import logging
 import os
 import re
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from synthgen_spark.catalog import builtin_dataset_ids, describe_dataset, load_dataset
@@ -133,6 +136,10 @@ def _run(args: argparse.Namespace) -> int:
     from synthgen_spark.writers import HadoopFileSystem
 
     spark = get_or_create_session()
+    if threading.current_thread() is threading.main_thread():  # PySpark's handler calls the JVM mid-call
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    # py4j logs Ctrl-C during a call with a traceback on the root logger; our one line says it instead
+    logging.getLogger().addFilter(lambda record: "while sending command" not in record.getMessage())
     store = StateStore(HadoopFileSystem(spark), config)
     if args.command == "state":
         ledger = store.load()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import os
@@ -209,16 +210,19 @@ def run_plan(spark: SparkSession, plan: Plan, progress: Progress | None = None) 
             _write_batches(spark, todo, run_id, temp_root, fs, store, ledger, say)
         run["status"] = "completed"
     except BaseException as exc:
+        interrupted = isinstance(exc, KeyboardInterrupt)
         if "run" in locals():
-            run["status"] = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+            run["status"] = "interrupted" if interrupted else "failed"
         raise
     finally:
-        if "run" in locals():
-            store.save(ledger)
-        if config.output_mode != "table":
-            fs.delete(temp_root)
-        store.drop_empty_temp()
-        store.release_lock(run_id)
+        # after Ctrl-C the JVM may be gone too: the interruption, not a Py4J error, is what the user sees
+        with contextlib.suppress(Exception) if "interrupted" in locals() and interrupted else contextlib.nullcontext():
+            if "run" in locals():
+                store.save(ledger)
+            if config.output_mode != "table":
+                fs.delete(temp_root)
+            store.drop_empty_temp()
+            store.release_lock(run_id)
     results = tuple(TableDayResult(td.table.name, td.date, td.rows, td.paths) for td in todo.table_days)
     seconds = time.monotonic() - started
     return RunReport(

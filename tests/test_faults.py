@@ -241,3 +241,28 @@ def test_ignore_state_with_another_seed_must_rewrite_every_generated_day(spark, 
     whole = {("orders", f"2024-02-0{day}") for day in range(1, 6)}
     fresh = other.open_ledger(fingerprint(other.config, dataset), whole)
     assert fresh.done == {} and fresh.fingerprint["params"]["seed_value"] == 8
+
+
+def test_ctrl_c_during_a_run_is_one_line_exit_130_and_the_run_is_marked_interrupted(tmp_path):
+    """A real process group gets SIGINT, as from a terminal: the JVM stops too, and no traceback shows."""
+    import os
+    import signal
+
+    command = [sys.executable, "-m", "synthgen_spark", "generate", "--dataset-id", "retail_oltp_small"]
+    command += ["--scale-factor", "0.05", "--start-date", "2024-02-01", "--end-date", "2024-02-20"]
+    command += ["--output-root", str(tmp_path), "--output-mode", "csv"]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True, text=True
+    ) as run:
+        try:
+            assert run.stdout.readline().startswith("batch 1/20")
+            os.killpg(run.pid, signal.SIGINT)
+            _, err = run.communicate(timeout=120)
+        finally:
+            if run.poll() is None:
+                os.killpg(run.pid, signal.SIGKILL)
+    assert run.returncode == 130, err
+    assert err.strip().splitlines()[-1].startswith("synthgen: interrupted") and "Traceback" not in err, err
+    ledger = json.loads(next(tmp_path.rglob("_synthgen_state.json")).read_text())
+    assert [r["status"] for r in ledger["runs"]] == ["interrupted"]
