@@ -138,8 +138,7 @@ def _run(args: argparse.Namespace) -> int:
     spark = get_or_create_session()
     if threading.current_thread() is threading.main_thread():  # PySpark's handler calls the JVM mid-call
         signal.signal(signal.SIGINT, signal.default_int_handler)
-    # py4j logs Ctrl-C during a call with a traceback on the root logger; our one line says it instead
-    logging.getLogger().addFilter(lambda record: "while sending command" not in record.getMessage())
+    logging.getLogger().addFilter(_drop_py4j_interrupt_log)  # once: the same filter is not added twice
     store = StateStore(HadoopFileSystem(spark), config)
     if args.command == "state":
         ledger = store.load()
@@ -191,6 +190,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         first_line = (str(exc).strip().splitlines() or [""])[0]
         _say(f"failed: {type(exc).__name__}: {first_line}")
         return 1
+
+
+def _drop_py4j_interrupt_log(record: logging.LogRecord) -> bool:
+    """py4j logs Ctrl-C during a call with a traceback on the root logger; our one line says it instead."""
+    return "while sending command" not in record.getMessage()
 
 
 def _silence_stdout() -> None:

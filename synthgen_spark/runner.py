@@ -11,6 +11,7 @@ import socket
 import time
 import uuid
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from threading import Lock
@@ -145,7 +146,9 @@ def check_output_usable(plan: Plan, fs: HadoopFileSystem, store: StateStore) -> 
                 raise WriteError(f"writer: {path} is a file where the Delta table goes; move it away")
 
 
-def pending_plan(plan: Plan, ledger: Ledger, missing: set[tuple[str, dt.date]] = frozenset()) -> tuple[Plan, int]:
+def pending_plan(
+    plan: Plan, ledger: Ledger, missing: AbstractSet[tuple[str, dt.date]] = frozenset()
+) -> tuple[Plan, int]:
     """The plan without the table-days the ledger has (unless ignore_state or ``missing``), and the skipped days."""
     if plan.config.ignore_state:
         return plan, 0
@@ -181,6 +184,7 @@ def run_plan(spark: SparkSession, plan: Plan, progress: Progress | None = None) 
     _analyse_first_batch(spark, plan, fs)  # before anything is written, even the lock
     temp_root = f"{store.temp_folder}/{run_id}"
     store.acquire_lock(run_id, lambda line: say(f"warning: {line}"))
+    interrupted = False
     try:
         planned = {(td.table.name, td.date.isoformat()) for td in plan.table_days}
         ledger = store.open_ledger(fingerprint(config, plan.dataset), planned)
@@ -216,7 +220,7 @@ def run_plan(spark: SparkSession, plan: Plan, progress: Progress | None = None) 
         raise
     finally:
         # after Ctrl-C the JVM may be gone too: the interruption, not a Py4J error, is what the user sees
-        with contextlib.suppress(Exception) if "interrupted" in locals() and interrupted else contextlib.nullcontext():
+        with contextlib.suppress(Exception) if interrupted else contextlib.nullcontext():
             if "run" in locals():
                 store.save(ledger)
             if config.output_mode != "table":

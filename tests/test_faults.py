@@ -266,3 +266,20 @@ def test_ctrl_c_during_a_run_is_one_line_exit_130_and_the_run_is_marked_interrup
     assert err.strip().splitlines()[-1].startswith("synthgen: interrupted") and "Traceback" not in err, err
     ledger = json.loads(next(tmp_path.rglob("_synthgen_state.json")).read_text())
     assert [r["status"] for r in ledger["runs"]] == ["interrupted"]
+
+
+def test_a_delta_table_gone_since_the_ledger_recorded_it_is_generated_again(spark, tmp_path):
+    import shutil
+
+    from synthgen_spark.planner import delta_table_path
+
+    config = small_config(
+        tmp_path, end_date="2024-02-01", output_mode="table", table_location="path", scale_factor=0.01
+    )
+    _run(spark, config)
+    shutil.rmtree(delta_table_path(config, "orders"))
+    lines: list[str] = []
+    report = _run(spark, config, lines)
+    assert any("have missing or empty output (first: orders 2024-02-01)" in line for line in lines), lines
+    assert [(r.table, str(r.date)) for r in report.results] == [("orders", "2024-02-01")]
+    assert spark.read.format("delta").load(delta_table_path(config, "orders")).count() == report.total_rows
