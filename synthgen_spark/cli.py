@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 from synthgen_spark.catalog import builtin_dataset_ids, describe_dataset, load_dataset
 from synthgen_spark.config import JobConfig, load_config_file
-from synthgen_spark.errors import ConfigError, SpecError, SynthgenError
+from synthgen_spark.errors import ConfigError, SpecError, StateError, SynthgenError
 
 BOOL_FIELDS = {f.name for f in dataclasses.fields(JobConfig) if f.type == "bool"}
 JOB_FIELDS = [f.name for f in dataclasses.fields(JobConfig) if f.name != "source"]
@@ -142,7 +142,10 @@ def _run(args: argparse.Namespace) -> int:
     store = StateStore(HadoopFileSystem(spark), config)
     if args.command == "state":
         ledger = store.load()
-        holder = store.lock_holder() if ledger else None
+        try:
+            holder = store.lock_holder() if ledger else None
+        except StateError:  # a malformed lock is reported by the next run; the ledger is still shown
+            holder = None
         active = holder.get("run_id") if holder and not is_stale(holder) else None
         print(ledger.describe(active) if ledger else f"no ledger at {store.ledger_path}: nothing generated yet")
         return 0
