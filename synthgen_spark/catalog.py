@@ -11,9 +11,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from synthgen_spark.errors import SpecError
+from synthgen_spark.safe_yaml import YamlProblem, load_yaml, read_yaml_file
 
 TABLE_KINDS = ("incremental", "snapshot")
 RETAIL_EVENTS = ("black_friday", "cyber_monday", "christmas_eve", "boxing_day")  # dated by rule in calendar
@@ -21,6 +20,7 @@ FREQUENCIES = ("daily", "weekly", "monthly", "quarterly", "once")
 SIMPLE_TYPES = ("long", "int", "double", "string", "date", "timestamp", "boolean")
 DECIMAL_TYPE = re.compile(r"decimal\((\d{1,2}),(\d{1,2})\)")
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+MAX_NAME_LENGTH = 64  # table and column names become folder, file and Delta table names
 MAX_DECIMAL_PRECISION = 38  # Spark's DecimalType
 # The pools every locale has (frozen package data or built with Faker by synthgen_spark.pools), with their
 # fields: a dataset may name them without defining them, and the catalog checks names and fields up front.
@@ -196,12 +196,13 @@ def load_dataset(dataset_id: str, dataset_path: str | None = None) -> DatasetSpe
         SpecError: unknown id (listing the built-in ones) or an invalid definition.
     """
     if dataset_path:
-        path = Path(dataset_path)
         try:
-            text = path.read_text(encoding="utf-8")
+            raw = read_yaml_file(Path(dataset_path))
         except OSError as exc:
             raise SpecError(f"{dataset_path}: cannot read dataset file ({exc.strerror})") from None
-        return parse_dataset(text, source=str(dataset_path))
+        except YamlProblem as exc:
+            raise SpecError(f"{dataset_path}: {exc}") from None
+        return dataset_from_yaml(raw, source=str(dataset_path))
     ids = builtin_dataset_ids()
     if dataset_id not in ids:
         raise SpecError(
@@ -215,9 +216,14 @@ def load_dataset(dataset_id: str, dataset_path: str | None = None) -> DatasetSpe
 def parse_dataset(text: str, source: str) -> DatasetSpec:
     """Parse and validate a dataset definition from YAML text."""
     try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError:
-        raise SpecError(f"{source}: not valid YAML; fix the file's syntax") from None
+        raw = load_yaml(text)
+    except YamlProblem as exc:
+        raise SpecError(f"{source}: {exc}") from None
+    return dataset_from_yaml(raw, source)
+
+
+def dataset_from_yaml(raw: Any, source: str) -> DatasetSpec:
+    """Validate a parsed dataset definition and build its DatasetSpec."""
     if not isinstance(raw, Mapping):
         raise SpecError(f"{source}: a dataset file must be a mapping with dataset_id and tables")
     _check_keys(
@@ -226,8 +232,11 @@ def parse_dataset(text: str, source: str) -> DatasetSpec:
     pools = {name: _parse_pool(name, body, source) for name, body in (raw.get("pools") or {}).items()}
     tables = tuple(_parse_table(body, source) for body in _as_list(raw["tables"], "tables", source))
     epoch = raw.get("epoch", dt.date(2020, 1, 1))
-    if not isinstance(epoch, dt.date):
-        raise SpecError(f"{source}: field 'epoch': must be a date (got {epoch!r}); allowed: YYYY-MM-DD")
+    if isinstance(epoch, dt.datetime) or not isinstance(epoch, dt.date) or not 1971 <= epoch.year <= 2199:
+        raise SpecError(
+            f"{source}: field 'epoch': must be a real date from 1971 to 2199 (got {str(epoch)[:40]!r}); "
+            "allowed: YYYY-MM-DD, unquoted"
+        )
     multipliers = tuple(float(m) for m in raw.get("weekday_multipliers", [1.0] * 7))
     if len(multipliers) != 7 or min(multipliers) <= 0:
         raise SpecError(
@@ -280,7 +289,13 @@ def _parse_pool(name: str, body: Any, source: str) -> PoolSpec:
 def _parse_table(body: Any, source: str) -> TableSpec:
     if not isinstance(body, Mapping) or "name" not in body:
         raise SpecError(f"{source}: every table needs a mapping with a name (got {body!r})")
-    where = f"{source}: table '{body['name']}'"
+    name = body["name"]
+    if not isinstance(name, str) or not NAME.fullmatch(name) or len(name) > MAX_NAME_LENGTH:
+        raise SpecError(
+            f"{source}: table {str(name)[:80]!r}: field 'name': must be snake_case of at most {MAX_NAME_LENGTH} "
+            f"characters (got {str(name)[:80]!r}); allowed: [a-z][a-z0-9_]*, e.g. order_items"
+        )
+    where = f"{source}: table '{name}'"
     optional = ("frequency", "primary_date_column", "date_columns", "parent", "rows_per_parent")
     _check_keys(
         body,
@@ -493,6 +508,8 @@ def _check_params(kind: str, params: Mapping[str, Any], where: str) -> None:
             fail(name, "must be table.column", "table.column")
     if kind == "child_sum" and (not isinstance(params["of"], list) or not params["of"]):
         fail("of", "must be a non-empty list of child columns", "column names of the child table")
+    if kind == "derived":
+        _check_derived_sql(params, where)
     if kind == "template" and not isinstance(params["pattern"], str):
         fail("pattern", "must be text", "text with # for digits and ? for letters")
 
@@ -590,6 +607,7 @@ def is_inline(table: TableSpec, name: str, _seen: frozenset[str] = frozenset()) 
 def validate_references(spec: DatasetSpec) -> None:
     """Cross-table rules: keys, parents, lookups, pools and date columns refer to things that exist."""
     tables = {t.name: t for t in spec.tables}
+    _check_table_names(spec)
     for table in spec.tables:
         where = f"{spec.source}: table '{table.name}'"
         for name in (table.primary_key, *table.date_columns) + (
@@ -611,6 +629,60 @@ def validate_references(spec: DatasetSpec) -> None:
                 raise SpecError(f"{where}: field 'rows_per_parent': must be >= 1 (got {table.rows_per_parent!r})")
         for col in table.columns:
             _validate_column_references(spec, tables, table, col)
+        _check_column_cycles(table, where)
+
+
+def _check_table_names(spec: DatasetSpec) -> None:
+    """Table names are unique (each is a folder and a Delta table) and parents form no cycle."""
+    names = [t.name for t in spec.tables]
+    for table in spec.tables:
+        where = f"{spec.source}: table '{table.name}'"
+        if names.count(table.name) > 1:
+            raise SpecError(f"{where}: field 'name': is defined twice (got {table.name!r}); allowed: unique names")
+        chain, current = [table.name], table
+        while current.parent is not None and current.parent in names:
+            if current.parent in chain:
+                raise SpecError(
+                    f"{where}: field 'parent': parents form a cycle (got {' -> '.join([*chain, current.parent])!r}); "
+                    "allowed: another incremental table, without cycles"
+                )
+            chain.append(current.parent)
+            current = spec.tables[names.index(current.parent)]
+
+
+def _check_column_cycles(table: TableSpec, where: str) -> None:
+    """No column reaches itself through the columns its parameters name (bounds, bases, keys)."""
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        if name in path:
+            chain = " -> ".join((*path[path.index(name) :], name))
+            raise SpecError(
+                f"{where}, column '{name}': depends on itself ({chain}); allowed: parameters naming earlier, "
+                "independent columns"
+            )
+        for dep in column_dependencies(table, table.column(name)):
+            visit(dep, (*path, name))
+
+    for col in table.columns:
+        visit(col.name, ())
+
+
+_FORBIDDEN_SQL = re.compile(r"\b(reflect|java_method|try_reflect)`?\s*\(", re.IGNORECASE)
+
+
+def _check_derived_sql(params: Mapping[str, Any], where: str) -> None:
+    """A derived expression is SQL over the row's columns; calls into Java static methods are not allowed."""
+    expression = params.get("expression")
+    if not isinstance(expression, str) or not expression.strip():
+        raise SpecError(
+            f"{where}: field 'expression': must be SQL text (got {str(expression)[:80]!r}); allowed: e.g. a * 2"
+        )
+    forbidden = _FORBIDDEN_SQL.search(expression)
+    if forbidden:
+        raise SpecError(
+            f"{where}: field 'expression': calls {forbidden.group(1).lower()}(), which runs arbitrary Java methods "
+            f"(got {expression[:80]!r}); allowed: Spark SQL functions without reflect, java_method, try_reflect"
+        )
 
 
 def _check_primary_key(table: TableSpec, where: str) -> None:

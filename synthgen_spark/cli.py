@@ -6,14 +6,20 @@ Exit codes: 0 done, 2 invalid config or usage (one line naming the field; nothin
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import datetime as dt
+import logging
+import os
+import re
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from synthgen_spark.catalog import builtin_dataset_ids, describe_dataset, load_dataset
 from synthgen_spark.config import JobConfig, load_config_file
-from synthgen_spark.errors import ConfigError, SpecError, SynthgenError
+from synthgen_spark.errors import ConfigError, SpecError, StateError, SynthgenError
 
 BOOL_FIELDS = {f.name for f in dataclasses.fields(JobConfig) if f.type == "bool"}
 JOB_FIELDS = [f.name for f in dataclasses.fields(JobConfig) if f.name != "source"]
@@ -110,26 +116,39 @@ def _datasets(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from synthgen_spark.planner import build_plan, describe_plan
+    from synthgen_spark.planner import PLAN_WARN_ROWS, build_plan, check_output_root, describe_plan, size_warning
 
     continuing = args.command == "generate" and args.continue_run
     config = config_from_args(args, dates_optional=continuing or args.command == "state")
     if args.command == "plan":
-        print(describe_plan(build_plan(config)))
+        plan = build_plan(config)
+        if plan.total_rows > PLAN_WARN_ROWS:
+            _say(size_warning(plan))
+        print(describe_plan(plan))
         return 0
     if continuing and args.days < 1:
         raise UsageError(f"argument --days: must be >= 1 (got {args.days})")
     build_plan(config)  # validate everything before Spark starts
+    if args.command == "generate":
+        check_output_root(config)
     from synthgen_spark.runner import run_plan
     from synthgen_spark.session import get_or_create_session
-    from synthgen_spark.state import StateStore
+    from synthgen_spark.state import StateStore, is_stale
     from synthgen_spark.writers import open_file_system
 
     spark = get_or_create_session()
+    if threading.current_thread() is threading.main_thread():  # PySpark's handler calls the JVM mid-call
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    logging.getLogger().addFilter(_drop_py4j_interrupt_log)  # once: the same filter is not added twice
     store = StateStore(open_file_system(spark, config.output_root, config.output_mode), config)
     if args.command == "state":
         ledger = store.load()
-        print(ledger.describe() if ledger else f"no ledger at {store.ledger_path}: nothing generated yet")
+        try:
+            holder = store.lock_holder() if ledger else None
+        except StateError:  # a malformed lock is reported by the next run; the ledger is still shown
+            holder = None
+        active = holder.get("run_id") if holder and not is_stale(holder) else None
+        print(ledger.describe(active) if ledger else f"no ledger at {store.ledger_path}: nothing generated yet")
         return 0
     if args.command == "report":
         from synthgen_spark.reporting import render_report
@@ -165,15 +184,49 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         return _datasets(args) if args.command == "datasets" else _run(args)
     except (UsageError, ConfigError, SpecError) as exc:
-        print(f"synthgen: error: {exc}", file=sys.stderr)
+        _say(f"error: {exc}")
         return 2
     except SynthgenError as exc:
-        print(f"synthgen: failed: {exc}", file=sys.stderr)
+        _say(f"failed: {exc}")
         return 1
+    except KeyboardInterrupt:
+        _say("interrupted: days already written stay in the ledger; rerun the same command to finish")
+        return 130
+    except BrokenPipeError:  # `synthgen plan | head`: the reader has what it wanted
+        _silence_stdout()
+        return 0
     except Exception as exc:  # one line for users; the type tells developers where to look
         first_line = (str(exc).strip().splitlines() or [""])[0]
-        print(f"synthgen: failed: {type(exc).__name__}: {first_line}", file=sys.stderr)
+        _say(f"failed: {type(exc).__name__}: {first_line}")
         return 1
+
+
+def _drop_py4j_interrupt_log(record: logging.LogRecord) -> bool:
+    """py4j logs Ctrl-C during a call with a traceback on the root logger; our one line says it instead."""
+    return "while sending command" not in record.getMessage()
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush does not hit the closed pipe again."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):  # stdout is no real file (tests, notebooks)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+MAX_MESSAGE = 600  # characters of an error line; a hostile value must not print megabytes
+
+
+def one_line(message: str) -> str:
+    """A message as one readable line: dates as YYYY-MM-DD, no line breaks, at most MAX_MESSAGE characters."""
+    text = re.sub(
+        r"datetime\.date\((\d+), (\d+), (\d+)\)",
+        lambda m: f"'{int(m[1]):04d}-{int(m[2]):02d}-{int(m[3]):02d}'",
+        " ".join(message.split()),
+    )
+    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 3] + "..."
+
+
+def _say(message: str) -> None:
+    print(f"synthgen: {one_line(message)}", file=sys.stderr)
 
 
 def console_main() -> None:

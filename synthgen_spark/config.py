@@ -10,14 +10,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from synthgen_spark.errors import ConfigError, describe_field_error
+from synthgen_spark.safe_yaml import YamlProblem, read_yaml_file
 
 PATH_FORMATS = ("flat", "nested")
 OUTPUT_MODES = ("csv", "parquet", "table")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+MAX_NAME_LENGTH = 100  # job_name and dataset_id are folder names; most file systems allow 255 bytes
+# schemes of Hadoop file systems (a scheme whose connector is missing fails when the run starts, exit 1)
+URI_SCHEMES = (
+    "file", "hdfs", "viewfs", "webhdfs", "swebhdfs", "s3", "s3a", "s3n", "gs", "abfs", "abfss", "wasb", "wasbs",
+    "adl", "dbfs", "oss", "cosn", "obs", "ofs", "o3fs", "alluxio", "lakefs", "har", "ftp", "sftp",
+)  # fmt: skip
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
@@ -110,15 +115,11 @@ def load_config_file(path: str | Path, overrides: Mapping[str, Any] | None = Non
     """Read a YAML job file (``conf/jobs/*.yaml``) and apply optional overrides."""
     source = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        values = read_yaml_file(path)
     except OSError as exc:
         raise ConfigError(f"{source}: cannot read job file ({exc.strerror})") from None
-    try:
-        values = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise ConfigError(f"{source}: not valid YAML{where}; fix the file's syntax") from None
+    except YamlProblem as exc:
+        raise ConfigError(f"{source}: {exc}") from None
     values = dict(values or {}) if isinstance(values, Mapping) else values
     if isinstance(values, dict):
         values.update({k: v for k, v in (overrides or {}).items() if v is not None})
@@ -261,10 +262,11 @@ _PARSERS = {
 # --- field rules (run in __post_init__, so every construction path is validated) ---------------
 
 _ALLOWED = {
-    "dataset_id": "a built-in dataset id (see 'synthgen datasets') or a name for dataset_path",
+    "dataset_id": "a built-in dataset id (see 'synthgen datasets') or a name for dataset_path, at most 100 characters",
     "start_date": "YYYY-MM-DD",
     "end_date": "YYYY-MM-DD on or after start_date",
-    "job_name": "letters, digits, '_', '-', '.'; no path separators or '..'",
+    "job_name": "letters, digits, '_', '-', '.', at most 100 characters; no path separators or '..'",
+    "output_root": "a local path, or a URI such as abfss://container@account.dfs.core.windows.net/folder or dbfs:/x",
     "batch_size": "integers >= 1",
     "seed_value": f"integers from {INT64_MIN} to {INT64_MAX}",
     "parallel_workers": "integers from 1 to 64",
@@ -293,7 +295,21 @@ def _check_names(cfg: JobConfig) -> None:
         if name == "job_name" and value == "":
             continue
         if not isinstance(value, str) or ".." in value or not SAFE_NAME.fullmatch(value):
-            _fail(cfg, "job_name" if name == "job_name" else name, "is not a safe name")
+            _fail(cfg, name, "is not a safe name")
+        if len(value) > MAX_NAME_LENGTH:
+            _fail(cfg, name, f"is longer than {MAX_NAME_LENGTH} characters")
+
+
+def _check_output_root(cfg: JobConfig) -> None:
+    """The root's shape (the file system is checked by planner.check_output_root before writing)."""
+    root = cfg.output_root
+    if not isinstance(root, str) or not root.strip() or root != root.strip() or not root.isprintable():
+        _fail(cfg, "output_root", "must be a non-empty path without surrounding spaces or control characters")
+    scheme = re.match(r"([A-Za-z][A-Za-z0-9+.-]*):", root)
+    if scheme and scheme.group(1).lower() not in URI_SCHEMES:
+        _fail(cfg, "output_root", f"has an unknown scheme '{scheme.group(1)}:' (or a ':' in a relative path)")
+    if not scheme and ":" in root:
+        _fail(cfg, "output_root", "has a ':' in a relative path (Hadoop reads it as a URI scheme)")
 
 
 def _check_dates(cfg: JobConfig) -> None:
@@ -346,4 +362,4 @@ def _check_choices(cfg: JobConfig) -> None:
         _fail(cfg, "holiday_country", "is not an ISO country code")
 
 
-_FIELD_CHECKS = (_check_names, _check_dates, _check_numbers, _check_choices)
+_FIELD_CHECKS = (_check_names, _check_output_root, _check_dates, _check_numbers, _check_choices)

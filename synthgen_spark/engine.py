@@ -110,7 +110,7 @@ class Stages:
         """
         ordered = sorted(self._expressions.items(), key=lambda item: item[1].level)
         columns = {n: f"{e.sql} AS `{n}`" for n, e in ordered}
-        with _quiet_pyspark_error_logs():
+        with quiet_query_context_logs():
             try:  # one select: later expressions read earlier ones by name (lateral column aliases)
                 return frame.selectExpr("*", *columns.values())
             except AnalysisException:
@@ -137,9 +137,9 @@ def _first_line(exc: Exception) -> str:
 
 
 @contextmanager
-def _quiet_pyspark_error_logs() -> Iterator[None]:
-    """PySpark logs every analysis error with its query context; ours become one SpecError line instead."""
-    loggers = [logging.getLogger(name) for name in ("SQLQueryContextLogger", "DataFrameQueryContextLogger")]
+def quiet_query_context_logs() -> Iterator[None]:
+    """PySpark logs every Spark error with its query context and Java stack; ours become one line instead."""
+    loggers = query_context_loggers()
     levels = [logger.level for logger in loggers]
     for logger in loggers:
         logger.setLevel(logging.CRITICAL + 1)
@@ -148,6 +148,19 @@ def _quiet_pyspark_error_logs() -> Iterator[None]:
     finally:
         for logger, level in zip(loggers, levels, strict=True):
             logger.setLevel(level)
+
+
+def query_context_loggers() -> list[logging.Logger]:
+    """PySpark's query-context loggers, created as PySpark creates them (PySparkLogger).
+
+    A plain ``logging.getLogger`` of these names first would make PySpark's own later
+    ``logger.exception(..., errorClass=...)`` fail and hide the real Spark error behind a TypeError.
+    """
+    try:
+        from pyspark.logger import PySparkLogger
+    except ImportError:  # pyspark 3.5 has no query-context logging
+        return []
+    return [PySparkLogger.getLogger(name) for name in ("SQLQueryContextLogger", "DataFrameQueryContextLogger")]
 
 
 class BatchFacts:

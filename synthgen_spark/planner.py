@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
+import re
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 from synthgen_spark.calendar import WEEKDAY_NAMES, Calendar, Volume, snapshot_in_force
-from synthgen_spark.catalog import DatasetSpec, TableSpec, load_dataset
+from synthgen_spark.catalog import DECIMAL_TYPE, ColumnSpec, DatasetSpec, TableSpec, load_dataset
 from synthgen_spark.config import JobConfig
-from synthgen_spark.errors import ConfigError
+from synthgen_spark.errors import ConfigError, SpecError
 
 MAX_ROWS_PER_DAY = 2**31 - 1
+# plan warns above this many rows: about a terabyte of Parquet, days of a large cluster (docs/hostile-input.md)
+PLAN_WARN_ROWS = 10_000_000_000
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,48 @@ def job_root(config: JobConfig) -> str:
     return "/".join((root.rstrip("/"), *parts)) if root != "/" else "/" + "/".join(parts)
 
 
+PSEUDO_FILESYSTEMS = ("/proc", "/sys", "/dev")
+
+
+def check_output_root(config: JobConfig) -> None:
+    """Refuse a local output root no run can write to (a file on the way, a pseudo or read-only file system).
+
+    Only ``file:`` and plain paths are checked here, without Spark; other schemes are checked by the run.
+    """
+    root = config.output_root
+    if re.match(r"[A-Za-z][A-Za-z0-9+.-]*:", root) and not root.lower().startswith("file:"):
+        return
+    local = Path(re.sub(r"^file:(//)?", "", root, flags=re.IGNORECASE) or "/").absolute()
+
+    def refuse(problem: str) -> None:
+        raise ConfigError(
+            f"{config.source}: field 'output_root': {problem} (got {root!r}); allowed: a writable local folder, "
+            "or a URI such as abfss://... or dbfs:/..."
+        )
+
+    if any(local.as_posix() == p or local.as_posix().startswith(p + "/") for p in PSEUDO_FILESYSTEMS):
+        refuse(f"is under {local.parts[1] and '/' + local.parts[1]}, a system file system")
+    for folder in (local, *local.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                refuse(f"{folder} is a file, not a folder")
+            if not os.access(folder, os.W_OK | os.X_OK):
+                refuse(f"{folder} is not writable")
+            return
+
+
+def inside_job_folder(config: JobConfig, path: str) -> str:
+    """``path`` itself, checked to lie strictly inside the job's folder (no '..', '.' or empty segment).
+
+    Names are validated where they are read; this is the layout's own guarantee, whatever built the spec.
+    """
+    root = job_root(config).rsplit("/", 1)[0] if config.output_mode == "table" else job_root(config)
+    rest = path[len(root) + 1 :].split("/") if path.startswith(root + "/") else [""]
+    if any(part in ("", ".", "..") for part in rest):
+        raise SpecError(f"layout: path {path[:200]!r} is not inside the job folder {root}; check table names")
+    return path
+
+
 def delta_table_name(config: JobConfig, table: str) -> str:
     """The metastore name of a dataset table's Delta table: ``[database.]{table_name_template}``."""
     name = config.table_name_template.format(dataset_id=config.dataset_id, table=table, job_name=config.job_name)
@@ -86,7 +133,7 @@ def delta_table_name(config: JobConfig, table: str) -> str:
 def delta_table_path(config: JobConfig, table: str) -> str:
     """Path of a dataset table's Delta table when table_location is ``path``."""
     root = job_root(config).rsplit("/", 1)[0]  # the table layout has no path_format level
-    return f"{root}/{table}"
+    return inside_job_folder(config, f"{root}/{table}")
 
 
 def delta_target(config: JobConfig, table: str) -> str:
@@ -102,8 +149,19 @@ def file_paths(config: JobConfig, table: str, day: dt.date, parts: int) -> tuple
     else:
         stem = f"{job_root(config)}/{table}/{table}_{day:%Y%m%d}"
     if parts == 1:
-        return (f"{stem}.{ext}",)
-    return tuple(f"{stem}-{i:05d}.{ext}" for i in range(1, parts + 1))
+        return (inside_job_folder(config, f"{stem}.{ext}"),)
+    return tuple(inside_job_folder(config, f"{stem}-{i:05d}.{ext}") for i in range(1, parts + 1))
+
+
+def day_files_pattern(path: str) -> tuple[str, re.Pattern[str]]:
+    """The folder of a table-day's file ``path`` and a pattern matching the day's names under any chunking.
+
+    A rewritten day deletes the names that match and are not among its new paths (another chunk_size
+    before), so a day never holds files of two layouts.
+    """
+    folder, _, name = path.rpartition("/")
+    stem, _, ext = re.sub(r"-\d{5}(?=\.[a-z]+$)", "", name).rpartition(".")
+    return folder, re.compile(rf"{re.escape(stem)}(-\d{{5}})?\.{re.escape(ext)}")
 
 
 def build_plan(config: JobConfig, dataset: DatasetSpec | None = None) -> Plan:
@@ -138,7 +196,98 @@ def build_plan(config: JobConfig, dataset: DatasetSpec | None = None) -> Plan:
                 days = list(batch_dates)
             table_days.extend(_table_day(config, calendar, table, day) for day in days)
         batches.append(Batch(index, batch_dates, tuple(table_days)))
-    return Plan(config, dataset, calendar, tuple(batches))
+    plan = Plan(config, dataset, calendar, tuple(batches))
+    check_drift_fits(plan)
+    return plan
+
+
+def drift_factor(config: JobConfig, dataset: DatasetSpec, day: dt.date) -> float:
+    """The engine's drift multiplier: (1 + drift_percentage/100) ** (days since the epoch / 30)."""
+    return (1 + config.drift_percentage / 100) ** ((day - dataset.epoch).days / 30)
+
+
+def _type_limit(type_name: str) -> float | None:
+    """The largest absolute value a numeric catalog type holds after rounding (None: no practical limit)."""
+    decimal = DECIMAL_TYPE.fullmatch(type_name)
+    if decimal:
+        precision, scale = int(decimal.group(1)), int(decimal.group(2))
+        return 10 ** (precision - scale) - 0.5 * 10**-scale
+    return {"int": 2**31 - 1, "long": 2**63 - 1}.get(type_name)
+
+
+def _type_max_text(type_name: str) -> str:
+    decimal = DECIMAL_TYPE.fullmatch(type_name)
+    if decimal:
+        precision, scale = int(decimal.group(1)), int(decimal.group(2))
+        return "9" * (precision - scale) + ("." + "9" * scale if scale else "")
+    return str(_type_limit(type_name))
+
+
+def value_bound(dataset: DatasetSpec, table: TableSpec, col: ColumnSpec) -> float | None:
+    """The largest absolute value a column makes before its own drift, where the spec bounds it, else None.
+
+    Known: numeric uniform bounds (or the columns they name), normal/lognormal with min and max, numeric
+    fields of the dataset's pools, and lookups of such columns.
+    """
+    p = col.params
+    if col.kind in ("uniform", "normal", "lognormal") and "min" in p and "max" in p:
+        ends = [p[k] if _is_number(p[k]) else value_bound(dataset, table, table.column(p[k])) for k in ("min", "max")]
+        return None if None in ends else max(abs(e) for e in ends)
+    if col.kind == "pool" and p["pool"] in dataset.pools:
+        pool = dataset.pools[p["pool"]]
+        values = [r[pool.fields.index(p.get("field", pool.fields[0]))] for r in pool.records]
+        return max(abs(v) for v in values) if values and all(_is_number(v) for v in values) else None
+    if col.kind == "lookup":
+        target_table, target_column = p["references"].split(".")
+        target = dataset.table(target_table)
+        bound = value_bound(dataset, target, target.column(target_column))
+        return None if bound is None or target.column(target_column).drift else bound
+    return None
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def check_drift_fits(plan: Plan) -> None:
+    """Refuse a plan whose drift would push a drifted column past its type (the run would fail mid-way).
+
+    Raises:
+        ConfigError: naming the column, its bound, and the first date whose values would not fit.
+    """
+    config, dataset = plan.config, plan.dataset
+    if not config.enable_data_drift or config.drift_percentage <= 0:
+        return
+    last_day = {td.table.name: td.date for td in sorted(plan.table_days, key=lambda td: td.date)}
+    for table in dataset.tables:
+        for col in table.columns:
+            lookup_of_drift = col.kind == "lookup" and _drifted_target(dataset, col)
+            if table.name not in last_day or not (col.drift or lookup_of_drift):
+                continue
+            limit, source = _type_limit(col.type), lookup_of_drift or col
+            bound = value_bound(dataset, dataset.table(_table_of(table, col)), source)
+            if limit is None or bound is None or bound * drift_factor(config, dataset, last_day[table.name]) <= limit:
+                continue
+            growth = 1 + config.drift_percentage / 100
+            first = dataset.epoch + dt.timedelta(days=max(0, math.floor(30 * math.log(limit / bound, growth))))
+            while bound * drift_factor(config, dataset, first) <= limit:
+                first += dt.timedelta(days=1)
+            raise ConfigError(
+                f"{config.source}: field 'drift_percentage': table '{table.name}', column '{col.name}' "
+                f"({col.type}, values up to {bound:g}) would exceed {_type_max_text(col.type)} from {first.isoformat()} with drift "
+                f"{config.drift_percentage:g}% per 30 days (got {config.drift_percentage:g}); allowed: an end_date "
+                f"before {first.isoformat()}, a smaller drift_percentage, or a wider type in the dataset"
+            )
+
+
+def _drifted_target(dataset: DatasetSpec, col: ColumnSpec) -> ColumnSpec | None:
+    target_table, target_column = col.params["references"].split(".")
+    target = dataset.table(target_table).column(target_column)
+    return target if target.drift else None
+
+
+def _table_of(table: TableSpec, col: ColumnSpec) -> str:
+    return col.params["references"].split(".")[0] if col.kind == "lookup" and "references" in col.params else table.name
 
 
 def _table_day(config: JobConfig, calendar: Calendar, table: TableSpec, day: dt.date) -> TableDay:
@@ -218,3 +367,11 @@ def describe_plan(plan: Plan) -> str:
             lines.extend(f"{'':<46}-> {path}" for path in td.paths)
     lines.append(f"total rows: {plan.total_rows:,}")
     return "\n".join(lines)
+
+
+def size_warning(plan: Plan) -> str:
+    """One line when a plan is over PLAN_WARN_ROWS rows (a typo in scale_factor or the dates, usually)."""
+    return (
+        f"warning: this plan makes {plan.total_rows:,} rows, over {PLAN_WARN_ROWS:,}; check scale_factor "
+        f"({plan.config.scale_factor:g}) and the dates ({len(plan.config.dates)} days)"
+    )

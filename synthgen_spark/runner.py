@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import html
 import os
+import re
 import socket
 import time
 import uuid
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from threading import Lock
@@ -17,13 +20,14 @@ from threading import Lock
 from pyspark.errors import AnalysisException
 from pyspark.sql import SparkSession
 
-from synthgen_spark.engine import build_batch_frame
-from synthgen_spark.errors import SpecError
-from synthgen_spark.planner import Batch, Plan, TableDay, job_root
+from synthgen_spark.engine import build_batch_frame, quiet_query_context_logs
+from synthgen_spark.errors import SpecError, WriteError
+from synthgen_spark.planner import Batch, Plan, TableDay, check_output_root, job_root
 from synthgen_spark.reporting import JobReport, write_report
 from synthgen_spark.session import generation_settings
 from synthgen_spark.state import Ledger, StateStore, fingerprint
 from synthgen_spark.writers import FileSystem, check_delta_schema, open_file_system, write_delta, write_files
+from synthgen_spark.writers.delta import delta_schema_at
 
 Progress = Callable[[str], None]
 
@@ -109,13 +113,62 @@ def _analyse_first_batch(spark: SparkSession, plan: Plan, fs: FileSystem) -> Non
         spark.sql(f"CREATE DATABASE IF NOT EXISTS {plan.config.database}")
 
 
-def pending_plan(plan: Plan, ledger: Ledger) -> tuple[Plan, int]:
-    """The plan without the table-days the ledger has (unless ignore_state), and the number of skipped days."""
+def missing_outputs(spark: SparkSession, plan: Plan, ledger: Ledger, fs: FileSystem) -> set[tuple[str, dt.date]]:
+    """Table-days the ledger has whose output is gone: a file missing or empty, or the Delta table missing.
+
+    Cheap: one file status per file (no data is read); for tables, one existence check per table.
+    """
+    done = [td for td in plan.table_days if ledger.is_done(td.table.name, td.date)]
+    if plan.config.output_mode != "table":
+        return {(td.table.name, td.date) for td in done if any(not fs.file_size(path) for path in td.paths)}
+    tables = {td.table.name: td.paths[0] for td in done}
+    if plan.config.table_location == "path":
+        gone = {name for name, path in tables.items() if delta_schema_at(spark, path) is None}
+    else:
+        gone = {name for name, target in tables.items() if not spark.catalog.tableExists(target)}
+    return {(td.table.name, td.date) for td in done if td.table.name in gone}
+
+
+def java_cause(exc: Exception) -> str:
+    """The most telling line of a (Py4J-wrapped) Java error: the innermost 'SomeException: message'."""
+    lines = [line.strip() for line in str(exc).splitlines()]
+    causes = [line for line in lines if re.match(r"^(Caused by: )?[\w.$]+(Exception|Error): ", line)]
+    line = causes[-1] if causes else (lines or [""])[0]
+    return re.sub(r"^(Caused by: )?([\w$]+\.)+(?=\w+(Exception|Error): )", "", line)[:300]
+
+
+def check_output_usable(plan: Plan, fs: FileSystem, store: StateStore) -> None:
+    """Before anything is written: Hadoop can use the output root, the ledger is a file, Delta paths are folders.
+
+    Raises:
+        WriteError: one line naming the path and the cause (instead of a Py4J stack later).
+    """
+    check_output_root(plan.config)
+    try:
+        fs.exists(store.folder)
+    except Exception as exc:  # py4j: no FileSystem for the scheme, connector class missing, no credentials
+        raise WriteError(f"output_root {plan.config.output_root}: Hadoop cannot use it ({java_cause(exc)})") from None
+    if fs.exists(store.ledger_path) and fs.file_size(store.ledger_path) is None:
+        raise WriteError(f"state: ledger {store.ledger_path} is a folder, not a file; move it away")
+    if plan.config.output_mode == "table" and plan.config.table_location == "path":
+        for path in {td.paths[0] for td in plan.table_days}:
+            if fs.file_size(path) is not None:
+                raise WriteError(f"writer: {path} is a file where the Delta table goes; move it away")
+
+
+def pending_plan(
+    plan: Plan, ledger: Ledger, missing: AbstractSet[tuple[str, dt.date]] = frozenset()
+) -> tuple[Plan, int]:
+    """The plan without the table-days the ledger has (unless ignore_state or ``missing``), and the skipped days."""
     if plan.config.ignore_state:
         return plan, 0
     batches, skipped_dates = [], set()
     for batch in plan.batches:
-        remaining = tuple(td for td in batch.table_days if not ledger.is_done(td.table.name, td.date))
+        remaining = tuple(
+            td
+            for td in batch.table_days
+            if not ledger.is_done(td.table.name, td.date) or (td.table.name, td.date) in missing
+        )
         skipped_dates |= {td.date for td in batch.table_days if td not in remaining}
         if remaining:
             batches.append(Batch(len(batches), batch.dates, remaining))
@@ -137,13 +190,23 @@ def run_plan(spark: SparkSession, plan: Plan, progress: Progress | None = None) 
     run_id = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
     root = job_root(config)
     fs = open_file_system(spark, config.output_root, config.output_mode)
-    _analyse_first_batch(spark, plan, fs)  # before anything is written, even the lock
     store = StateStore(fs, config)
+    check_output_usable(plan, fs, store)
+    _analyse_first_batch(spark, plan, fs)  # before anything is written, even the lock
     temp_root = f"{store.temp_folder}/{run_id}"
     store.acquire_lock(run_id, lambda line: say(f"warning: {line}"))
+    interrupted = False
     try:
-        ledger = store.open_ledger(fingerprint(config, plan.dataset))
-        todo, skipped = pending_plan(plan, ledger)
+        planned = {(td.table.name, td.date.isoformat()) for td in plan.table_days}
+        ledger = store.open_ledger(fingerprint(config, plan.dataset), planned)
+        missing = set() if config.ignore_state else missing_outputs(spark, plan, ledger, fs)
+        if missing:
+            first = min(missing, key=lambda item: (item[1], item[0]))
+            say(
+                f"warning: {len(missing)} table-days in the ledger have missing or empty output (first: "
+                f"{first[0]} {first[1]}); generating them again"
+            )
+        todo, skipped = pending_plan(plan, ledger, missing)
         if skipped:
             say(f"skipped {skipped} days already generated (use --ignore-state to regenerate them)")
         store.clear_temp()  # leftovers of killed runs; we hold the lock, so no run is using them
@@ -160,22 +223,26 @@ def run_plan(spark: SparkSession, plan: Plan, progress: Progress | None = None) 
         ledger.runs.append(run)
         store.save(ledger)
         started = time.monotonic()
-        with generation_settings(spark):
+        with generation_settings(spark), quiet_query_context_logs():  # the raised error tells the cause
             _write_batches(spark, todo, run, temp_root, fs, store, ledger, say)
         run["status"] = "completed"
-    except BaseException:
+    except BaseException as exc:
+        interrupted = isinstance(exc, KeyboardInterrupt)
         if "run" in locals():
-            run["status"] = "failed"
+            run["status"] = "interrupted" if interrupted else "failed"
         raise
     finally:
-        if "run" in locals():
-            run["seconds"] = round(time.monotonic() - run_started, 3)
-            store.save(ledger)
-        if config.output_mode != "table":
-            fs.delete(temp_root)
-        job_report = _write_report(spark, fs, plan, locals().get("ledger"), say)
-        store.drop_empty_temp()
-        store.release_lock()
+        # after Ctrl-C the JVM may be gone too: the interruption, not a Py4J error, is what the user sees
+        with contextlib.suppress(Exception) if interrupted else contextlib.nullcontext():
+            if "run" in locals():
+                run["seconds"] = round(time.monotonic() - run_started, 3)
+                store.save(ledger)
+            if config.output_mode != "table":
+                fs.delete(temp_root)
+            # the report of a failed run shows what completed; an interrupted run's is left to the next
+            job_report = None if interrupted else _write_report(spark, fs, plan, locals().get("ledger"), say)
+            store.drop_empty_temp()
+            store.release_lock(run_id)
     results = tuple(TableDayResult(td.table.name, td.date, td.rows, td.paths) for td in todo.table_days)
     seconds = time.monotonic() - started
     return RunReport(

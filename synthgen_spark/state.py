@@ -15,18 +15,21 @@ import os
 import re
 import socket
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
 from synthgen_spark._version import __version__
 from synthgen_spark.catalog import DatasetSpec
 from synthgen_spark.config import JobConfig
-from synthgen_spark.errors import ConfigError, StateError
+from synthgen_spark.errors import ConfigError, StateError, WriteError
 from synthgen_spark.planner import job_root
 from synthgen_spark.writers.fs import FileSystem
 
 LEDGER_NAME = "_synthgen_state.json"
 LOCK_NAME = "_synthgen.lock"
+DEFAULT_TIMEOUT_MINUTES = 720  # of locks written before the holder's timeout was stored in them
+LOCK_READ_ATTEMPTS, LOCK_READ_PAUSE = 5, 0.4  # an empty lock is being written: wait up to ~2 s
 DATA_AFFECTING = (
     "dataset_id",
     "seed_value",
@@ -74,6 +77,11 @@ class Ledger:
     def record(self, table: str, day: dt.date, rows: int, run_id: str, files: int = 1) -> None:
         self.done.setdefault(table, {})[day.isoformat()] = {"rows": rows, "run_id": run_id, "files": files}
 
+    def first_day(self) -> dt.date | None:
+        """The earliest completed generation date over all tables."""
+        days = [dt.date.fromisoformat(d) for per_table in self.done.values() for d in per_table]
+        return min(days) if days else None
+
     def last_day(self) -> dt.date | None:
         """The latest completed generation date over all tables."""
         days = [dt.date.fromisoformat(d) for per_table in self.done.values() for d in per_table]
@@ -86,8 +94,11 @@ class Ledger:
             sort_keys=True,
         )
 
-    def describe(self) -> str:
-        """The ledger as readable text (``synthgen state show``)."""
+    def describe(self, active_run: str | None = None) -> str:
+        """The ledger as readable text (``synthgen state show``).
+
+        A run still marked running that does not hold the lock (``active_run``) was killed: shown as interrupted.
+        """
         params = self.fingerprint.get("params", {})
         lines = [
             f"fingerprint: {', '.join(f'{k}={v}' for k, v in sorted(params.items()))}",
@@ -100,7 +111,7 @@ class Ledger:
             rows = sum(d["rows"] for d in days.values())
             lines.append(f"{table:<20} {len(dates):>5} {dates[0]:>11} {dates[-1]:>11} {rows:>14,}")
         lines += ["", "runs:"] + [
-            f"  {r['run_id']}  {r.get('status', '?'):<9} {r.get('dates', '')}  host {r.get('host')} pid {r.get('pid')}"
+            f"  {r['run_id']}  {_run_status(r, active_run):<11} {r.get('dates', '')}  host {r.get('host')} pid {r.get('pid')}"
             for r in self.runs
         ]
         return "\n".join(lines)
@@ -140,62 +151,159 @@ class StateStore:
         if not self.fs.list_names(self.temp_folder):
             self.fs.delete(self.temp_folder)
 
-    def open_ledger(self, expected: dict[str, Any]) -> Ledger:
+    def open_ledger(self, expected: dict[str, Any], planned: Collection[tuple[str, str]] = ()) -> Ledger:
         """The ledger for this run: the existing one if its fingerprint matches, else a new one.
 
+        With ignore_state, another configuration may replace the job's only if this run rewrites every
+        table-day the ledger holds (``planned``: (table, ISO date) pairs): a job never mixes two.
+
         Raises:
-            ConfigError: the job output holds data from another configuration (and ignore_state is off).
+            ConfigError: the job output holds data from another configuration that this run would not replace.
         """
         ledger = self.load()
         if ledger is None:
             return Ledger(expected)
-        if ledger.fingerprint != expected:
-            if not self.config.ignore_state:
-                differing = sorted(
-                    k
-                    for k in set(ledger.fingerprint.get("params", {})) | set(expected["params"])
-                    if ledger.fingerprint.get("params", {}).get(k) != expected["params"].get(k)
-                ) or ["dataset definition or package version"]
-                raise ConfigError(
-                    f"state: field '{differing[0]}': job '{self.config.job_name}' at {self.folder} was generated with "
-                    f"another configuration (differs in {', '.join(differing)}); allowed: the same configuration. "
-                    "Use a new job_name, or --ignore-state to regenerate it."
-                )
-            return Ledger(expected, {}, ledger.runs)
-        return ledger
+        if ledger.fingerprint == expected:
+            return ledger
+        old, new = ledger.fingerprint.get("params", {}), expected["params"]
+        differing = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+        changes = (
+            ", ".join(f"{k} {old.get(k)} -> {new.get(k)}" for k in differing) or "dataset definition or package version"
+        )
+        field_name = differing[0] if differing else "dataset_id"
+        if not self.config.ignore_state:
+            raise ConfigError(
+                f"state: field '{field_name}': job '{self.config.job_name}' at {self.folder} was generated with "
+                f"another configuration ({changes}); allowed: the same configuration. "
+                "Use a new job_name, or --ignore-state over every generated day to regenerate it."
+            )
+        left = sorted(
+            {(day, table) for table, days in ledger.done.items() for day in days} - {(d, t) for t, d in planned}
+        )
+        if left:
+            days = sorted({day for day, _ in left})
+            raise ConfigError(
+                f"state: field 'ignore_state': job '{self.config.job_name}' holds {len(days)} days ({days[0]}..{days[-1]}) "
+                f"this run does not rewrite, made with another configuration ({changes}); allowed: a range covering "
+                f"every generated day ({ledger.first_day()}..{ledger.last_day()}), so the job holds one "
+                "configuration, or a new job_name"
+            )
+        return Ledger(expected, {}, ledger.runs)
 
     def acquire_lock(self, run_id: str, warn) -> None:
-        """Take the job's lock, or take over a stale one (dead pid on this host, or too old)."""
-        holder = {"run_id": run_id, "host": socket.gethostname(), "pid": os.getpid(), "started": time.time()}
+        """Take the job's lock, or take over one whose holder is proven gone (see ``is_stale``).
+
+        The lock is created exclusively with its whole content in one write; a reader that finds it
+        empty (created, not yet written) waits for the content and never takes over an unreadable lock.
+        """
+        holder = {
+            "run_id": run_id,
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            "started": time.time(),
+            "timeout_minutes": self.config.lock_timeout_minutes,
+        }
         if self.fs.create_exclusive(self.lock_path, json.dumps(holder)):
             return
-        current = json.loads(self.fs.read_text(self.lock_path) or "{}")
-        if not self._is_stale(current):
-            started = dt.datetime.fromtimestamp(current.get("started", 0), dt.timezone.utc).isoformat(
-                timespec="seconds"
-            )
+        current = self.lock_holder()
+        if current is None:  # released between our attempt and the read
+            if self.fs.create_exclusive(self.lock_path, json.dumps(holder)):
+                return
+            current = self.lock_holder() or {}
+        reason = is_stale(current)
+        if not reason:
             raise StateError(
                 f"state: job output {self.folder} is locked by host {current.get('host')} pid {current.get('pid')} "
-                f"since {started} (run {current.get('run_id')}); wait for it or remove {self.lock_path} if it is dead"
+                f"since {_utc(current.get('started'))} (run {current.get('run_id')}, its timeout "
+                f"{current.get('timeout_minutes', DEFAULT_TIMEOUT_MINUTES)} min); wait for it, or remove "
+                f"{self.lock_path} if that run is dead"
             )
-        warn(f"taking over a stale lock of host {current.get('host')} pid {current.get('pid')}")
-        self.fs.delete(self.lock_path)
+        warn(f"taking over a stale lock of host {current.get('host')} pid {current.get('pid')} ({reason})")
+        self._take_over(current, holder)
+
+    def _take_over(self, stale: dict[str, Any], holder: dict[str, Any]) -> None:
+        """Move the stale lock aside (one taker wins the move), check it was the one judged, then create ours."""
+        aside = f"{self.temp_folder}/{holder['run_id']}.stale-lock"
+        try:
+            self.fs.move_into_place(self.lock_path, aside)
+        except WriteError:
+            raise StateError(f"state: another run took the lock {self.lock_path} at the same moment; retry") from None
+        moved = _parse_holder(self.fs.read_text(aside) or "")
+        if moved is None or moved.get("run_id") != stale.get("run_id"):  # a newer lock: put it back
+            self.fs.move_into_place(aside, self.lock_path)
+            raise StateError(f"state: another run took the lock {self.lock_path} at the same moment; retry")
+        self.fs.delete(aside)
         if not self.fs.create_exclusive(self.lock_path, json.dumps(holder)):
             raise StateError(f"state: another run took the lock {self.lock_path} at the same moment; retry")
 
-    def _is_stale(self, holder: dict[str, Any]) -> bool:
-        age_minutes = (time.time() - float(holder.get("started", 0))) / 60
-        if age_minutes > self.config.lock_timeout_minutes:
-            return True
-        if holder.get("host") != socket.gethostname():
-            return False
-        try:
-            os.kill(int(holder.get("pid", -1)), 0)
-        except ProcessLookupError:
-            return True
-        except (PermissionError, ValueError):
-            return False
-        return False
+    def lock_holder(self) -> dict[str, Any] | None:
+        """The lock's holder, None if there is no lock; StateError if it stays empty or malformed."""
+        for attempt in range(LOCK_READ_ATTEMPTS):
+            text = self.fs.read_text(self.lock_path)
+            if text is None:
+                return None
+            holder = _parse_holder(text)
+            if holder is not None:
+                return holder
+            if attempt + 1 < LOCK_READ_ATTEMPTS:
+                time.sleep(LOCK_READ_PAUSE)
+        raise StateError(
+            f"state: lock {self.lock_path} is malformed (got {text[:60]!r}); allowed: a lock written by synthgen. "
+            "If no run is writing this job, remove the file"
+        )
 
-    def release_lock(self) -> None:
-        self.fs.delete(self.lock_path)
+    def release_lock(self, run_id: str) -> None:
+        """Delete the lock if it is still ours (a run presumed dead may have been taken over)."""
+        try:
+            holder = self.lock_holder()
+        except StateError:
+            return
+        if holder is not None and holder.get("run_id") == run_id:
+            self.fs.delete(self.lock_path)
+
+
+def _run_status(run: dict[str, Any], active_run: str | None) -> str:
+    status = run.get("status", "?")
+    return "interrupted" if status == "running" and run.get("run_id") != active_run else status
+
+
+def _utc(seconds: Any) -> str:
+    try:
+        return dt.datetime.fromtimestamp(float(seconds), dt.timezone.utc).isoformat(timespec="seconds")
+    except (TypeError, ValueError, OverflowError, OSError):
+        return "an unknown time"
+
+
+def _parse_holder(text: str) -> dict[str, Any] | None:
+    """A lock's content as a dict with run_id, host, pid and started, or None if it is not one."""
+    try:
+        holder = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(holder, dict) or not {"run_id", "host", "pid", "started"} <= set(holder):
+        return None
+    return holder
+
+
+def is_stale(holder: dict[str, Any], now: float | None = None) -> str:
+    """Why the lock's holder is proven gone ('' if it is not): its process is dead on this host,
+    or it is older than the holder's own declared timeout (never the timeout of the run asking)."""
+    try:
+        age_minutes = ((now or time.time()) - float(holder["started"])) / 60
+        timeout = float(holder.get("timeout_minutes", DEFAULT_TIMEOUT_MINUTES))
+    except (TypeError, ValueError, KeyError):
+        return ""
+    if age_minutes > timeout:
+        return f"older than its own timeout of {timeout:g} min"
+    if holder.get("host") != socket.gethostname():
+        return ""
+    pid = holder.get("pid")
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
+        return ""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return "its process is gone"
+    except (PermissionError, OverflowError):
+        return ""
+    return ""

@@ -8,11 +8,13 @@ name, so local disk, abfss:// and dbfs:/ behave alike and no reader ever sees a 
 
 from __future__ import annotations
 
+import re
+
 from pyspark.sql import DataFrame
 
 from synthgen_spark.engine import FILE_INDEX
 from synthgen_spark.errors import WriteError
-from synthgen_spark.planner import TableDay
+from synthgen_spark.planner import TableDay, day_files_pattern
 from synthgen_spark.writers.fs import FileSystem
 
 CSV_OPTIONS = {"header": "true", "timestampFormat": "yyyy-MM-dd HH:mm:ss", "dateFormat": "yyyy-MM-dd"}
@@ -50,3 +52,16 @@ def write_files(frame: DataFrame, table_days: list[TableDay], output_mode: str, 
     for [part], target in zip(parts, targets, strict=True):
         fs.move_into_place(part, target)
     fs.delete(temp_dir)
+    remove_other_layouts(table_days, fs)
+
+
+def remove_other_layouts(table_days: list[TableDay], fs: FileSystem) -> None:
+    """Delete files an earlier run with another chunk_size left for these days (else rows would repeat)."""
+    by_folder: dict[str, list[tuple[re.Pattern[str], set[str]]]] = {}
+    for td in table_days:
+        folder, pattern = day_files_pattern(td.paths[0])
+        by_folder.setdefault(folder, []).append((pattern, {path.rpartition("/")[2] for path in td.paths}))
+    for folder, days in by_folder.items():
+        for name in fs.list_names(folder):
+            if any(pattern.fullmatch(name) and name not in keep for pattern, keep in days):
+                fs.delete(f"{folder}/{name}")

@@ -111,9 +111,10 @@ class HadoopFileSystem(FileSystem):
         return True
 
     def file_size(self, path: str) -> int | None:
-        """The file's length in bytes, or None if there is no file at ``path``."""
+        """The size in bytes of the file at ``path``; None if there is none (missing, or a folder)."""
         fs, jpath = self._fs(path)
-        if not fs.exists(jpath):
+        try:
+            status = fs.getFileStatus(jpath)
+        except Exception:  # noqa: BLE001 - py4j wraps FileNotFoundException
             return None
-        status = fs.getFileStatus(jpath)
         return None if status.isDirectory() else int(status.getLen())
