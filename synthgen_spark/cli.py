@@ -114,6 +114,22 @@ def _datasets(args: argparse.Namespace) -> int:
     return 0
 
 
+def check_ledger_before_spark(job_plan) -> None:
+    """Where the job's ledger is on a local path, refuse a run its ledger would refuse, before Spark starts.
+
+    The run checks the same again under its lock (any root); this only moves the exit-2 line ahead
+    of Spark's start-up, for the common local case.
+    """
+    from synthgen_spark.state import StateStore, fingerprint
+    from synthgen_spark.writers.fs import LocalFileSystem, is_local_path
+
+    if is_local_path(job_plan.config.output_root):
+        planned = {(td.table.name, td.date.isoformat()) for td in job_plan.table_days}
+        StateStore(LocalFileSystem(), job_plan.config).open_ledger(
+            fingerprint(job_plan.config, job_plan.dataset), planned
+        )
+
+
 def _run(args: argparse.Namespace) -> int:
     from synthgen_spark.planner import PLAN_WARN_ROWS, build_plan, check_output_root, describe_plan, size_warning
 
@@ -127,9 +143,11 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if continuing and args.days < 1:
         raise UsageError(f"argument --days: must be >= 1 (got {args.days})")
-    build_plan(config)  # validate everything before Spark starts
+    job_plan = build_plan(config)  # validate everything before Spark starts
     if args.command == "generate":
         check_output_root(config)
+        if not continuing:
+            check_ledger_before_spark(job_plan)
     from synthgen_spark.runner import run_plan
     from synthgen_spark.session import get_or_create_session
     from synthgen_spark.state import StateStore, is_stale
