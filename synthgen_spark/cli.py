@@ -81,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     state = commands.add_parser("state", help="'state show': the job's ledger (days done, rows, runs)")
     state.add_argument("action", choices=["show"])
     _add_job_flags(state)
+    schema = commands.add_parser("schema", help="print the JSON Schema of job files or dataset files")
+    schema.add_argument("kind", choices=["job", "dataset"])
     datasets = commands.add_parser("datasets", help="list datasets, or 'datasets show ID'")
     datasets.add_argument("action", nargs="?", choices=["list", "show"], default="list")
     datasets.add_argument("dataset_id", nargs="?")
@@ -194,6 +196,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv = ["generate", *argv]  # flags alone (Databricks named_parameters) mean generate
     try:
         args = build_parser().parse_args(argv)
+        if args.command == "schema":
+            from synthgen_spark.schemas import render
+
+            print(render(args.kind), end="")
+            return 0
         return _datasets(args) if args.command == "datasets" else _run(args)
     except (UsageError, ConfigError, SpecError) as exc:
         _say(f"error: {exc}")
