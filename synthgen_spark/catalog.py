@@ -64,6 +64,26 @@ COLUMN_KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
     "lifecycle_status": ((), ("values",), "string"),
 }
 COMMON_COLUMN_KEYS = ("name", "kind", "type", "null_rate", "hidden", "drift", "description")
+# (required, optional) keys of a dataset file, a table and a lifecycle; unknown keys are errors, and
+# the published JSON Schemas (synthgen_spark.schemas) are built from these same constants
+DATASET_KEYS = (("dataset_id", "tables"), ("description", "domain", "epoch", "weekday_multipliers", "pools"))
+TABLE_KEYS = (
+    ("name", "kind", "rows", "primary_key", "columns"),
+    (
+        "frequency",
+        "primary_date_column",
+        "date_columns",
+        "parent",
+        "rows_per_parent",
+        "holiday_multiplier",
+        "event_multipliers",
+        "lifecycle",
+        "description",
+        "scaled",
+    ),
+)
+LIFECYCLE_KEYS = ((), ("growth_rate", "growth_period", "churn_rate"))
+POOL_KEYS = (("fields", "records"), ())
 # kinds whose expression can be rebuilt for another row key (lookups and child rollups need that)
 INLINE_KINDS = frozenset(COLUMN_KINDS) - {
     "derived",
@@ -226,9 +246,7 @@ def dataset_from_yaml(raw: Any, source: str) -> DatasetSpec:
     """Validate a parsed dataset definition and build its DatasetSpec."""
     if not isinstance(raw, Mapping):
         raise SpecError(f"{source}: a dataset file must be a mapping with dataset_id and tables")
-    _check_keys(
-        raw, ("dataset_id", "tables"), ("description", "domain", "epoch", "weekday_multipliers", "pools"), source
-    )
+    _check_keys(raw, *DATASET_KEYS, source)
     pools = {name: _parse_pool(name, body, source) for name, body in (raw.get("pools") or {}).items()}
     tables = tuple(_parse_table(body, source) for body in _as_list(raw["tables"], "tables", source))
     epoch = raw.get("epoch", dt.date(2020, 1, 1))
@@ -277,7 +295,7 @@ def _parse_pool(name: str, body: Any, source: str) -> PoolSpec:
     if isinstance(body, list) and body:
         return PoolSpec(name, ("value",), tuple((v,) for v in body))
     if isinstance(body, Mapping):
-        _check_keys(body, ("fields", "records"), (), where)
+        _check_keys(body, *POOL_KEYS, where)
         fields = tuple(body["fields"])
         records = tuple(tuple(r) for r in _as_list(body["records"], "records", where))
         if any(len(r) != len(fields) for r in records):
@@ -296,13 +314,7 @@ def _parse_table(body: Any, source: str) -> TableSpec:
             f"characters (got {str(name)[:80]!r}); allowed: [a-z][a-z0-9_]*, e.g. order_items"
         )
     where = f"{source}: table '{name}'"
-    optional = ("frequency", "primary_date_column", "date_columns", "parent", "rows_per_parent")
-    _check_keys(
-        body,
-        ("name", "kind", "rows", "primary_key", "columns"),
-        optional + ("holiday_multiplier", "event_multipliers", "lifecycle", "description", "scaled"),
-        where,
-    )
+    _check_keys(body, *TABLE_KEYS, where)
     if body["kind"] not in TABLE_KINDS:
         raise SpecError(
             f"{where}: field 'kind': unknown table kind (got {body['kind']!r}); allowed: {', '.join(TABLE_KINDS)}"
@@ -387,7 +399,7 @@ def _parse_lifecycle(raw: Any, kind: str, where: str) -> Lifecycle:
         raise SpecError(
             f"{where}: only snapshot tables have a lifecycle mapping (got {raw!r}); allowed: growth_rate, growth_period, churn_rate"
         )
-    _check_keys(raw, (), ("growth_rate", "growth_period", "churn_rate"), where)
+    _check_keys(raw, *LIFECYCLE_KEYS, where)
     for name in ("growth_rate", "churn_rate"):
         value = raw.get(name, 0.0)
         if not _number(value) or not 0 <= value < 1:

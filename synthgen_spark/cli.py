@@ -82,6 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     state.add_argument("action", choices=["show"])
     _add_job_flags(state)
     _add_job_flags(commands.add_parser("report", help="write the job's report (HTML and JSON) again from its ledger"))
+    schema = commands.add_parser("schema", help="print the JSON Schema of job files or dataset files")
+    schema.add_argument("kind", choices=["job", "dataset"])
     datasets = commands.add_parser("datasets", help="list datasets, or 'datasets show ID'")
     datasets.add_argument("action", nargs="?", choices=["list", "show"], default="list")
     datasets.add_argument("dataset_id", nargs="?")
@@ -115,6 +117,22 @@ def _datasets(args: argparse.Namespace) -> int:
     return 0
 
 
+def check_ledger_before_spark(job_plan) -> None:
+    """Where the job's ledger is on a local path, refuse a run its ledger would refuse, before Spark starts.
+
+    The run checks the same again under its lock (any root); this only moves the exit-2 line ahead
+    of Spark's start-up, for the common local case.
+    """
+    from synthgen_spark.state import StateStore, fingerprint
+    from synthgen_spark.writers.fs import LocalFileSystem, is_local_path
+
+    if is_local_path(job_plan.config.output_root):
+        planned = {(td.table.name, td.date.isoformat()) for td in job_plan.table_days}
+        StateStore(LocalFileSystem(), job_plan.config).open_ledger(
+            fingerprint(job_plan.config, job_plan.dataset), planned
+        )
+
+
 def _run(args: argparse.Namespace) -> int:
     from synthgen_spark.planner import PLAN_WARN_ROWS, build_plan, check_output_root, describe_plan, size_warning
 
@@ -128,9 +146,11 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if continuing and args.days < 1:
         raise UsageError(f"argument --days: must be >= 1 (got {args.days})")
-    build_plan(config)  # validate everything before Spark starts
+    job_plan = build_plan(config)  # validate everything before Spark starts
     if args.command == "generate":
         check_output_root(config)
+        if not continuing:
+            check_ledger_before_spark(job_plan)
     from synthgen_spark.runner import run_plan
     from synthgen_spark.session import get_or_create_session
     from synthgen_spark.state import StateStore, is_stale
@@ -182,6 +202,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv = ["generate", *argv]  # flags alone (Databricks named_parameters) mean generate
     try:
         args = build_parser().parse_args(argv)
+        if args.command == "schema":
+            from synthgen_spark.schemas import render
+
+            print(render(args.kind), end="")
+            return 0
         return _datasets(args) if args.command == "datasets" else _run(args)
     except (UsageError, ConfigError, SpecError) as exc:
         _say(f"error: {exc}")

@@ -93,10 +93,7 @@ class RunReport:
 
 
 def _batch_tables(batch: Batch) -> list[list[TableDay]]:
-    groups: dict[str, list[TableDay]] = {}
-    for td in batch.table_days:
-        groups.setdefault(td.table.name, []).append(td)
-    return list(groups.values())
+    return list(_by_table(list(batch.table_days)).values())
 
 
 def _analyse_first_batch(spark: SparkSession, plan: Plan, fs: FileSystem) -> None:
@@ -114,19 +111,39 @@ def _analyse_first_batch(spark: SparkSession, plan: Plan, fs: FileSystem) -> Non
 
 
 def missing_outputs(spark: SparkSession, plan: Plan, ledger: Ledger, fs: FileSystem) -> set[tuple[str, dt.date]]:
-    """Table-days the ledger has whose output is gone: a file missing or empty, or the Delta table missing.
+    """Table-days the ledger has whose output is gone: a file missing or empty, a Delta table or date missing.
 
-    Cheap: one file status per file (no data is read); for tables, one existence check per table.
+    Cheap: one file status per file (no data is read); for tables, one existence check per table and
+    one query of the distinct dates the ledger says it holds (the date column only).
     """
     done = [td for td in plan.table_days if ledger.is_done(td.table.name, td.date)]
     if plan.config.output_mode != "table":
         return {(td.table.name, td.date) for td in done if any(not fs.file_size(path) for path in td.paths)}
-    tables = {td.table.name: td.paths[0] for td in done}
-    if plan.config.table_location == "path":
-        gone = {name for name, path in tables.items() if delta_schema_at(spark, path) is None}
-    else:
-        gone = {name for name, target in tables.items() if not spark.catalog.tableExists(target)}
-    return {(td.table.name, td.date) for td in done if td.table.name in gone}
+    missing = set()
+    for name, table_days in _by_table(done).items():
+        target, column = table_days[0].paths[0], table_days[0].table.primary_date_column
+        if plan.config.table_location == "path":
+            frame = spark.read.format("delta").load(target) if delta_schema_at(spark, target) is not None else None
+        else:
+            frame = spark.table(target) if spark.catalog.tableExists(target) else None
+        expected = {td.date for td in table_days if td.rows > 0}
+        present = _dates_in(frame, column, expected) if frame is not None and expected else set()
+        missing |= {(name, td.date) for td in table_days if frame is None or (td.date in expected - present)}
+    return missing
+
+
+def _by_table(table_days: list[TableDay]) -> dict[str, list[TableDay]]:
+    """Table-days grouped per table, in the order tables first appear."""
+    groups: dict[str, list[TableDay]] = {}
+    for td in table_days:
+        groups.setdefault(td.table.name, []).append(td)
+    return groups
+
+
+def _dates_in(frame, column: str, dates: set[dt.date]) -> set[dt.date]:
+    """Which of ``dates`` the table holds rows of (a distinct over its date column; at most len(dates) rows)."""
+    listed = ", ".join(f"DATE'{d.isoformat()}'" for d in sorted(dates))
+    return {row[0] for row in frame.where(f"{column} IN ({listed})").select(column).distinct().collect()}
 
 
 def java_cause(exc: Exception) -> str:

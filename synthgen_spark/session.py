@@ -31,7 +31,6 @@ LOCAL_SETTINGS = {
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.shuffle.partitions": "8",
     "spark.scheduler.mode": "FAIR",
-    "spark.log.level": "ERROR",  # as sparkContext.setLogLevel at start-up, without reaching the JVM
 }
 DELTA_SETTINGS = {
     "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
@@ -40,6 +39,8 @@ DELTA_SETTINGS = {
 }
 # set where the platform provides the session (Databricks: classic or serverless; Connect mode)
 PLATFORM_VARIABLES = ("DATABRICKS_RUNTIME_VERSION", "SPARK_CONNECT_MODE_ENABLED")
+# local sessions log errors only (the start-up warnings would bury synthgen's one-line messages)
+QUIET_LOGGING = Path(__file__).parent / "data" / "log4j2-quiet.properties"
 JAR_CACHE = Path.home() / ".cache" / "synthgen_spark" / "jars"
 POM = """<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion>
 <groupId>local</groupId><artifactId>synthgen-delta-jars</artifactId><version>1</version>
@@ -131,7 +132,7 @@ def get_or_create_session(
         return SparkSession.builder.remote(os.environ["SPARK_REMOTE"]).getOrCreate()
     if any(os.environ.get(name) for name in PLATFORM_VARIABLES):  # the platform's session, as it built it
         return SparkSession.builder.getOrCreate()
-    settings = dict(LOCAL_SETTINGS)
+    settings = {**LOCAL_SETTINGS, "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile={QUIET_LOGGING}"}
     artifact = installed_delta_artifact() if with_delta else None
     if artifact:
         jars = sorted(delta_jar_dir(artifact).glob("*.jar"))

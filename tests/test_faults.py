@@ -284,3 +284,20 @@ def test_a_delta_table_gone_since_the_ledger_recorded_it_is_generated_again(spar
     assert any("have missing or empty output (first: orders 2024-02-01)" in line for line in lines), lines
     assert [(r.table, str(r.date)) for r in report.results] == [("orders", "2024-02-01")]
     assert spark.read.format("delta").load(delta_table_path(config, "orders")).count() == report.total_rows
+
+
+def test_a_delta_date_deleted_since_the_ledger_recorded_it_is_generated_again(spark, tmp_path):
+    from synthgen_spark.planner import delta_table_path
+
+    config = small_config(
+        tmp_path, end_date="2024-02-02", output_mode="table", table_location="path", scale_factor=0.01
+    )
+    _run(spark, config)
+    orders = delta_table_path(config, "orders")
+    before = spark.read.format("delta").load(orders).where("order_date = DATE'2024-02-02'").count()
+    spark.sql(f"DELETE FROM delta.`{orders}` WHERE order_date = DATE'2024-02-02'")
+    lines: list[str] = []
+    report = _run(spark, config, lines)
+    assert any("(first: orders 2024-02-02)" in line for line in lines), lines
+    assert [(r.table, str(r.date)) for r in report.results] == [("orders", "2024-02-02")]
+    assert spark.read.format("delta").load(orders).where("order_date = DATE'2024-02-02'").count() == before > 0

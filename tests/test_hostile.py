@@ -231,3 +231,27 @@ def test_drift_that_would_overflow_a_column_type_is_refused_naming_column_and_fi
     assert price_max * drift_factor(config, dataset, first) > 99999999.995
     day_before = {"start_date": first - dt.timedelta(days=7), "end_date": first - dt.timedelta(days=1)}
     assert build_plan(config.with_overrides({**day_before, "enable_data_drift": True})).total_rows > 0
+
+
+def test_a_job_its_ledger_refuses_is_refused_before_spark_starts(tmp_path):
+    """Another seed into a job on a local path: exit 2 and exactly one line, no JVM start-up lines."""
+    from synthgen_spark.state import StateStore, fingerprint
+    from synthgen_spark.writers.fs import LocalFileSystem
+
+    flags = ["--job-name", "t", "--dataset-id", "retail_oltp_small", "--start-date", "2024-02-01"]
+    flags += ["--end-date", "2024-02-01", "--output-mode", "csv", "--output-root", str(tmp_path)]
+    config = JobConfig.from_mapping(
+        {"job_name": "t", "dataset_id": "retail_oltp_small", "start_date": "2024-02-01", "end_date": "2024-02-01",
+         "output_mode": "csv", "output_root": str(tmp_path)}
+    )  # fmt: skip
+    plan = build_plan(config)
+    store = StateStore(LocalFileSystem(), config)
+    store.save(Ledger(fingerprint(config, plan.dataset)))
+    before = files_under(tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "synthgen_spark", "generate", *flags, "--seed-value", "4"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "field 'seed_value'" in result.stderr, result.stderr
+    assert files_under(tmp_path) == before

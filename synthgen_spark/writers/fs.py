@@ -78,13 +78,19 @@ class FileSystem(ABC):
 
 def local_path(path: str) -> str:
     """``path`` as this process's OS path: ``file:`` URIs lose their scheme; other schemes are refused."""
+    if not is_local_path(path):
+        raise WriteError(f"writer: {path} is not a local path")
     match = SCHEME.match(path)
     if match is None or len(match.group(1)) == 1:  # a Windows drive letter is no scheme
         return path
-    if match.group(1).lower() != "file":
-        raise WriteError(f"writer: {path} is not a local path")
     rest = path[len(match.group(0)) :]
     return "/" + rest.lstrip("/") if rest.startswith("/") else rest
+
+
+def is_local_path(path: str) -> bool:
+    """True for a path of this process's file system: no URI scheme, or ``file:``."""
+    match = SCHEME.match(path)
+    return match is None or len(match.group(1)) == 1 or match.group(1).lower() == "file"
 
 
 class LocalFileSystem(FileSystem):
