@@ -134,6 +134,8 @@ class LocalFileSystem(FileSystem):
                 return handle.read()
         except FileNotFoundError:
             return None
+        except IsADirectoryError:
+            raise WriteError(f"writer: {path} is a folder, not a file; move it away") from None
 
     def create_exclusive(self, path: str, text: str) -> bool:
         """Write a private temp file, then hard-link it to ``path``: it appears whole or not at all."""
