@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import re
@@ -13,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from synthgen_spark.changes import ChangeGroup, parse_change_groups
 from synthgen_spark.errors import SpecError
 
 TABLE_KINDS = ("incremental", "snapshot")
@@ -132,6 +134,8 @@ class TableSpec:
     description: str = ""
     # False: ``rows`` is the table's size at any scale_factor (calendars, fixed reference lists; snapshots only)
     scaled: bool = True
+    changes: tuple[ChangeGroup, ...] = ()  # change groups of a snapshot table with a lifecycle (changes.py)
+    derived_from: str = ""  # a change feed or history table: the snapshot table it is derived from
 
     def column(self, name: str) -> ColumnSpec:
         """The column called ``name``; SpecError if there is none."""
@@ -285,7 +289,7 @@ def _parse_table(body: Any, source: str) -> TableSpec:
     _check_keys(
         body,
         ("name", "kind", "rows", "primary_key", "columns"),
-        optional + ("holiday_multiplier", "event_multipliers", "lifecycle", "description", "scaled"),
+        optional + ("holiday_multiplier", "event_multipliers", "lifecycle", "description", "scaled", "changes"),
         where,
     )
     if body["kind"] not in TABLE_KINDS:
@@ -313,7 +317,7 @@ def _parse_table(body: Any, source: str) -> TableSpec:
             f"{where}: field 'scaled': only snapshot tables can ignore scale_factor (got {scaled!r}); "
             "allowed: false on snapshot tables (calendars, fixed reference lists), true on incremental ones"
         )
-    return TableSpec(
+    table = TableSpec(
         name=str(body["name"]),
         kind=body["kind"],
         rows=rows,
@@ -330,6 +334,7 @@ def _parse_table(body: Any, source: str) -> TableSpec:
         description=str(body.get("description", "")),
         scaled=scaled,
     )
+    return dataclasses.replace(table, changes=parse_change_groups(body.get("changes"), table, where))
 
 
 def _check_table_fields(body: Mapping, where: str) -> None:

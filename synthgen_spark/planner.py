@@ -9,6 +9,7 @@ from functools import cached_property
 
 from synthgen_spark.calendar import WEEKDAY_NAMES, Calendar, Volume, snapshot_in_force
 from synthgen_spark.catalog import DatasetSpec, TableSpec, load_dataset
+from synthgen_spark.changes import change_feed_spec, has_lifecycle, history_spec
 from synthgen_spark.config import JobConfig
 from synthgen_spark.errors import ConfigError
 
@@ -137,19 +138,36 @@ def build_plan(config: JobConfig, dataset: DatasetSpec | None = None) -> Plan:
             else:
                 days = list(batch_dates)
             table_days.extend(_table_day(config, calendar, table, day) for day in days)
+            table_days.extend(_derived_table_days(config, calendar, table, batch_dates, days))
         batches.append(Batch(index, batch_dates, tuple(table_days)))
     return Plan(config, dataset, calendar, tuple(batches))
 
 
-def _table_day(config: JobConfig, calendar: Calendar, table: TableSpec, day: dt.date) -> TableDay:
+def _derived_table_days(
+    config: JobConfig, calendar: Calendar, table: TableSpec, dates: tuple[dt.date, ...], snapshot_days: list[dt.date]
+) -> list[TableDay]:
+    """The change feed (every day) and the SCD2 history (the table's snapshot days) of a table with a lifecycle.
+
+    Their rows are the entities scanned (the population): the frames keep the changed ones, or the versions.
+    """
+    if not has_lifecycle(table):
+        return []
+    derived = [(change_feed_spec(table), list(dates))] if config.change_feed else []
+    derived += [(history_spec(table), snapshot_days)] if config.history else []
+    return [_table_day(config, calendar, spec, day, rows_of=table) for spec, days in derived for day in days]
+
+
+def _table_day(
+    config: JobConfig, calendar: Calendar, table: TableSpec, day: dt.date, rows_of: TableSpec | None = None
+) -> TableDay:
     dataset = calendar.dataset
-    rows = calendar.rows(table, day)
+    rows = calendar.rows(rows_of or table, day)
     if rows > MAX_ROWS_PER_DAY:
         raise ConfigError(
             f"{config.source}: field 'scale_factor': table '{table.name}' would get {rows} rows on {day}; "
             f"allowed: at most {MAX_ROWS_PER_DAY} rows per table per day."
         )
-    parts = math.ceil(rows / config.chunk_size) if config.chunk_size else 1
+    parts = math.ceil(rows / config.chunk_size) if config.chunk_size and not rows_of else 1
     facts = DayFacts(
         date=day,
         rows={t.name: calendar.rows(t, day) for t in dataset.tables if t.kind == "incremental"},
@@ -161,7 +179,7 @@ def _table_day(config: JobConfig, calendar: Calendar, table: TableSpec, day: dt.
             if t.kind == "snapshot"
         },
     )
-    incremental = table.kind == "incremental"
+    incremental = table.kind == "incremental" and not rows_of
     return TableDay(
         table=table,
         date=day,
