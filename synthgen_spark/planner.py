@@ -9,7 +9,7 @@ from functools import cached_property
 
 from synthgen_spark.calendar import WEEKDAY_NAMES, Calendar, Volume, snapshot_in_force
 from synthgen_spark.catalog import DatasetSpec, TableSpec, load_dataset
-from synthgen_spark.changes import change_feed_spec, has_lifecycle, history_spec
+from synthgen_spark.changes import CHANGES_SUFFIX, change_feed_spec, expected_changes, has_lifecycle, history_spec
 from synthgen_spark.config import JobConfig
 from synthgen_spark.errors import ConfigError
 
@@ -194,6 +194,22 @@ def _table_day(
     )
 
 
+def describe_derived_day(plan: Plan, td: TableDay) -> str:
+    """Expected changes of a feed day (from the rates), or what a history day holds; rows = entities scanned."""
+    base = plan.dataset.table(td.table.derived_from)
+    if not td.table.name.endswith(CHANGES_SUFFIX):
+        return f"SCD2 history of {base.name}: every version begun by the day, of {td.rows:,} entities"
+    population = plan.calendar.population
+    inserts = population(base, td.date) - population(base, td.date - dt.timedelta(1))
+    active = td.rows  # at most: churned entities do not change
+    updates = ", ".join(f"{name} {n:.1f}" for name, n in expected_changes(base, active).items())
+    churn = active * base.lifecycle.churn_rate
+    return (
+        f"change feed of {base.name}: expected inserts {inserts}, updates <= {updates or 'none'}, "
+        f"churn <= {churn:.1f} (rates x {active:,} entities scanned)"
+    )
+
+
 def describe_plan(plan: Plan) -> str:
     """The plan as text: the volume formula, per-day rows per table with factors, batches and files."""
     config, calendar = plan.config, plan.calendar
@@ -218,6 +234,8 @@ def describe_plan(plan: Plan) -> str:
                 )
                 factors = f"{v.base_rows} x {v.scale_factor:g} x {v.weekday:g} x {v.holiday:g} x {v.growth:g}"
                 factors += f" (holiday: {holiday})" if holiday else ""
+            elif td.table.derived_from:
+                factors = describe_derived_day(plan, td)
             else:
                 life = td.table.lifecycle
                 base = calendar.base_population(td.table)

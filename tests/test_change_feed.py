@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 
@@ -237,3 +238,18 @@ def test_history_keeps_its_past_versions_as_days_go_by(history):
     early = h.where(F.col("snapshot_date") == first).where("NOT is_current").drop("snapshot_date")
     late = h.where(F.col("snapshot_date") == last).drop("snapshot_date")
     assert early.count() > 0 and early.exceptAll(late).limit(1).count() == 0
+
+
+def test_groups_at_rate_zero_change_nothing(spark, tmp_path):
+    """Version 0 of every new-value rule is the value of the table without change groups."""
+    config = small_config(tmp_path, start_date="2024-02-05", end_date="2024-02-05")
+    still = [dataclasses.replace(g, rate=0.0) for g in RETAIL.table("customers").changes]
+    rows = []
+    for groups in (still, ()):
+        tables = tuple(
+            dataclasses.replace(t, changes=tuple(groups)) if t.name == "customers" else t for t in RETAIL.tables
+        )
+        plan = build_plan(config, dataclasses.replace(RETAIL, tables=tables))
+        days = [td for td in plan.table_days if td.table.name == "customers"]
+        rows.append(sorted(build_batch_frame(spark, config, plan.dataset, days).collect()))
+    assert len(rows[0]) > 100 and rows[0] == rows[1]

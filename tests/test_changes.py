@@ -168,3 +168,25 @@ def test_builtin_datasets_declare_change_groups():
     assert {g.name for g in retail.table("customers").changes} >= {"address", "email", "loyalty_tier"}
     assert {g.name for g in retail.table("products").changes} >= {"price"}
     assert load_dataset("healthcare_oltp_small").table("patients").changes
+
+
+def test_plan_adds_feed_days_every_day_and_history_on_snapshot_days_with_expected_changes(tmp_path):
+    from synthgen_spark.config import JobConfig
+    from synthgen_spark.planner import build_plan, describe_plan
+
+    values = {"dataset_id": "retail_oltp_small", "start_date": "2024-02-05", "end_date": "2024-02-11"}
+    values |= {"output_root": str(tmp_path), "change_feed": True, "history": True, "batch_size": 3}
+    plan = build_plan(JobConfig.from_mapping(values))
+    days = {}
+    for td in plan.table_days:
+        days.setdefault(td.table.name, []).append(td.date)
+    assert len(days["customers_changes"]) == len(days["products_changes"]) == 7
+    assert days["customers_history"] == days["customers"] and days["products_history"] == days["products"]
+    assert len(days["products_history"]) == 1 and "orders_changes" not in days
+    feed = plan.table_days[[td.table.name for td in plan.table_days].index("customers_changes")]
+    assert feed.paths[0].endswith("/customers_changes/2024/02/05/data.parquet")
+    assert feed.table.primary_date_column == "change_date" and feed.table.column_names[0] == "change_op"
+    text = describe_plan(plan)
+    assert "change feed of customers: expected inserts 20, updates <= address 13.1" in text
+    plain = build_plan(JobConfig.from_mapping({**values, "change_feed": False, "history": False}))
+    assert {td.table.name for td in plain.table_days} == {"customers", "products", "orders", "order_items"}
