@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from synthgen_spark.changes import ChangeGroup, parse_change_groups
+from synthgen_spark.changes import ChangeGroup, parse_change_groups, parse_churn
 from synthgen_spark.errors import SpecError
 
 TABLE_KINDS = ("incremental", "snapshot")
@@ -136,6 +136,7 @@ class TableSpec:
     scaled: bool = True
     changes: tuple[ChangeGroup, ...] = ()  # change groups of a snapshot table with a lifecycle (changes.py)
     derived_from: str = ""  # a change feed or history table: the snapshot table it is derived from
+    churn: str = "keep"  # keep: churned entities stay in snapshots (status, churn date); delete: they leave
 
     def column(self, name: str) -> ColumnSpec:
         """The column called ``name``; SpecError if there is none."""
@@ -289,7 +290,8 @@ def _parse_table(body: Any, source: str) -> TableSpec:
     _check_keys(
         body,
         ("name", "kind", "rows", "primary_key", "columns"),
-        optional + ("holiday_multiplier", "event_multipliers", "lifecycle", "description", "scaled", "changes"),
+        optional
+        + ("holiday_multiplier", "event_multipliers", "lifecycle", "description", "scaled", "changes", "churn"),
         where,
     )
     if body["kind"] not in TABLE_KINDS:
@@ -334,7 +336,8 @@ def _parse_table(body: Any, source: str) -> TableSpec:
         description=str(body.get("description", "")),
         scaled=scaled,
     )
-    return dataclasses.replace(table, changes=parse_change_groups(body.get("changes"), table, where))
+    changes = parse_change_groups(body.get("changes"), table, where)
+    return dataclasses.replace(table, changes=changes, churn=parse_churn(body.get("churn", "keep"), table, where))
 
 
 def _check_table_fields(body: Mapping, where: str) -> None:

@@ -122,6 +122,18 @@ def parse_change_groups(raw: Any, table: TableSpec, where: str) -> tuple[ChangeG
     return tuple(groups)
 
 
+def parse_churn(raw: Any, table: TableSpec, where: str) -> str:
+    """``keep`` (churned entities stay, with their status) or ``delete`` (they leave the snapshots: hard deletes)."""
+    if raw not in ("keep", "delete"):
+        raise SpecError(f"{where}: field 'churn': unknown (got {raw!r}); allowed: keep, delete")
+    if raw == "delete" and not (has_lifecycle(table) and table.lifecycle.churn_rate > 0):
+        raise SpecError(
+            f"{where}: field 'churn': hard deletes need a snapshot table with a lifecycle and a churn_rate "
+            f"(got {raw!r}); allowed: keep"
+        )
+    return raw
+
+
 def _parse_group(body: Any, table: TableSpec, where: str) -> ChangeGroup:
     if not isinstance(body, Mapping) or not isinstance(body.get("name"), str):
         raise SpecError(f"{where}: field 'changes': every change group needs a mapping with a name (got {body!r})")

@@ -68,14 +68,24 @@ def change_feed_frame(
         hash_key(day_row_key(day, index), column_seed(config.seed_value, feed.name, "change_ts")), SECONDS_PER_DAY
     )
     second = stages.stage("_sg_change_second", second)
+    op = sql.when(inserted, sql.lit("insert"))
+    if base.churn == "delete":  # a hard delete: the entity's last image, on its churn day
+        deleted = stages.stage("_sg_deleted", sql.call("coalesce", churn_ordinal(scope, index) == day, sql.lit(False)))
+        op = op.when(deleted, sql.lit("delete"))
+        for name in image:
+            stages.stage(f"_sg_image_{name}", sql.when(deleted, sql.col(PREVIOUS + name)).otherwise(scope.column(name)))
     columns = {
-        "change_op": sql.when(inserted, sql.lit("insert")).otherwise(sql.lit("update")),
+        "change_op": op.otherwise(sql.lit("update")),
         "change_date": scope.day,
         "change_ts": sql.timestamp_seconds(day * sql.lit(SECONDS_PER_DAY) + second),
         "change_seq": sql.shiftleft(day, DAY_SHIFT) + sql.shiftleft(second, SECOND_SHIFT) + index,
     }
     frame = stages.apply(frame).where(f"{inserted.sql} OR ({start.sql} < {day.sql} AND {changed.sql})")
-    outputs = [f"{columns[c.name].sql} AS {c.name}" if c.name in columns else f"`{c.name}`" for c in feed.columns]
+    source = "_sg_image_" if base.churn == "delete" else ""
+    outputs = [
+        f"{columns[c.name].sql} AS {c.name}" if c.name in columns else f"`{source}{c.name}` AS `{c.name}`"
+        for c in feed.columns
+    ]
     return frame.selectExpr(*[FILE_INDEX] * grouped, *outputs)
 
 
@@ -119,7 +129,7 @@ def _version_days(scope: RowScope) -> Expr:
     for group in scope.table.changes:
         count = scope.stage(f"_sg_count_{group.name}", version(scope, group, day))
         parts.append(_event_days(scope, group, index, start, count))
-    if scope.table.lifecycle.churn_rate > 0:
+    if scope.table.lifecycle.churn_rate > 0 and scope.table.churn == "keep":  # churn begins a version
         churn = churn_ordinal(scope, index)
         parts.append(sql.when(churn <= day, sql.call("array", churn)).otherwise(Expr(NO_DAYS)))
     return sql.call("array_sort", sql.call("array_distinct", sql.call("concat", *parts)))
@@ -139,21 +149,26 @@ def history_frame(
     scope = RowScope(config, dataset, base, BatchFacts(slices, sql.col(FILE_INDEX), stages), stages, sql.col(ROW_INDEX))
     stages.stage("_sg_days", _version_days(scope))
     stages.stage("_sg_snapshot_date", scope.day)
+    end = sql.lit(None).cast("bigint")
+    if base.churn == "delete":  # a hard delete closes the last version on the churn day
+        churn = churn_ordinal(scope, scope.row_index)
+        end = sql.when(churn <= scope.day_ordinal.cast("bigint"), churn)
+    stages.stage("_sg_end", end)
     frame = stages.apply(frame).selectExpr(
-        FILE_INDEX, ROW_INDEX, "_sg_snapshot_date", "_sg_days", "posexplode(_sg_days) AS (_sg_pos, _sg_from)"
+        FILE_INDEX, ROW_INDEX, "_sg_snapshot_date", "_sg_days", "_sg_end", "posexplode(_sg_days) AS (_sg_pos, _sg_from)"
     )
     stages = Stages()
     facts = RowDayFacts(slices, sql.col(FILE_INDEX), stages, sql.col("_sg_from"))
     scope = RowScope(config, dataset, base, facts, stages, sql.col(ROW_INDEX))
     for spec in base.columns:
         scope.column(spec.name)
-    next_day = "CASE WHEN _sg_pos + 1 < size(_sg_days) THEN element_at(_sg_days, _sg_pos + 2) END"
+    next_day = "CASE WHEN _sg_pos + 1 < size(_sg_days) THEN element_at(_sg_days, _sg_pos + 2) ELSE _sg_end END"
     columns = {
         "history_key": f"shiftleft({ROW_INDEX}, 32) + _sg_pos + 1",
         "version": "CAST(_sg_pos + 1 AS INT)",
         "valid_from": f"date_add(DATE'{UNIX_EPOCH}', CAST(_sg_from AS INT))",
         "valid_to": f"date_add(DATE'{UNIX_EPOCH}', CAST({next_day} AS INT))",
-        "is_current": "_sg_pos + 1 = size(_sg_days)",
+        "is_current": f"({next_day}) IS NULL",
         base.primary_date_column: "_sg_snapshot_date",
     }
     outputs = [f"{columns[c.name]} AS {c.name}" if c.name in columns else f"`{c.name}`" for c in history.columns]

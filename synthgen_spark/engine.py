@@ -39,6 +39,7 @@ from synthgen_spark.generators.core import (
     round_to_scale,
     spark_type,
 )
+from synthgen_spark.generators.lifecycle import EntityLifecycle
 from synthgen_spark.generators.sql import Expr
 from synthgen_spark.generators.versions import changing_value, group_of
 from synthgen_spark.planner import TableDay
@@ -341,7 +342,7 @@ def build_batch_frame(
     slices = file_slices(table_days)
     files, widest = len(slices), max(s.rows for s in slices)
     tasks = tasks or task_count(slices, spark.sparkContext.defaultParallelism)
-    if table.derived_from:  # no padding rows: the derived filters may be evaluated before the padding filter
+    if table.derived_from or table.churn == "delete":  # no padding rows: our filters may run before that filter
         tasks = files
     per_task = -(-files // tasks)
     frame = spark.range(0, tasks * per_task * widest, 1, tasks)
@@ -369,6 +370,11 @@ def build_batch_frame(
     scope = RowScope(config, dataset, table, facts, stages, sql.col(ROW_INDEX))
     for spec in table.columns:
         scope.column(spec.name)
+    present = None
+    if table.churn == "delete":  # churned entities leave the snapshot (hard deletes)
+        present = stages.stage(
+            "_sg_present", EntityLifecycle(config, dataset, table).is_active(scope.row_index, scope.day_ordinal)
+        )
     try:
         frame = stages.apply(frame)
     except StageError as exc:
@@ -380,4 +386,6 @@ def build_batch_frame(
             f"{dataset.source}: table '{table.name}', column '{name}', field 'expression': {exc.message}; "
             f"allowed: Spark SQL over the columns defined before it ({', '.join(earlier)})"
         ) from None
+    if present is not None:
+        frame = frame.where(present.sql)
     return frame.select(*[FILE_INDEX] * grouped, *[c.name for c in table.output_columns])

@@ -253,3 +253,59 @@ def test_groups_at_rate_zero_change_nothing(spark, tmp_path):
         days = [td for td in plan.table_days if td.table.name == "customers"]
         rows.append(sorted(build_batch_frame(spark, config, plan.dataset, days).collect()))
     assert len(rows[0]) > 100 and rows[0] == rows[1]
+
+
+MEMBERS = """
+dataset_id: members
+epoch: 2024-01-01
+tables:
+  - name: members
+    kind: snapshot
+    rows: 400
+    churn: delete
+    lifecycle: {growth_rate: 0.01, churn_rate: 0.02}
+    primary_key: member_id
+    changes:
+      - {name: plan, columns: [plan], rate: 0.05, new_value: step, step: 1}
+    columns:
+      - {name: member_id, kind: sequence}
+      - {name: plan, kind: choice, values: [basic, plus, pro]}
+      - {name: joined, kind: lifecycle_start, min_days: -300, max_days: -1}
+      - {name: left_on, kind: lifecycle_end}
+      - {name: snapshot_date, kind: generation_date}
+"""
+
+
+def test_hard_deletes_leave_snapshots_and_appear_as_deletes_in_feed_and_history(spark, tmp_path):
+    from synthgen_spark.catalog import parse_dataset
+
+    dataset = parse_dataset(MEMBERS, "members.yaml")
+    config = small_config(
+        tmp_path, dataset_id="members", start_date="2024-03-01", end_date="2024-03-21", change_feed=True, history=True
+    )
+    plan = build_plan(config, dataset)
+    frames = {}
+    for table in ("members", "members_changes", "members_history"):
+        table_days = [td for td in plan.table_days if td.table.name == table]
+        frames[table] = build_batch_frame(spark, config, dataset, table_days).cache()
+    first, last = dt.date(2024, 3, 1), dt.date(2024, 3, 21)
+    snapshots, feed, history = frames["members"], frames["members_changes"], frames["members_history"]
+    image = image_columns(dataset.table("members"))
+    assert snapshots.where("left_on IS NOT NULL").limit(1).count() == 0
+    deletes = feed.where("change_op = 'delete'")
+    assert deletes.count() > 3
+    changes = feed.where(F.col("change_date") > first)
+    replayed = _replay(snapshots.where(F.col("snapshot_date") == first), changes, "member_id", image)
+    assert _same(replayed, snapshots.where(F.col("snapshot_date") == last).select(*image))
+    gone = deletes.select("member_id", F.col("change_date").alias("snapshot_date"))
+    assert gone.join(snapshots, ["member_id", "snapshot_date"]).limit(1).count() == 0
+    before = gone.withColumn("snapshot_date", F.date_sub("snapshot_date", 1))
+    assert before.join(snapshots, ["member_id", "snapshot_date"]).count() == gone.count()
+    h = history.where(F.col("snapshot_date") == last)
+    valid = h.where((F.col("valid_from") <= last) & (F.col("valid_to").isNull() | (F.col("valid_to") > last)))
+    assert _same(valid.select(*image), snapshots.where(F.col("snapshot_date") == last).select(*image))
+    closed = h.join(deletes.select("member_id", F.col("change_date").alias("valid_to")), ["member_id", "valid_to"])
+    assert closed.count() == deletes.count() and closed.where("is_current").count() == 0
+    assert h.groupBy("member_id").agg(F.sum(F.col("is_current").cast("int")).alias("n")).where("n > 1").count() == 0
+    for frame in frames.values():
+        frame.unpersist()

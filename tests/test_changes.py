@@ -190,3 +190,14 @@ def test_plan_adds_feed_days_every_day_and_history_on_snapshot_days_with_expecte
     assert "change feed of customers: expected inserts 20, updates <= address 13.1" in text
     plain = build_plan(JobConfig.from_mapping({**values, "change_feed": False, "history": False}))
     assert {td.table.name for td in plain.table_days} == {"customers", "products", "orders", "order_items"}
+
+
+@pytest.mark.parametrize(
+    ("churn", "lifecycle", "fragment"),
+    [("erase", {"churn_rate": 0.01}, "unknown"), ("delete", {"growth_rate": 0.01}, "churn_rate")],
+)
+def test_bad_churn_mode_is_a_one_line_error(churn, lifecycle, fragment):
+    raw = yaml.safe_load(BASE)
+    raw["tables"][0] |= {"churn": churn, "lifecycle": lifecycle}
+    with pytest.raises(SpecError, match=rf"^shop.yaml: table 'customers': field 'churn': .*{fragment}"):
+        parse_dataset(yaml.safe_dump(raw), "shop.yaml")
