@@ -49,14 +49,53 @@ def entity_scope(
     return scope, stages
 
 
+def day_dependent(table: TableSpec, config: JobConfig) -> bool:
+    """True if an entity's image can change without a version, signup or churn: drift, the day, other tables."""
+    for col in table.columns:
+        if col.kind in ("foreign_key", "lookup") or (col.drift and config.enable_data_drift):
+            return True
+        dated = (
+            col.kind in ("timestamp", "date_offset") and col.params.get("base", "generation_date") == "generation_date"
+        )
+        if col.name != table.primary_date_column and (col.kind == "generation_date" or dated):
+            return True
+    return False
+
+
+def _candidates(
+    frame: DataFrame, config: JobConfig, dataset: DatasetSpec, table: TableSpec, slices: list[FileSlice]
+) -> DataFrame:
+    """The rows that may have changed on their day (signup, churn, a group's version moved), before any image.
+
+    Only these rows get their images computed and compared: a change is rare, an image costs every column.
+    """
+    if day_dependent(table, config):
+        return frame
+    stages = Stages()
+    scope = RowScope(
+        config, dataset, table, BatchFacts(slices, sql.col(FILE_INDEX), stages), stages, sql.col(ROW_INDEX)
+    )
+    index, day = scope.row_index, scope.day_ordinal.cast("bigint")
+    moved = [start_ordinal(scope, index) == day]
+    if table.lifecycle.churn_rate > 0:
+        moved.append(sql.call("coalesce", churn_ordinal(scope, index) == day, sql.lit(False)))
+    for group in table.changes:
+        moved.append(Expr(f"({version(scope, group, day).sql} <> {version(scope, group, day - sql.lit(1)).sql})"))
+    candidate = stages.stage(
+        "_sg_candidate", Expr("(" + " OR ".join(m.sql for m in moved) + ")", max(m.level for m in moved))
+    )
+    return stages.apply(frame).where(candidate.sql)
+
+
 def change_feed_frame(
     frame: DataFrame, config: JobConfig, dataset: DatasetSpec, feed: TableSpec, slices: list[FileSlice], grouped: bool
 ) -> DataFrame:
     """The changes of each slice's day: inserts (signed up that day) and updates (image differs from the day before)."""
     base = dataset.table(feed.derived_from)
     image = image_columns(base)
-    _, before = entity_scope(config, dataset, base, slices, -1)
     kept = [FILE_INDEX, LOCAL_INDEX, ROW_INDEX]
+    frame = _candidates(frame, config, dataset, base, slices).select(*kept)
+    _, before = entity_scope(config, dataset, base, slices, -1)
     frame = before.apply(frame).selectExpr(*kept, *[f"`{n}` AS `{PREVIOUS}{n}`" for n in image])
     scope, stages = entity_scope(config, dataset, base, slices, 0)
     index, day = scope.row_index, scope.day_ordinal.cast("bigint")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
+from pathlib import Path
 
 import pytest
 from pyspark.sql import DataFrame, Window
@@ -309,3 +310,21 @@ def test_hard_deletes_leave_snapshots_and_appear_as_deletes_in_feed_and_history(
     assert h.groupBy("member_id").agg(F.sum(F.col("is_current").cast("int")).alias("n")).where("n > 1").count() == 0
     for frame in frames.values():
         frame.unpersist()
+
+
+def test_csv_feed_files_are_flat_and_a_day_without_changes_is_a_header(spark, tmp_path):
+    config = small_config(
+        tmp_path,
+        start_date="2024-02-06",
+        end_date="2024-02-08",
+        output_mode="csv",
+        path_format="flat",
+        scale_factor=0.01,
+        change_feed=True,
+    )
+    report = generate(config, spark, progress=None)
+    paths = [p for r in report.results if r.table == "products_changes" for p in r.paths]
+    assert [p.rsplit("/", 1)[1] for p in paths] == [f"products_changes_2024020{d}.csv" for d in (6, 7, 8)]
+    texts = [Path(p).read_text(encoding="utf-8").splitlines() for p in paths]
+    assert all(t[0].startswith("change_op,product_id,sku,") for t in texts)
+    assert min(len(t) for t in texts) == 1  # ten products: some day has no change, and still a file

@@ -201,3 +201,21 @@ def test_bad_churn_mode_is_a_one_line_error(churn, lifecycle, fragment):
     raw["tables"][0] |= {"churn": churn, "lifecycle": lifecycle}
     with pytest.raises(SpecError, match=rf"^shop.yaml: table 'customers': field 'churn': .*{fragment}"):
         parse_dataset(yaml.safe_dump(raw), "shop.yaml")
+
+
+def test_cli_exits_2_on_a_bad_change_group_and_plans_the_feed_with_its_flags(tmp_path, capsys):
+    from synthgen_spark.cli import main
+
+    bad = tmp_path / "shop.yaml"
+    bad.write_text(_with_changes([{"name": "g", "columns": ["city"], "rate": 2}]))
+    flags = ["--dataset-id", "shop", "--start-date", "2024-02-01", "--end-date", "2024-02-01"]
+    flags += ["--output-root", str(tmp_path / "out")]
+    assert main(["plan", *flags, "--dataset-path", str(bad), "--change-feed"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and f"{bad}: table 'customers', change group 'g': field 'rate'" in err
+    good = tmp_path / "good.yaml"
+    good.write_text(_with_changes([{"name": "g", "columns": ["city"], "rate": 0.5}]))
+    assert main(["plan", *flags, "--dataset-path", str(good), "--change-feed", "--history"]) == 0
+    out = capsys.readouterr().out
+    assert "customers_changes" in out and "customers_history" in out and "updates <= g " in out
+    assert not (tmp_path / "out").exists()
