@@ -196,6 +196,11 @@ def _check_new_value(group: ChangeGroup, body: Mapping, table: TableSpec, where:
     step = body.get("step")
     for col in columns:
         ordered = col.kind == "choice" and col.type != "boolean"
+        if ordered and len(col.params["values"]) < 2:
+            raise SpecError(
+                f"{where}: field 'step': choice '{col.name}' has one level, no neighbour to move to "
+                f"(got {col.params['values']!r}); allowed: choices of two or more values"
+            )
         if ordered and step != 1:
             raise SpecError(
                 f"{where}: field 'step': an ordered choice '{col.name}' moves one level (got {step!r}); allowed: 1"

@@ -25,6 +25,7 @@ tables:
       - {name: domain, kind: choice, values: [a.com, b.com, c.com], hidden: true}
       - {name: email, kind: derived, expression: "concat('c', customer_id, '@', domain)"}
       - {name: city, kind: choice, values: [Paris, Lyon]}
+      - {name: solo, kind: choice, values: [only]}
       - {name: tier, kind: choice, values: [Bronze, Silver, Gold]}
       - {name: opt_in, kind: choice, values: [true, false], type: boolean}
       - {name: credit, kind: uniform, min: 100, max: 900, type: "decimal(10,2)"}
@@ -108,6 +109,7 @@ REJECTIONS = [
     ([{"name": "g", "columns": ["credit"], "rate": 0.1, "step": 0.1}], 0, "g", "step", "only with new_value"),
     ([{"name": "g", "columns": ["city"], "rate": 0.1, "speed": 1}], 0, "g", "speed", "unknown key"),
     ([{"name": "g", "columns": ["pages"], "rate": 0.1}], 1, None, "changes", "lifecycle"),
+    ([{"name": "g", "columns": ["solo"], "rate": 0.1, "new_value": "step", "step": 1}], 0, "g", "step", "one level"),
 ]
 
 
