@@ -328,3 +328,21 @@ def test_csv_feed_files_are_flat_and_a_day_without_changes_is_a_header(spark, tm
     texts = [Path(p).read_text(encoding="utf-8").splitlines() for p in paths]
     assert all(t[0].startswith("change_op,product_id,sku,") for t in texts)
     assert min(len(t) for t in texts) == 1  # ten products: some day has no change, and still a file
+
+
+def test_delta_table_mode_writes_the_feed_as_a_table_of_its_own(spark, tmp_path):
+    config = small_config(
+        tmp_path,
+        start_date="2024-02-05",
+        end_date="2024-02-07",
+        output_mode="table",
+        scale_factor=0.2,
+        table_name_template="feed_{table}",
+        change_feed=True,
+    )
+    generate(config, spark, progress=None)
+    table = spark.table("feed_customers_changes")
+    plan = build_plan(config)
+    days = [td for td in plan.table_days if td.table.name == "customers_changes"]
+    expected = build_batch_frame(spark, config, plan.dataset, days)
+    assert table.count() > 0 and _same(table.select(*expected.columns), expected)
