@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import re
@@ -11,6 +12,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from synthgen_spark.changes import ChangeGroup, parse_change_groups, parse_churn
 from synthgen_spark.errors import SpecError
 from synthgen_spark.safe_yaml import YamlProblem, load_yaml, read_yaml_file
 
@@ -80,6 +82,8 @@ TABLE_KEYS = (
         "lifecycle",
         "description",
         "scaled",
+        "changes",
+        "churn",
     ),
 )
 LIFECYCLE_KEYS = ((), ("growth_rate", "growth_period", "churn_rate"))
@@ -152,6 +156,9 @@ class TableSpec:
     description: str = ""
     # False: ``rows`` is the table's size at any scale_factor (calendars, fixed reference lists; snapshots only)
     scaled: bool = True
+    changes: tuple[ChangeGroup, ...] = ()  # change groups of a snapshot table with a lifecycle (changes.py)
+    derived_from: str = ""  # a change feed or history table: the snapshot table it is derived from
+    churn: str = "keep"  # keep: churned entities stay in snapshots (status, churn date); delete: they leave
 
     def column(self, name: str) -> ColumnSpec:
         """The column called ``name``; SpecError if there is none."""
@@ -340,7 +347,7 @@ def _parse_table(body: Any, source: str) -> TableSpec:
             f"{where}: field 'scaled': only snapshot tables can ignore scale_factor (got {scaled!r}); "
             "allowed: false on snapshot tables (calendars, fixed reference lists), true on incremental ones"
         )
-    return TableSpec(
+    table = TableSpec(
         name=str(body["name"]),
         kind=body["kind"],
         rows=rows,
@@ -357,6 +364,8 @@ def _parse_table(body: Any, source: str) -> TableSpec:
         description=str(body.get("description", "")),
         scaled=scaled,
     )
+    changes = parse_change_groups(body.get("changes"), table, where)
+    return dataclasses.replace(table, changes=changes, churn=parse_churn(body.get("churn", "keep"), table, where))
 
 
 def _check_table_fields(body: Mapping, where: str) -> None:

@@ -61,6 +61,8 @@ class JobConfig:
     table_location: str = "metastore"
     partition_by_date: bool = False
     lock_timeout_minutes: int = 720
+    change_feed: bool = False
+    history: bool = False
     source: str = field(default="config", compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -245,6 +247,8 @@ _PARSERS = {
     "enable_data_drift": _parse_bool,
     "ignore_state": _parse_bool,
     "partition_by_date": _parse_bool,
+    "change_feed": _parse_bool,
+    "history": _parse_bool,
     "seasonal_multipliers": _parse_multipliers,
     "job_name": _parse_text,
     "dataset_id": _parse_text,

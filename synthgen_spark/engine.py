@@ -29,16 +29,19 @@ from pyspark.sql import DataFrame, SparkSession
 from synthgen_spark.catalog import ColumnSpec, DatasetSpec, PoolSpec, TableSpec
 from synthgen_spark.config import JobConfig
 from synthgen_spark.errors import SpecError
-from synthgen_spark.generators import build_column, build_value, column_seed, day_row_key, sql
+from synthgen_spark.generators import build_value, column_seed, day_row_key, sql
 from synthgen_spark.generators.categorical import array_literal
 from synthgen_spark.generators.core import (
     UNIX_EPOCH,
+    cast_to,
     decimal_from_double,
     exact_decimal_scale,
     round_to_scale,
     spark_type,
 )
+from synthgen_spark.generators.lifecycle import EntityLifecycle
 from synthgen_spark.generators.sql import Expr
+from synthgen_spark.generators.versions import changing_value, group_of
 from synthgen_spark.planner import TableDay
 from synthgen_spark.pools import load_locale_pools
 
@@ -257,13 +260,16 @@ class RowScope:
             after = self._after_earlier_columns(spec) if spec.kind == "derived" else 0
             scale = exact_decimal_scale(spec.type)
             if scale is None:
-                self.stages.define(key, lambda: build_column(spec, self), after)
+                self.stages.define(key, lambda: cast_to(self._value(spec), spec.type), after)
             else:  # the rounded double first: sums and lookups compute with it, no BigDecimal per row
-                number = self.stages.define(
-                    f"{key}__number", lambda: round_to_scale(build_value(spec, self), scale), after
-                )
+                number = self.stages.define(f"{key}__number", lambda: round_to_scale(self._value(spec), scale), after)
                 self.stages.define(key, lambda: decimal_from_double(number, spec.type))
         return self.stages.ref(key)
+
+    def _value(self, spec: ColumnSpec) -> Expr:
+        """The column's value before the cast: of its change group's version in force, if it has a group."""
+        group = group_of(self.table, spec.name)
+        return build_value(spec, self) if group is None else changing_value(spec, self, group, build_value)
 
     def number(self, name: str) -> Expr:
         column = self.column(name)
@@ -351,6 +357,8 @@ def build_batch_frame(
     slices = file_slices(table_days)
     files, widest = len(slices), max(s.rows for s in slices)
     tasks = tasks or task_count(slices, parallelism)
+    if table.derived_from or table.churn == "delete":  # no padding rows: our filters may run before that filter
+        tasks = files
     per_task = -(-files // tasks)
     frame = spark.range(0, tasks * per_task * widest, 1, tasks)
     if files == 1:
@@ -370,9 +378,18 @@ def build_batch_frame(
         frame = frame.sortWithinPartitions(FILE_INDEX, LOCAL_INDEX)
     row_index = facts.lookup([s.start for s in slices]) + sql.col(LOCAL_INDEX)
     frame = frame.selectExpr("*", f"{row_index.sql} AS {ROW_INDEX}")
+    if table.derived_from:  # a change feed or history: built from the snapshot table's generators
+        from synthgen_spark.derived import derived_frame
+
+        return derived_frame(frame, config, dataset, table, slices, grouped)
     scope = RowScope(config, dataset, table, facts, stages, sql.col(ROW_INDEX))
     for spec in table.columns:
         scope.column(spec.name)
+    present = None
+    if table.churn == "delete":  # churned entities leave the snapshot (hard deletes)
+        present = stages.stage(
+            "_sg_present", EntityLifecycle(config, dataset, table).is_active(scope.row_index, scope.day_ordinal)
+        )
     try:
         frame = stages.apply(frame)
     except StageError as exc:
@@ -384,4 +401,6 @@ def build_batch_frame(
             f"{dataset.source}: table '{table.name}', column '{name}', field 'expression': {exc.message}; "
             f"allowed: Spark SQL over the columns defined before it ({', '.join(earlier)})"
         ) from None
+    if present is not None:
+        frame = frame.where(present.sql)
     return frame.select(*[FILE_INDEX] * grouped, *[c.name for c in table.output_columns])

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from synthgen_spark.calendar import WEEKDAY_NAMES, Calendar, Volume, snapshot_in_force
 from synthgen_spark.catalog import DECIMAL_TYPE, ColumnSpec, DatasetSpec, TableSpec, load_dataset
+from synthgen_spark.changes import CHANGES_SUFFIX, change_feed_spec, expected_changes, has_lifecycle, history_spec
 from synthgen_spark.config import JobConfig
 from synthgen_spark.errors import ConfigError, SpecError
 
@@ -195,6 +196,7 @@ def build_plan(config: JobConfig, dataset: DatasetSpec | None = None) -> Plan:
             else:
                 days = list(batch_dates)
             table_days.extend(_table_day(config, calendar, table, day) for day in days)
+            table_days.extend(_derived_table_days(config, calendar, table, batch_dates, days))
         batches.append(Batch(index, batch_dates, tuple(table_days)))
     plan = Plan(config, dataset, calendar, tuple(batches))
     check_drift_fits(plan)
@@ -290,15 +292,31 @@ def _table_of(table: TableSpec, col: ColumnSpec) -> str:
     return col.params["references"].split(".")[0] if col.kind == "lookup" and "references" in col.params else table.name
 
 
-def _table_day(config: JobConfig, calendar: Calendar, table: TableSpec, day: dt.date) -> TableDay:
+def _derived_table_days(
+    config: JobConfig, calendar: Calendar, table: TableSpec, dates: tuple[dt.date, ...], snapshot_days: list[dt.date]
+) -> list[TableDay]:
+    """The change feed (every day) and the SCD2 history (the table's snapshot days) of a table with a lifecycle.
+
+    Their rows are the entities scanned (the population): the frames keep the changed ones, or the versions.
+    """
+    if not has_lifecycle(table):
+        return []
+    derived = [(change_feed_spec(table), list(dates))] if config.change_feed else []
+    derived += [(history_spec(table), snapshot_days)] if config.history else []
+    return [_table_day(config, calendar, spec, day, rows_of=table) for spec, days in derived for day in days]
+
+
+def _table_day(
+    config: JobConfig, calendar: Calendar, table: TableSpec, day: dt.date, rows_of: TableSpec | None = None
+) -> TableDay:
     dataset = calendar.dataset
-    rows = calendar.rows(table, day)
+    rows = calendar.rows(rows_of or table, day)
     if rows > MAX_ROWS_PER_DAY:
         raise ConfigError(
             f"{config.source}: field 'scale_factor': table '{table.name}' would get {rows} rows on {day}; "
             f"allowed: at most {MAX_ROWS_PER_DAY} rows per table per day."
         )
-    parts = math.ceil(rows / config.chunk_size) if config.chunk_size else 1
+    parts = math.ceil(rows / config.chunk_size) if config.chunk_size and not rows_of else 1
     facts = DayFacts(
         date=day,
         rows={t.name: calendar.rows(t, day) for t in dataset.tables if t.kind == "incremental"},
@@ -310,7 +328,7 @@ def _table_day(config: JobConfig, calendar: Calendar, table: TableSpec, day: dt.
             if t.kind == "snapshot"
         },
     )
-    incremental = table.kind == "incremental"
+    incremental = table.kind == "incremental" and not rows_of
     return TableDay(
         table=table,
         date=day,
@@ -322,6 +340,22 @@ def _table_day(config: JobConfig, calendar: Calendar, table: TableSpec, day: dt.
         else file_paths(config, table.name, day, parts),
         facts=facts,
         partitions=parts,
+    )
+
+
+def describe_derived_day(plan: Plan, td: TableDay) -> str:
+    """Expected changes of a feed day (from the rates), or what a history day holds; rows = entities scanned."""
+    base = plan.dataset.table(td.table.derived_from)
+    if not td.table.name.endswith(CHANGES_SUFFIX):
+        return f"SCD2 history of {base.name}: every version begun by the day, of {td.rows:,} entities"
+    population = plan.calendar.population
+    inserts = population(base, td.date) - population(base, td.date - dt.timedelta(1))
+    active = td.rows  # at most: churned entities do not change
+    updates = ", ".join(f"{name} {n:.1f}" for name, n in expected_changes(base, active).items())
+    churn = active * base.lifecycle.churn_rate
+    return (
+        f"change feed of {base.name}: expected inserts {inserts}, updates <= {updates or 'none'}, "
+        f"churn <= {churn:.1f} (rates x {active:,} entities scanned)"
     )
 
 
@@ -349,6 +383,8 @@ def describe_plan(plan: Plan) -> str:
                 )
                 factors = f"{v.base_rows} x {v.scale_factor:g} x {v.weekday:g} x {v.holiday:g} x {v.growth:g}"
                 factors += f" (holiday: {holiday})" if holiday else ""
+            elif td.table.derived_from:
+                factors = describe_derived_day(plan, td)
             else:
                 life = td.table.lifecycle
                 base = calendar.base_population(td.table)

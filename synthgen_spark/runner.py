@@ -297,7 +297,7 @@ def _write_batches(
     config, run_id = plan.config, run["run_id"]
     started = time.monotonic()
     done_rows, lock = [0], Lock()
-    table_locks = {t.name: Lock() for t in plan.dataset.tables}  # one Delta commit per table at a time
+    table_locks = {td.table.name: Lock() for td in plan.table_days}  # one Delta commit per table at a time
 
     def run_batch(batch: Batch) -> None:
         batch_started = time.monotonic()

@@ -23,12 +23,18 @@ GOLDEN_JOB = {
     "seed_value": 20240101,
     "scale_factor": 0.01,
     "batch_size": 7,
+    "change_feed": True,
+    "history": True,
 }
 ORDER = {
     "customers": ["snapshot_date", "customer_id"],
     "products": ["snapshot_date", "product_id"],
     "orders": ["order_id"],
     "order_items": ["order_item_id"],
+    "customers_changes": ["change_seq"],
+    "products_changes": ["change_seq"],
+    "customers_history": ["snapshot_date", "history_key"],
+    "products_history": ["snapshot_date", "history_key"],
 }
 
 

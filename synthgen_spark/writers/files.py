@@ -43,8 +43,11 @@ def write_files(frame: DataFrame, table_days: list[TableDay], output_mode: str, 
     if by_index:
         parts = [folders.get(f"{FILE_INDEX}={index}", []) for index in range(len(targets))]
     else:
-        parts = [[part] for part in sorted(folders.get("", []), key=lambda p: _part_number(p.rpartition("/")[2]))]
-    if len(parts) != len(targets) or any(len(p) != 1 for p in parts):
+        numbered = {_part_number(p.rpartition("/")[2]): p for p in folders.get("", [])}
+        parts = [[numbered[index]] if index in numbered else [] for index in range(len(targets))]
+    if table_days[0].table.derived_from:  # a feed's day without changes is a file without rows
+        parts = [p or _write_empty(frame, output_mode, f"{temp_dir}/_sg_empty{i}", fs) for i, p in enumerate(parts)]
+    if any(len(p) != 1 for p in parts):
         raise WriteError(
             f"writer: table '{table_days[0].table.name}': Spark wrote {sum(map(len, parts))} part files for "
             f"{len(targets)} expected files; nothing was moved into place."
@@ -65,3 +68,13 @@ def remove_other_layouts(table_days: list[TableDay], fs: FileSystem) -> None:
         for name in fs.list_names(folder):
             if any(pattern.fullmatch(name) and name not in keep for pattern, keep in days):
                 fs.delete(f"{folder}/{name}")
+
+
+def _write_empty(frame: DataFrame, output_mode: str, folder: str, fs: FileSystem) -> list[str]:
+    """Write a file with the frame's schema and no rows (a CSV header) into ``folder``; its path, in a list."""
+    empty = frame.drop(FILE_INDEX).limit(0).write.mode("overwrite")
+    if output_mode == "csv":
+        empty.options(**CSV_OPTIONS).csv(folder)
+    else:
+        empty.parquet(folder)
+    return [f"{folder}/{p}" for p in fs.list_two_levels(folder) if p.startswith("part-")]

@@ -1,0 +1,214 @@
+"""Frames of the derived tables: ``{table}_changes`` (the change feed) and ``{table}_history`` (SCD2).
+
+Both are pure functions of the snapshot table's generators, like the snapshot itself: no earlier
+output is read. The feed of day d compares each entity's image on d with its image on d - 1 (both
+computed from scratch, the one of d - 1 in a first select, under prefixed names) and keeps the
+entities that signed up on d (insert) or whose image differs (update). See docs/changes.md.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from pyspark.sql import DataFrame
+
+from synthgen_spark.catalog import DatasetSpec, TableSpec
+from synthgen_spark.changes import CHANGES_SUFFIX, ChangeGroup
+from synthgen_spark.config import JobConfig
+from synthgen_spark.engine import FILE_INDEX, LOCAL_INDEX, ROW_INDEX, BatchFacts, FileSlice, RowScope, Stages
+from synthgen_spark.generators import sql
+from synthgen_spark.generators.core import UNIX_EPOCH, bounded_index, column_seed, day_row_key, hash_key, unit_interval
+from synthgen_spark.generators.sql import Expr
+from synthgen_spark.generators.temporal import SECONDS_PER_DAY
+from synthgen_spark.generators.versions import SLOT_SHIFT, churn_ordinal, group_seed, start_ordinal, version
+
+PREVIOUS = "_sg_prev_"
+DAY_SHIFT, SECOND_SHIFT = 48, 31  # change_seq = day << 48 | second of the day << 31 | entity index
+NO_DAYS = "CAST(array() AS array<bigint>)"
+
+
+def image_columns(table: TableSpec) -> list[str]:
+    """The snapshot's output columns but its date: the after-image of a change, the attributes of a version."""
+    return [c.name for c in table.output_columns if c.name != table.primary_date_column]
+
+
+def entity_scope(
+    config: JobConfig, dataset: DatasetSpec, table: TableSpec, slices: list[FileSlice], days: int
+) -> tuple[RowScope, Stages]:
+    """A scope over the slices' entities ``days`` days after the slices' dates, with every column staged."""
+    stages = Stages()
+    shifted = [
+        dataclasses.replace(s, table_day=dataclasses.replace(s.table_day, date=s.table_day.date + dt.timedelta(days)))
+        for s in slices
+    ]
+    facts = BatchFacts(shifted, sql.col(FILE_INDEX), stages)
+    scope = RowScope(config, dataset, table, facts, stages, sql.col(ROW_INDEX))
+    for spec in table.columns:
+        scope.column(spec.name)
+    return scope, stages
+
+
+def day_dependent(table: TableSpec, config: JobConfig) -> bool:
+    """True if an entity's image can change without a version, signup or churn: drift, the day, other tables."""
+    for col in table.columns:
+        if col.kind in ("foreign_key", "lookup") or (col.drift and config.enable_data_drift):
+            return True
+        dated = (
+            col.kind in ("timestamp", "date_offset") and col.params.get("base", "generation_date") == "generation_date"
+        )
+        if col.name != table.primary_date_column and (col.kind == "generation_date" or dated):
+            return True
+    return False
+
+
+def _candidates(
+    frame: DataFrame, config: JobConfig, dataset: DatasetSpec, table: TableSpec, slices: list[FileSlice]
+) -> DataFrame:
+    """The rows that may have changed on their day (signup, churn, a group's version moved), before any image.
+
+    Only these rows get their images computed and compared: a change is rare, an image costs every column.
+    """
+    if day_dependent(table, config):
+        return frame
+    stages = Stages()
+    scope = RowScope(
+        config, dataset, table, BatchFacts(slices, sql.col(FILE_INDEX), stages), stages, sql.col(ROW_INDEX)
+    )
+    index, day = scope.row_index, scope.day_ordinal.cast("bigint")
+    moved = [start_ordinal(scope, index) == day]
+    if table.lifecycle.churn_rate > 0:
+        moved.append(sql.call("coalesce", churn_ordinal(scope, index) == day, sql.lit(False)))
+    for group in table.changes:
+        moved.append(Expr(f"({version(scope, group, day).sql} <> {version(scope, group, day - sql.lit(1)).sql})"))
+    candidate = stages.stage(
+        "_sg_candidate", Expr("(" + " OR ".join(m.sql for m in moved) + ")", max(m.level for m in moved))
+    )
+    return stages.apply(frame).where(candidate.sql)
+
+
+def change_feed_frame(
+    frame: DataFrame, config: JobConfig, dataset: DatasetSpec, feed: TableSpec, slices: list[FileSlice], grouped: bool
+) -> DataFrame:
+    """The changes of each slice's day: inserts (signed up that day) and updates (image differs from the day before)."""
+    base = dataset.table(feed.derived_from)
+    image = image_columns(base)
+    kept = [FILE_INDEX, LOCAL_INDEX, ROW_INDEX]
+    frame = _candidates(frame, config, dataset, base, slices).select(*kept)
+    _, before = entity_scope(config, dataset, base, slices, -1)
+    frame = before.apply(frame).selectExpr(*kept, *[f"`{n}` AS `{PREVIOUS}{n}`" for n in image])
+    scope, stages = entity_scope(config, dataset, base, slices, 0)
+    index, day = scope.row_index, scope.day_ordinal.cast("bigint")
+    start = start_ordinal(scope, index)
+    inserted = stages.stage("_sg_inserted", start == day)
+    differs = " OR ".join(f"NOT (`{n}` <=> `{PREVIOUS}{n}`)" for n in image)
+    changed = stages.stage("_sg_changed", sql.Expr(f"({differs})", max(scope.column(n).level for n in image)))
+    second = bounded_index(
+        hash_key(day_row_key(day, index), column_seed(config.seed_value, feed.name, "change_ts")), SECONDS_PER_DAY
+    )
+    second = stages.stage("_sg_change_second", second)
+    op = sql.when(inserted, sql.lit("insert"))
+    if base.churn == "delete":  # a hard delete: the entity's last image, on its churn day
+        deleted = stages.stage("_sg_deleted", sql.call("coalesce", churn_ordinal(scope, index) == day, sql.lit(False)))
+        op = op.when(deleted, sql.lit("delete"))
+        for name in image:
+            stages.stage(f"_sg_image_{name}", sql.when(deleted, sql.col(PREVIOUS + name)).otherwise(scope.column(name)))
+    columns = {
+        "change_op": op.otherwise(sql.lit("update")),
+        "change_date": scope.day,
+        "change_ts": sql.timestamp_seconds(day * sql.lit(SECONDS_PER_DAY) + second),
+        "change_seq": sql.shiftleft(day, DAY_SHIFT) + sql.shiftleft(second, SECOND_SHIFT) + index,
+    }
+    frame = stages.apply(frame).where(f"{inserted.sql} OR ({start.sql} < {day.sql} AND {changed.sql})")
+    source = "_sg_image_" if base.churn == "delete" else ""
+    outputs = [
+        f"{columns[c.name].sql} AS {c.name}" if c.name in columns else f"`{source}{c.name}` AS `{c.name}`"
+        for c in feed.columns
+    ]
+    return frame.selectExpr(*[FILE_INDEX] * grouped, *outputs)
+
+
+def derived_frame(
+    frame: DataFrame, config: JobConfig, dataset: DatasetSpec, table: TableSpec, slices: list[FileSlice], grouped: bool
+) -> DataFrame:
+    """The frame of a derived table over the slices (rows = the snapshot table's entities of each day)."""
+    if table.name.endswith(CHANGES_SUFFIX):
+        return change_feed_frame(frame, config, dataset, table, slices, grouped)
+    return history_frame(frame, config, dataset, table, slices, grouped)
+
+
+class RowDayFacts(BatchFacts):
+    """Batch facts whose day is a column of each row (a version's valid_from), not the file's date."""
+
+    def __init__(self, slices: list[FileSlice], file_index: Expr, stages: Stages, ordinal: Expr) -> None:
+        super().__init__(slices, file_index, stages)
+        self.ordinal = ordinal
+
+    def day_ordinal(self) -> Expr:
+        return self.ordinal
+
+    def day(self) -> Expr:
+        return self.stages.define("_sg_day", lambda: sql.date_add(sql.lit(UNIX_EPOCH), self.ordinal.cast("int")))
+
+
+def _event_days(scope: RowScope, group: ChangeGroup, index: Expr, start: Expr, count: Expr) -> Expr:
+    """Days (ordinals) of the group's first ``count`` events: start + 1 + floor((k + j_k) / f), k < count."""
+    k = Expr("k")
+    jitter = unit_interval(hash_key(sql.shiftleft(k, SLOT_SHIFT) + index, group_seed(scope, group)))
+    day = start + sql.lit(1) + sql.floor((k.cast("double") + jitter) / sql.lit(group.daily_rate)).cast("bigint")
+    days = Expr(f"transform(sequence(0L, {count.sql} - 1L), k -> {day.sql})", max(count.level, day.level))
+    return sql.when(count > sql.lit(0), days).otherwise(Expr(NO_DAYS))
+
+
+def _version_days(scope: RowScope) -> Expr:
+    """The sorted, distinct days on which the entity's versions began, up to the scope's (snapshot) day."""
+    index, day = scope.row_index, scope.day_ordinal.cast("bigint")
+    start = start_ordinal(scope, index)
+    parts = [sql.call("array", start)]
+    for group in scope.table.changes:
+        count = scope.stage(f"_sg_count_{group.name}", version(scope, group, day))
+        parts.append(_event_days(scope, group, index, start, count))
+    if scope.table.lifecycle.churn_rate > 0 and scope.table.churn == "keep":  # churn begins a version
+        churn = churn_ordinal(scope, index)
+        parts.append(sql.when(churn <= day, sql.call("array", churn)).otherwise(Expr(NO_DAYS)))
+    return sql.call("array_sort", sql.call("array_distinct", sql.call("concat", *parts)))
+
+
+def history_frame(
+    frame: DataFrame,
+    config: JobConfig,
+    dataset: DatasetSpec,
+    history: TableSpec,
+    slices: list[FileSlice],
+    grouped: bool,
+) -> DataFrame:
+    """Every version that began on or before each slice's snapshot date, with its SCD2 columns and attributes."""
+    base = dataset.table(history.derived_from)
+    stages = Stages()
+    scope = RowScope(config, dataset, base, BatchFacts(slices, sql.col(FILE_INDEX), stages), stages, sql.col(ROW_INDEX))
+    stages.stage("_sg_days", _version_days(scope))
+    stages.stage("_sg_snapshot_date", scope.day)
+    end = sql.lit(None).cast("bigint")
+    if base.churn == "delete":  # a hard delete closes the last version on the churn day
+        churn = churn_ordinal(scope, scope.row_index)
+        end = sql.when(churn <= scope.day_ordinal.cast("bigint"), churn)
+    stages.stage("_sg_end", end)
+    frame = stages.apply(frame).selectExpr(
+        FILE_INDEX, ROW_INDEX, "_sg_snapshot_date", "_sg_days", "_sg_end", "posexplode(_sg_days) AS (_sg_pos, _sg_from)"
+    )
+    stages = Stages()
+    facts = RowDayFacts(slices, sql.col(FILE_INDEX), stages, sql.col("_sg_from"))
+    scope = RowScope(config, dataset, base, facts, stages, sql.col(ROW_INDEX))
+    for spec in base.columns:
+        scope.column(spec.name)
+    next_day = "CASE WHEN _sg_pos + 1 < size(_sg_days) THEN element_at(_sg_days, _sg_pos + 2) ELSE _sg_end END"
+    columns = {
+        "history_key": f"shiftleft({ROW_INDEX}, 32) + _sg_pos + 1",
+        "version": "CAST(_sg_pos + 1 AS INT)",
+        "valid_from": f"date_add(DATE'{UNIX_EPOCH}', CAST(_sg_from AS INT))",
+        "valid_to": f"date_add(DATE'{UNIX_EPOCH}', CAST({next_day} AS INT))",
+        "is_current": f"({next_day}) IS NULL",
+        base.primary_date_column: "_sg_snapshot_date",
+    }
+    outputs = [f"{columns[c.name]} AS {c.name}" if c.name in columns else f"`{c.name}`" for c in history.columns]
+    return stages.apply(frame).selectExpr(*[FILE_INDEX] * grouped, *outputs)

@@ -1,0 +1,102 @@
+"""Versions of change groups as Spark SQL: the O(1) schedule of ``synthgen_spark.changes``, and new values.
+
+A column of a change group is built for version v of its group: ``redraw`` builds the column's own
+generator with the row key ``entity + v * 2**33`` (v = 0 is the entity's key, so version 0 is the
+value of a table without change groups); ``step`` moves a number to base x (1 + s), s uniform in
+[-step, +step] from (entity, v), or an ordered choice to a neighbouring level on odd versions and
+back on even ones; ``toggle`` flips a boolean on odd versions. Every rule needs only v, so any day
+is O(1) per row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from synthgen_spark.catalog import ColumnSpec, TableSpec
+from synthgen_spark.changes import ChangeGroup
+from synthgen_spark.generators import sql
+from synthgen_spark.generators.categorical import array_literal
+from synthgen_spark.generators.core import column_seed, hash_key, unit_interval
+from synthgen_spark.generators.lifecycle import EntityLifecycle
+from synthgen_spark.generators.registry import Scope
+from synthgen_spark.generators.sql import Expr
+
+VERSION_SHIFT = 33  # entity indices stay below 2**31, so (v << 33) + entity never collides across versions
+SLOT_SHIFT = 32
+
+
+def group_of(table: TableSpec, column: str) -> ChangeGroup | None:
+    """The change group that lists ``column``, if any."""
+    return next((g for g in table.changes if column in g.columns), None)
+
+
+def start_ordinal(scope: Scope, index: Expr) -> Expr:
+    """Signup day ordinal of entity ``index`` of the scope's table, computed once per row."""
+    return scope.stage("_sg_start_ordinal", EntityLifecycle(scope.config, scope.dataset, scope.table).start(index))
+
+
+def churn_ordinal(scope: Scope, index: Expr) -> Expr:
+    """Churn day ordinal (null if never), computed once per row (shared with the lifecycle_end column)."""
+    return scope.stage("_sg_churn_ordinal", EntityLifecycle(scope.config, scope.dataset, scope.table).end(index))
+
+
+def group_seed(scope: Scope, group: ChangeGroup) -> int:
+    return column_seed(scope.config.seed_value, scope.table.name, f"__change_{group.name}")
+
+
+def version(scope: Scope, group: ChangeGroup, day_ordinal: Expr, index: Expr | None = None) -> Expr:
+    """Version of ``group`` on ``day_ordinal`` for entity ``index`` (default: the scope's row): K + [j_K < y - K]."""
+    index = scope.row_index if index is None else index
+    start = start_ordinal(scope, index)
+    last = day_ordinal.cast("bigint")
+    if scope.table.lifecycle.churn_rate > 0:
+        churn = churn_ordinal(scope, index)
+        last = sql.least(last, sql.call("coalesce", churn - sql.lit(1), last))
+    days = last - start
+    y = days.cast("double") * sql.lit(group.daily_rate)
+    slot = sql.floor(y).cast("bigint")
+    jitter = unit_interval(hash_key(sql.shiftleft(slot, SLOT_SHIFT) + index, group_seed(scope, group)))
+    count = slot + sql.when(jitter < y - slot.cast("double"), sql.lit(1)).otherwise(sql.lit(0)).cast("bigint")
+    return sql.when(days <= sql.lit(0), sql.lit(0).cast("bigint")).otherwise(count)
+
+
+class VersionedScope:
+    """The scope's rows at version ``version`` of ``group``: another row key, own intermediate stages."""
+
+    def __init__(self, base: Scope, group: ChangeGroup, version_expr: Expr) -> None:
+        self._base = base
+        self._group = group
+        self._version = version_expr
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._base, name)
+
+    @property
+    def row_key(self) -> Expr:
+        return self._base.row_key + sql.shiftleft(self._version, VERSION_SHIFT)
+
+    def stage(self, name: str, value: Expr) -> Expr:
+        return self._base.stage(f"_sg_{self._group.name}_v{name}", value)
+
+
+def changing_value(
+    spec: ColumnSpec, scope: Scope, group: ChangeGroup, build: Callable[[ColumnSpec, Scope], Expr]
+) -> Expr:
+    """The value (before the cast) of a group's column on the scope's day: its version's value."""
+    current = scope.stage(f"_sg_version_{group.name}", version(scope, group, scope.day_ordinal))
+    if group.new_value == "redraw":
+        return build(spec, VersionedScope(scope, group, current))
+    base = build(spec, scope)
+    odd = current % sql.lit(2) == sql.lit(1)
+    if group.new_value == "toggle":
+        return Expr(f"({base.sql} <> {odd.sql})", max(base.level, odd.level))
+    u = unit_interval(hash_key(scope.row_key + sql.shiftleft(current, VERSION_SHIFT), scope.seed(spec.name, "step")))
+    if spec.kind != "choice":
+        factor = sql.lit(1.0) + (sql.lit(2.0) * u - sql.lit(1.0)) * sql.lit(group.step)
+        return sql.when(current == sql.lit(0), base).otherwise(base * factor)
+    values = array_literal(tuple(spec.params["values"]))
+    level = sql.call("array_position", values, base)
+    top = sql.lit(len(spec.params["values"])).cast("bigint")
+    move = sql.when(level == sql.lit(1).cast("bigint"), sql.lit(1)).when(level == top, sql.lit(-1))
+    move = move.otherwise(sql.when(u < sql.lit(0.5), sql.lit(1)).otherwise(sql.lit(-1)))
+    return sql.when(odd, sql.element_at(values, (level + move).cast("int"))).otherwise(base)
