@@ -109,3 +109,26 @@ def assert_same(left, right, table):
     from chispa import assert_df_equality
 
     assert_df_equality(left.orderBy(*KEYS[table]), right.orderBy(*KEYS[table]), ignore_nullable=True)
+
+
+# a two-table dataset (a snapshot and an incremental table that references it) for catalog and input tests
+MINI_DATASET = """
+dataset_id: mini
+tables:
+  - name: things
+    kind: snapshot
+    rows: 10
+    primary_key: thing_id
+    columns:
+      - {name: thing_id, kind: sequence}
+      - {name: snapshot_date, kind: generation_date}
+  - name: events
+    kind: incremental
+    rows: 5
+    primary_key: event_id
+    primary_date_column: event_date
+    columns:
+      - {name: event_id, kind: sequence}
+      - {name: event_date, kind: generation_date}
+      - {name: thing_id, kind: foreign_key, references: things.thing_id}
+"""

@@ -22,6 +22,8 @@ from synthgen_spark.config import JobConfig
 from synthgen_spark.errors import SpecError
 from synthgen_spark.generators.lifecycle import EntityLifecycle
 
+from .helpers import MINI_DATASET
+
 
 def test_retail_oltp_small_has_its_four_tables():
     spec = load_dataset("retail_oltp_small")
@@ -59,26 +61,7 @@ def test_every_catalog_kind_has_a_registered_generator():
     assert sorted(COLUMN_KINDS) == registered_kinds()
 
 
-GOOD = """
-dataset_id: mini
-tables:
-  - name: things
-    kind: snapshot
-    rows: 10
-    primary_key: thing_id
-    columns:
-      - {name: thing_id, kind: sequence}
-      - {name: snapshot_date, kind: generation_date}
-  - name: events
-    kind: incremental
-    rows: 5
-    primary_key: event_id
-    primary_date_column: event_date
-    columns:
-      - {name: event_id, kind: sequence}
-      - {name: event_date, kind: generation_date}
-      - {name: thing_id, kind: foreign_key, references: things.thing_id}
-"""
+GOOD = MINI_DATASET
 
 
 def test_a_minimal_custom_dataset_parses():

@@ -21,29 +21,9 @@ from synthgen_spark.config import JobConfig
 from synthgen_spark.planner import build_plan, drift_factor, job_root
 from synthgen_spark.state import Ledger
 
-from .helpers import files_under
+from .helpers import MINI_DATASET, files_under
 
-DATASET = """
-dataset_id: mini
-epoch: 2024-01-01
-tables:
-  - name: things
-    kind: snapshot
-    rows: 10
-    primary_key: thing_id
-    columns:
-      - {name: thing_id, kind: sequence}
-      - {name: snapshot_date, kind: generation_date}
-  - name: events
-    kind: incremental
-    rows: 5
-    primary_key: event_id
-    primary_date_column: event_date
-    columns:
-      - {name: event_id, kind: sequence}
-      - {name: event_date, kind: generation_date}
-      - {name: thing_id, kind: foreign_key, references: things.thing_id}
-"""
+DATASET = MINI_DATASET.replace("dataset_id: mini\n", "dataset_id: mini\nepoch: 2024-01-01\n")
 JOB = "dataset_id: retail_oltp_small\nstart_date: 2024-02-01\nend_date: 2024-02-02\n"
 BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
     f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]\n" for i in range(8)
