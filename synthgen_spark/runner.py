@@ -27,7 +27,7 @@ from synthgen_spark.reporting import JobReport, write_report
 from synthgen_spark.session import generation_settings
 from synthgen_spark.state import Ledger, StateStore, fingerprint
 from synthgen_spark.writers import FileSystem, check_delta_schema, open_file_system, write_delta, write_files
-from synthgen_spark.writers.delta import delta_schema_at
+from synthgen_spark.writers.delta import existing_table
 
 Progress = Callable[[str], None]
 
@@ -122,10 +122,7 @@ def missing_outputs(spark: SparkSession, plan: Plan, ledger: Ledger, fs: FileSys
     missing = set()
     for name, table_days in _by_table(done).items():
         target, column = table_days[0].paths[0], table_days[0].table.primary_date_column
-        if plan.config.table_location == "path":
-            frame = spark.read.format("delta").load(target) if delta_schema_at(spark, target) is not None else None
-        else:
-            frame = spark.table(target) if spark.catalog.tableExists(target) else None
+        frame = existing_table(spark, plan.config, target)
         expected = {td.date for td in table_days if td.rows > 0}
         present = _dates_in(frame, column, expected) if frame is not None and expected else set()
         missing |= {(name, td.date) for td in table_days if frame is None or (td.date in expected - present)}

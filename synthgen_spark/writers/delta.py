@@ -19,18 +19,21 @@ from synthgen_spark.errors import ConfigError
 from synthgen_spark.planner import TableDay
 
 
-def delta_schema_at(spark: SparkSession, location: str) -> StructType | None:
-    """The schema of the Delta table at ``location``, or None where there is none (asked of Spark)."""
-    try:
-        return spark.read.format("delta").load(location).schema
+def delta_table_at(spark: SparkSession, location: str) -> DataFrame | None:
+    """The Delta table at ``location`` (analysed), or None where there is none (asked of Spark)."""
+    try:  # a classic session analyses on load, Spark Connect on the first schema request
+        frame = spark.read.format("delta").load(location)
+        frame.schema  # noqa: B018 - analysis is what tells whether a table is there
     except AnalysisException:
         return None
+    return frame
 
 
-def _existing_schema(spark: SparkSession, config: JobConfig, target: str) -> StructType | None:
+def existing_table(spark: SparkSession, config: JobConfig, target: str) -> DataFrame | None:
+    """The job's Delta table ``target`` (a path or a catalog name, per ``table_location``), or None."""
     if config.table_location == "path":
-        return delta_schema_at(spark, target)
-    return spark.table(target).schema if spark.catalog.tableExists(target) else None
+        return delta_table_at(spark, target)
+    return spark.table(target) if spark.catalog.tableExists(target) else None
 
 
 def adopt_orphan_location(spark: SparkSession, config: JobConfig, target: str) -> None:
@@ -42,7 +45,7 @@ def adopt_orphan_location(spark: SparkSession, config: JobConfig, target: str) -
         return
     parts = target.split(".")
     location = f"{warehouse}/{parts[0]}.db/{parts[1]}" if len(parts) == 2 else f"{warehouse}/{target}"
-    if delta_schema_at(spark, location) is not None:
+    if delta_table_at(spark, location) is not None:
         spark.sql(f"CREATE TABLE {target} USING DELTA LOCATION '{location}'")
 
 
@@ -55,9 +58,10 @@ def check_delta_schema(
         ConfigError: naming the table, the differing columns, and what to do.
     """
     adopt_orphan_location(spark, config, target)
-    existing = _existing_schema(spark, config, target)
-    if existing is None:
+    current = existing_table(spark, config, target)
+    if current is None:
         return
+    existing = current.schema
     have = {f.name: f.dataType.simpleString() for f in existing.fields}
     want = {f.name: f.dataType.simpleString() for f in schema.fields}
     differences = [f"missing {n}" for n in want if n not in have]
