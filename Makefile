@@ -66,7 +66,7 @@ test-spark35: setup35
 
 # benchmarks (not tests): synthgen vs dbldatagen, Faker and the write-only floor; ratios in one run.
 # The results JSON is committed beside the page rendered from it (docs/performance.md).
-bench: setup
+bench: setup browser
 	$(BIN)/python -m pip install -q -e ".[local,test,bench]"
 	$(BIN)/python benchmarks/run_benchmarks.py --profile --out benchmarks/results.json
 	$(BIN)/python benchmarks/render_markdown.py benchmarks/results.json --out docs/performance.md

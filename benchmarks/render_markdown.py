@@ -140,7 +140,23 @@ def summary(doc: dict) -> list[str]:
             f"{low['peak_mib']['python_rss']:.0f} vs {high['peak_mib']['python_rss']:.0f} MiB, JVM heap after GC "
             f"{low['after_gc_mib']['jvm_heap_used']:.0f} vs {high['after_gc_mib']['jvm_heap_used']:.0f} MiB."
         )
+    lines += report_open_lines(doc.get("report_open"))
     return lines
+
+
+def report_open_lines(opened: dict | None) -> list[str]:
+    """Section h: how long the run report of a year of 10 tables takes to open in Chromium."""
+    if not opened:
+        return []
+    if "skipped" in opened:
+        return [f"- Run report opening: not measured ({opened['skipped']})."]
+    verdict = "met" if opened["met"] else "missed"
+    return [
+        f"- The run report of {opened['tables']} tables over {opened['days']} days ({opened['html_bytes']:,} bytes, "
+        f"plotly.js embedded) opens in headless Chromium in {opened['open_cpu_seconds']:.2f} s of CPU beyond "
+        f"Chromium's own start ({opened['open_wall_seconds']:.2f} s wall at load average {opened['load_average']}): "
+        f"target <= {opened['target_seconds']:g} s, {verdict}."
+    ]
 
 
 def costliest(columns: dict, count: int = 4) -> str:

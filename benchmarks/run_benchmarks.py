@@ -23,6 +23,7 @@ e. scaling: 365 days x N/365 rows in one batch vs one day of N rows; batch_size 
    parallel_workers 1 vs 4 over 60 small days through ``synthgen_spark.api.generate``
 f. driver memory (Python RSS, JVM heap used, JVM RSS) while generating 5M vs 50M rows to noop
 g. driver planning time per 30-day batch (build_plan + build_batch_frame + .schema for every table)
+h. the run report of a year of 10 tables opened in headless Chromium (CPU seconds, net of Chromium's start)
 targets: on the spec's columns, which every side makes (the full table's ratios to the peers and its
 floor are printed as context); the 365-day ratio and planning on the full table's batches.
 profile (when a target is missed, or with --profile): plan metrics (xxhash64 calls, generated code size
@@ -30,7 +31,7 @@ under the run's settings and under Spark's default whole-stage codegen), the cos
 one at a time, and alone), a 365-day batch against one day, a cProfile of planning.
 
 Modules: cases.py (the frames, sinks and the Faker loop), timing.py (sizes, round-robin timing, sections a-g),
-memory.py (driver memory and the cache), plans.py (plan metrics and the profile), report.py (ratios, tables,
+memory.py (driver memory and the cache), report_open.py (section h), plans.py (plan metrics and the profile), report.py (ratios, tables,
 environment, the JSON document); render_markdown.py turns the JSON into docs/performance.md.
 """
 
@@ -46,6 +47,7 @@ from pathlib import Path
 import plans
 import report
 import timing
+from report_open import report_open
 from timing import DEFAULT_FULL_ROWS, DEFAULT_ROWS, QUICK_FULL_ROWS, QUICK_ROWS, Run, loadavg, make_settings, say
 
 
@@ -78,6 +80,7 @@ def measure(run: Run, profile: bool, no_profile: bool) -> list[dict]:
     timing.scaling(run)
     timing.planning(run)
     timing.driver_memory(run)
+    report_open(run)
     ratios = report.ratios(run)
     if profile or (any(r["met"] is False for r in ratios) and not no_profile):
         try:

@@ -343,19 +343,31 @@ def _table_day(
     )
 
 
+def expected_operations(plan: Plan, feed: TableSpec, day: dt.date, scanned: int) -> dict[str, float]:
+    """A change-feed day's expected rows by operation: inserts (exact), updates per group, churn.
+
+    ``scanned`` (the entities the day's frame scans) bounds the updates: churned entities do not change.
+    """
+    base = plan.dataset.table(feed.derived_from)
+    population = plan.calendar.population
+    operations: dict[str, float] = {"insert": population(base, day) - population(base, day - dt.timedelta(1))}
+    operations.update({f"update {name}": n for name, n in expected_changes(base, scanned).items()})
+    operations["delete" if base.churn == "delete" else "update churn"] = scanned * base.lifecycle.churn_rate
+    return operations
+
+
 def describe_derived_day(plan: Plan, td: TableDay) -> str:
     """Expected changes of a feed day (from the rates), or what a history day holds; rows = entities scanned."""
     base = plan.dataset.table(td.table.derived_from)
     if not td.table.name.endswith(CHANGES_SUFFIX):
         return f"SCD2 history of {base.name}: every version begun by the day, of {td.rows:,} entities"
-    population = plan.calendar.population
-    inserts = population(base, td.date) - population(base, td.date - dt.timedelta(1))
-    active = td.rows  # at most: churned entities do not change
-    updates = ", ".join(f"{name} {n:.1f}" for name, n in expected_changes(base, active).items())
-    churn = active * base.lifecycle.churn_rate
+    operations = expected_operations(plan, td.table, td.date, td.rows)
+    inserts = operations.pop("insert")
+    churn = operations.pop("delete" if base.churn == "delete" else "update churn")
+    updates = ", ".join(f"{name.removeprefix('update ')} {n:.1f}" for name, n in operations.items())
     return (
         f"change feed of {base.name}: expected inserts {inserts}, updates <= {updates or 'none'}, "
-        f"churn <= {churn:.1f} (rates x {active:,} entities scanned)"
+        f"churn <= {churn:.1f} (rates x {td.rows:,} entities scanned)"
     )
 
 

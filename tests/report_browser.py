@@ -16,7 +16,9 @@ from pathlib import Path
 
 # no request may leave the machine: every host name fails to resolve and every proxy connection is refused
 OFFLINE = ["--host-resolver-rules=MAP * ~NOTFOUND", "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>"]
-HEADLESS = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--virtual-time-budget=5000"]
+# LIVE returns (--dump-dom) once the load event fired; HEADLESS also lets timers of the next 5 s run
+LIVE = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"]
+HEADLESS = [*LIVE, "--virtual-time-budget=5000"]
 # records errors, console.error calls and resource requests into the DOM, where --dump-dom shows them
 PROBE = """<script>
 window.__sg = {errors: []};

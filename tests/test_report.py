@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import sys
 from pathlib import Path
@@ -20,11 +21,12 @@ from .helpers import assert_days_match_plan, read_facts, small_config
 
 @pytest.fixture(scope="module")
 def csv_job(spark, tmp_path_factory):
-    """Two runs of one csv flat job: 02-01..02-02, then resumed to 02-03 (daily batches)."""
+    """Two runs of one csv flat job with its change feeds: 02-01..02-02, then resumed to 02-03 (daily batches)."""
     root = tmp_path_factory.mktemp("csv_job")
-    first = small_config(root, output_mode="csv", path_format="flat", end_date="2024-02-02", batch_size=1)
+    job = {"output_mode": "csv", "path_format": "flat", "batch_size": 1, "change_feed": True}
+    first = small_config(root, end_date="2024-02-02", **job)
     generate(first, spark, progress=None)
-    second = small_config(root, output_mode="csv", path_format="flat", end_date="2024-02-03", batch_size=1)
+    second = small_config(root, end_date="2024-02-03", **job)
     result = generate(second, spark, progress=None)
     return first, second, result
 
@@ -39,7 +41,18 @@ def test_report_json_holds_the_plans_rows_and_the_files_sizes_over_both_runs(csv
     assert all(b["seconds"] > 0 and b["rows"] > 0 for b in facts["batches"])
     written = [Path(p) for t in facts["tables"].values() for d in t["days"] for p in (f["path"] for f in d["files"])]
     assert facts["totals"]["bytes"] == sum(p.stat().st_size for p in written) > 0
-    assert facts["totals"]["rows"] == sum(td.rows for td in build_plan(second).table_days)
+    plan = build_plan(second)
+    assert facts["totals"]["rows"] == sum(td.rows for td in plan.table_days if not td.table.derived_from)
+    feed = facts["tables"]["customers_changes"]
+    assert feed["derived_from"] == "customers" and [d["date"] for d in feed["days"]] == [
+        "2024-02-01",
+        "2024-02-02",
+        "2024-02-03",
+    ]
+    for day in feed["days"]:  # inserts are exact (the population's growth): the files hold as many
+        with open(day["files"][0]["path"], newline="") as handle:
+            inserts = sum(row["change_op"] == "insert" for row in csv.DictReader(handle))
+        assert day["operations"]["insert"] == inserts and "update churn" in day["operations"]
     assert result.report.facts["runs"] == facts["runs"] and "<div" in result._repr_html_()
 
 
@@ -112,7 +125,8 @@ def test_the_report_opens_offline_in_chromium_with_charts_and_no_errors(csv_job,
     html = html_path.read_text()
     assert report_browser.external_references(html) == []
     dom, probe = report_browser.dump_dom(html_path, tmp_path)
-    assert dom.count('class="main-svg"') >= 3  # rows per day, populations, batches
+    assert dom.count('class="main-svg"') >= 4  # rows per day, populations, changes per day, batches
+    assert "Changes per day by operation" in dom
     assert probe == {"errors": [], "resources": []}
     png = tmp_path / "report.png"
     report_browser.screenshot(html_path, png)
@@ -146,3 +160,16 @@ def test_populations_count_signed_up_exactly_and_never_more_active_than_signed_u
             assert point["signed_up"] == by_date[point["date"]]["expected_rows"]
     written = [d for t in facts["tables"].values() for d in t["days"] if d["written"]]
     assert len(written) == 2 and all(f["bytes"] == 123 for d in written for f in d["files"])
+
+
+def test_a_change_feed_the_ledger_holds_is_reported_even_when_the_re_render_config_omits_it(tmp_path):
+    feed_plan = build_plan(small_config(tmp_path, end_date="2024-02-02", change_feed=True))
+    ledger = Ledger({"params": {}})
+    for td in feed_plan.table_days:
+        ledger.record(td.table.name, td.date, td.rows, "r1", len(td.paths))
+    facts = build_facts(build_plan(small_config(tmp_path, end_date="2024-02-02")), ledger, lambda path: 1)
+    feed = facts["tables"]["customers_changes"]
+    assert feed["derived_from"] == "customers" and [d["written"] for d in feed["days"]] == [True, True]
+    assert all(set(d["operations"]) >= {"insert", "update churn"} for d in feed["days"])
+    assert facts["totals"]["rows"] == sum(td.rows for td in feed_plan.table_days if not td.table.derived_from)
+    assert "customers_changes" in render_html(facts)

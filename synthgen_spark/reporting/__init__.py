@@ -14,7 +14,7 @@ from typing import Any
 
 from synthgen_spark.config import JobConfig
 from synthgen_spark.planner import Plan, build_plan, delta_target
-from synthgen_spark.reporting.facts import build_facts
+from synthgen_spark.reporting.facts import build_facts, report_tables
 from synthgen_spark.reporting.html import render_html
 from synthgen_spark.state import Ledger, StateStore, fingerprint, state_folder
 from synthgen_spark.writers.fs import FileSystem, open_file_system
@@ -52,13 +52,13 @@ def report_folder(config: JobConfig) -> str:
     return f"{state_folder(config)}/{REPORT_FOLDER}"
 
 
-def _delta_details(spark, plan: Plan, fs: FileSystem, sizes: _SizeLookup) -> dict[str, dict[str, Any]]:
+def _delta_details(spark, plan: Plan, ledger: Ledger, fs: FileSystem, sizes: _SizeLookup) -> dict[str, dict[str, Any]]:
     """Per table: the Delta table's location and its current files with their sizes.
 
     DESCRIBE DETAIL and ``inputFiles()`` read the Delta log, not the data.
     """
     config, details = plan.config, {}
-    for table in plan.dataset.tables:
+    for table in report_tables(plan, ledger):
         target = delta_target(config, table.name)
         if config.table_location == "path":
             if not fs.exists(f"{target}/_delta_log"):
@@ -99,7 +99,7 @@ def write_report(spark, fs: FileSystem, plan: Plan, ledger: Ledger, fresh: bool 
     folder = report_folder(plan.config)
     known = {} if fresh else _known_sizes(fs, f"{folder}/report.json", ledger)
     sizes = _SizeLookup(fs, known)
-    details = _delta_details(spark, plan, fs, sizes) if plan.config.output_mode == "table" else None
+    details = _delta_details(spark, plan, ledger, fs, sizes) if plan.config.output_mode == "table" else None
     facts = build_facts(plan, ledger, sizes, spark.version, details)
     report = JobReport(facts, folder)
     temp = f"{report.folder}/_tmp"

@@ -37,7 +37,7 @@ def _hover(day: dict[str, Any], calendar: dict[str, Any]) -> str:
 
 def rows_figure(facts: dict[str, Any], colours: dict[str, str]) -> go.Figure | None:
     """One panel per table: rows written per day (bars coloured by weekday/weekend/holiday/event), expected as a line."""
-    tables = facts["tables"]
+    tables = {n: t for n, t in facts["tables"].items() if "derived_from" not in t}
     if not tables:
         return None
     calendar = {d["date"]: d for d in facts["calendar"]}
@@ -81,6 +81,42 @@ def rows_figure(facts: dict[str, Any], colours: dict[str, str]) -> go.Figure | N
             col=1,
         )
     figure.update_layout(height=ROW_HEIGHT * len(names), margin={"t": 40, "b": 30, "l": 60, "r": 20}, bargap=0.1)
+    return figure
+
+
+OPERATION_COLOURS = {"insert": "#54a24b", "delete": "#e45756", "update churn": "#f58518"}
+UPDATE_COLOURS = ("#4c78a8", "#72b7b2", "#b279a2", "#9d755d", "#bab0ac")
+
+
+def changes_figure(facts: dict[str, Any]) -> go.Figure | None:
+    """One panel per change feed: its expected rows per day by operation (inserts exact), stacked."""
+    feeds = {n: t for n, t in facts["tables"].items() if any("operations" in d for d in t["days"])}
+    if not feeds:
+        return None
+    figure = make_subplots(rows=len(feeds), cols=1, subplot_titles=list(feeds), vertical_spacing=0.3 / len(feeds))
+    shown: set[str] = set()
+    for row, table in enumerate(feeds.values(), start=1):
+        days = [d for d in table["days"] if "operations" in d]
+        updates = iter(UPDATE_COLOURS * 4)
+        for operation in days[0]["operations"]:
+            colour = OPERATION_COLOURS.get(operation) or next(updates)
+            figure.add_trace(
+                go.Bar(
+                    x=[d["date"] for d in days],
+                    y=[d["operations"][operation] for d in days],
+                    name=operation,
+                    marker_color=colour,
+                    legendgroup=operation,
+                    showlegend=operation not in shown,
+                    hovertemplate=f"%{{x}}<br>{operation}: %{{y:,.1f}}<extra></extra>",
+                ),
+                row=row,
+                col=1,
+            )
+            shown.add(operation)
+    figure.update_layout(
+        barmode="stack", height=ROW_HEIGHT * len(feeds), margin={"t": 40, "b": 30, "l": 60, "r": 20}, bargap=0.1
+    )
     return figure
 
 

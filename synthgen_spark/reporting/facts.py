@@ -15,8 +15,9 @@ from typing import Any
 
 from synthgen_spark.calendar import WEEKDAY_NAMES, Calendar, new_per_period, retail_event
 from synthgen_spark.catalog import TableSpec
+from synthgen_spark.changes import CHANGES_SUFFIX, change_feed_spec, has_lifecycle, history_spec
 from synthgen_spark.generators.lifecycle import LOYAL_EVERY
-from synthgen_spark.planner import Plan, file_paths, job_root
+from synthgen_spark.planner import Plan, TableDay, expected_operations, file_paths, job_root
 from synthgen_spark.state import Ledger, state_folder
 
 REPORT_VERSION = 1
@@ -35,9 +36,11 @@ def build_facts(
 
     config, calendar = plan.config, plan.calendar
     tables = {
-        t.name: _table_facts(plan, ledger, t, file_size, (table_details or {}).get(t.name)) for t in plan.dataset.tables
+        t.name: _table_facts(plan, ledger, t, file_size, (table_details or {}).get(t.name))
+        for t in report_tables(plan, ledger)
     }
     dates = sorted({d["date"] for t in tables.values() for d in t["days"]})
+    counted = [t for t in tables.values() if "derived_from" not in t]  # a derived table's rows are entities scanned
     first, last = (dates[0], dates[-1]) if dates else (config.start_date.isoformat(), config.end_date.isoformat())
     runs = [_run_facts(run) for run in ledger.runs]
     return {
@@ -61,10 +64,20 @@ def build_facts(
         "weekday_multipliers": dict(zip(WEEKDAY_NAMES, calendar.weekday_multipliers, strict=True)),
         "calendar": [_day_facts(calendar, dt.date.fromisoformat(d)) for d in _all_days(first, last)],
         "tables": tables,
-        "totals": {key: sum(t[key] for t in tables.values()) for key in ("rows", "expected_rows", "files", "bytes")},
+        "totals": {
+            **{key: sum(t[key] for t in counted) for key in ("rows", "expected_rows")},
+            **{key: sum(t[key] for t in tables.values()) for key in ("files", "bytes")},
+        },
         "runs": runs,
         "batches": [dict(b, run_id=r["run_id"]) for r in ledger.runs for b in r.get("batches", [])],
     }
+
+
+def report_tables(plan: Plan, ledger: Ledger) -> list[TableSpec]:
+    """The dataset's tables, then the derived ones (change feeds, SCD2 histories) this run or an earlier one wrote."""
+    planned = {td.table.name for td in plan.table_days}
+    derived = [spec(t) for t in plan.dataset.tables if has_lifecycle(t) for spec in (change_feed_spec, history_spec)]
+    return [*plan.dataset.tables, *(t for t in derived if t.name in planned or t.name in ledger.done)]
 
 
 def _all_days(first: str, last: str) -> list[str]:
@@ -86,14 +99,23 @@ def _day_facts(calendar: Calendar, day: dt.date) -> dict[str, Any]:
 def _table_facts(
     plan: Plan, ledger: Ledger, table: TableSpec, file_size: Sizes, detail: dict[str, Any] | None
 ) -> dict[str, Any]:
-    """One table: its days (planned or in the ledger), totals, and for snapshots the population."""
-    planned = {td.date for td in plan.table_days if td.table.name == table.name}
+    """One table: its days (planned or in the ledger), totals, and for snapshots the population.
+
+    A derived table (change feed, SCD2 history) says which table it comes from; its rows, in the plan and
+    the ledger alike, are the entities its frames scan, and a change feed's days hold the expected rows
+    by operation.
+    """
+    planned = {td.date: td for td in plan.table_days if td.table.name == table.name}
     held = {dt.date.fromisoformat(d) for d in ledger.done.get(table.name, {})}
     delta_files = detail["files"] if detail else None
-    days = [_table_day(plan, ledger, table, day, file_size, delta_files) for day in sorted(planned | held)]
+    days = [
+        _table_day(plan, ledger, table, planned.get(day), day, file_size, delta_files)
+        for day in sorted(planned.keys() | held)
+    ]
     facts: dict[str, Any] = {
         "kind": table.kind,
         "frequency": table.frequency if table.kind == "snapshot" else "daily",
+        **({"derived_from": table.derived_from, "rows_are": "entities scanned"} if table.derived_from else {}),
         "days": days,
         "rows": sum(d["rows"] for d in days),
         "expected_rows": sum(d["expected_rows"] for d in days),
@@ -105,17 +127,24 @@ def _table_facts(
         files = detail["files"]
         facts.update(location=detail["location"], delta_files=files, files=len(files))
         facts["bytes"] = sum(f["bytes"] or 0 for f in files)
-    if table.kind == "snapshot" and days:
+    if table.kind == "snapshot" and days and not table.derived_from:
         facts["population"] = population(plan.calendar, table, days[0]["date"], days[-1]["date"])
     return facts
 
 
 def _table_day(
-    plan: Plan, ledger: Ledger, table: TableSpec, day: dt.date, file_size: Sizes, delta_files: list | None
+    plan: Plan,
+    ledger: Ledger,
+    table: TableSpec,
+    planned: TableDay | None,
+    day: dt.date,
+    file_size: Sizes,
+    delta_files: list | None,
 ) -> dict[str, Any]:
     """One table-day: expected rows (with the formula's factors), rows written, files with their sizes."""
     config, calendar = plan.config, plan.calendar
-    expected = calendar.rows(table, day)
+    derived = plan.dataset.table(table.derived_from) if table.derived_from else None
+    expected = planned.rows if planned else calendar.rows(derived or table, day)
     entry = ledger.done.get(table.name, {}).get(day.isoformat())
     facts: dict[str, Any] = {
         "date": day.isoformat(),
@@ -124,7 +153,9 @@ def _table_day(
         "written": entry is not None,
         "run_id": entry["run_id"] if entry else None,
     }
-    if table.kind == "incremental":
+    if table.name.endswith(CHANGES_SUFFIX) and derived:
+        facts["operations"] = expected_operations(plan, table, day, expected)
+    if table.kind == "incremental" and not derived:
         volume = calendar.volume(table, day)
         source = plan.dataset.table(table.parent) if table.parent else table
         facts["factors"] = {

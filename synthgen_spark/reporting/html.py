@@ -91,13 +91,20 @@ def _runs_text(runs: list[dict[str, Any]]) -> str:
 
 def _totals_table(facts: dict[str, Any]) -> str:
     rows = [
-        [name, t["kind"], t["days_written"], len(t["days"]), t["rows"], t["expected_rows"], t["files"], t["bytes"]]
+        [name, _kind(t), t["days_written"], len(t["days"]), t["rows"], t["expected_rows"], t["files"], t["bytes"]]
         for name, t in facts["tables"].items()
     ]
     totals = facts["totals"]
     rows.append(["total", "", "", "", totals["rows"], totals["expected_rows"], totals["files"], totals["bytes"]])
     headers = ["table", "kind", "days written", "days", "rows", "expected rows", "files", "bytes"]
     return "<h2>Totals per table</h2>" + _table(headers, rows, {2, 3, 4, 5, 6, 7})
+
+
+def _kind(table: dict[str, Any]) -> str:
+    """A table's kind; a derived table's says where it comes from and that its rows are not in the totals."""
+    if "derived_from" in table:
+        return f"{table['kind']} from {table['derived_from']} (rows: {table['rows_are']}, not in the total)"
+    return table["kind"]
 
 
 def _runs_table(facts: dict[str, Any]) -> str:
@@ -135,7 +142,7 @@ def _charts(facts: dict[str, Any]) -> list[str] | None:
         import plotly.offline
     except ImportError:
         return None
-    from synthgen_spark.reporting.charts import batches_figure, population_figure, rows_figure
+    from synthgen_spark.reporting.charts import batches_figure, changes_figure, population_figure, rows_figure
 
     config = {"displaylogo": False, "responsive": True}
     # MathJax "local": plotly.js never fetches MathJax from a network address
@@ -152,6 +159,12 @@ def _charts(facts: dict[str, Any]) -> list[str] | None:
             "Populations of snapshot tables",
             population_figure(facts),
             "<p>signed up (exact); active and churned (expected)</p>",
+        ),
+        (
+            "Changes per day by operation",
+            changes_figure(facts),
+            "<p>per change feed, the rows expected by operation: inserts exact (the population's growth), "
+            "updates per change group and churn from their daily rates</p>",
         ),
         ("Batches over time", batches_figure(facts), "<p>seconds per batch (bars) and rows per second (line)</p>"),
     ]
