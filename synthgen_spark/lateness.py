@@ -14,14 +14,18 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from synthgen_spark.catalog import ColumnSpec, DatasetSpec, TableSpec
 from synthgen_spark.config import JobConfig
 from synthgen_spark.errors import SpecError
 from synthgen_spark.generators.core import column_seed
+
+if TYPE_CHECKING:
+    from synthgen_spark.planner import TableDay
 
 ARRIVAL_COLUMN = "arrival_date"
 ARRIVAL_KIND = "arrival_date"  # set by the planner only: the date of the file that holds the row
@@ -157,3 +161,42 @@ def is_late_table(table: TableSpec) -> bool:
 def write_date_column(table: TableSpec) -> str:
     """The column a day's Delta write replaces and partitions by: arrival_date for late tables."""
     return ARRIVAL_COLUMN if is_late_table(table) else table.primary_date_column
+
+
+MANIFEST_PREFIX = "_synthgen_lateness_"
+
+
+def manifest_name(run_id: str) -> str:
+    """The lateness manifest's file name, beside the ledger: ``_synthgen_lateness_{run_id}.json``."""
+    return f"{MANIFEST_PREFIX}{run_id}.json"
+
+
+def lateness_manifest(table_days: Iterable[TableDay], run_id: str, config: JobConfig) -> dict[str, Any] | None:
+    """What a run's late tables wrote, per arrival day and table: the event dates touched and their rows.
+
+    The list a ``replaceWhere`` or lookback job must reprocess; from the plan, nothing is counted. None
+    when no table of the run has late arrivals.
+    """
+    arrivals = [
+        {
+            "arrival_date": td.date.isoformat(),
+            "table": td.table.name,
+            "rows": td.rows,
+            "late_rows": sum(s.rows for s in td.segments if s.source.date != td.date),
+            "event_dates": {s.source.date.isoformat(): s.rows for s in td.segments if s.rows},
+        }
+        for td in sorted(table_days, key=lambda td: td.date)
+        if td.segments
+    ]
+    if not arrivals:
+        return None
+    return {
+        "version": 1,
+        "run_id": run_id,
+        "job_name": config.job_name,
+        "dataset_id": config.dataset_id,
+        "dates": f"{config.start_date}..{config.end_date}",
+        "late_arrival_rate": config.late_arrival_rate,
+        "max_late_days": config.max_late_days,
+        "arrivals": arrivals,
+    }

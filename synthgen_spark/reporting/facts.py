@@ -16,6 +16,7 @@ from typing import Any
 from synthgen_spark.calendar import WEEKDAY_NAMES, Calendar, new_per_period, retail_event
 from synthgen_spark.catalog import TableSpec
 from synthgen_spark.generators.lifecycle import LOYAL_EVERY
+from synthgen_spark.lateness import is_late_table, write_date_column
 from synthgen_spark.planner import Plan, file_paths, job_root
 from synthgen_spark.state import Ledger, state_folder
 
@@ -116,6 +117,8 @@ def _table_day(
     """One table-day: expected rows (with the formula's factors), rows written, files with their sizes."""
     config, calendar = plan.config, plan.calendar
     expected = calendar.rows(table, day)
+    if is_late_table(table):  # the rows arriving on the day (docs/lateness.md)
+        expected = next((td.rows for td in plan.table_days if td.date == day and td.table.name == table.name), expected)
     entry = ledger.done.get(table.name, {}).get(day.isoformat())
     facts: dict[str, Any] = {
         "date": day.isoformat(),
@@ -140,7 +143,7 @@ def _table_day(
         parts = entry.get("files") or (math.ceil(entry["rows"] / config.chunk_size) if config.chunk_size else 1)
         facts["files"] = [{"path": p, "bytes": file_size(p)} for p in file_paths(config, table.name, day, parts)]
     elif entry and delta_files:
-        folder = f"/{table.primary_date_column}={day.isoformat()}/"
+        folder = f"/{write_date_column(table)}={day.isoformat()}/"
         facts["files"] = [f for f in delta_files if folder in f["path"]]
     return facts
 
