@@ -202,7 +202,7 @@ def split_runs(spark, tmp_path_factory, dataset_file):
 
     root = tmp_path_factory.mktemp("late_split")
     middle = dt.date(2024, 1, 24)
-    first = api.generate(late_config(root, dataset_file, end_date=middle.isoformat(), batch_size=5), spark=spark)
+    first = api.generate(late_config(root, dataset_file, end_date=middle.isoformat(), batch_size=15), spark=spark)
     second = late_config(root, dataset_file, start_date=(middle + dt.timedelta(1)).isoformat(), batch_size=21)
     return first, api.generate(second, spark=spark)
 
@@ -232,9 +232,8 @@ def test_rows_arrive_once_in_the_file_of_their_arrival_date(spark, one_run, tabl
 
 def test_children_arrive_with_their_parent(spark, one_run):
     orders, lines = _read(spark, one_run, "orders"), _read(spark, one_run, "lines")
-    joined = lines.join(orders.select("order_id", orders["arrival_date"].alias("parent_arrival")), "order_id", "left")
-    assert joined.where("parent_arrival IS NULL AND order_date >= DATE'2024-01-10'").count() == 0
-    assert joined.where("parent_arrival != arrival_date").count() == 0
+    parents = orders.select("order_id", "arrival_date")
+    assert lines.join(parents, ["order_id", "arrival_date"], "left_anti").count() == 0
 
 
 def test_the_manifest_matches_the_files(spark, one_run):
@@ -253,7 +252,7 @@ def test_two_adjacent_runs_with_other_batch_sizes_equal_one_run(spark, one_run, 
     for table in ("orders", "lines"):
         one = _read(spark, one_run, table).drop("_file")
         two = _read(spark, split_runs[0], table).unionByName(_read(spark, split_runs[1], table)).drop("_file")
-        assert one.count() == two.count() and one.exceptAll(two).count() == 0
+        assert sorted(one.collect()) == sorted(two.collect())
 
 
 def test_the_manifest_is_computed_from_the_plan(dataset_file):
