@@ -266,3 +266,21 @@ def test_the_manifest_is_computed_from_the_plan(dataset_file):
     )
     lateness = Lateness(plan.config, plan.dataset, plan.calendar.rows)
     assert lateness.policy(plan.dataset.table("things")) is None
+
+
+def test_chunked_late_days_split_their_segments_in_order(dataset_file):
+    from synthgen_spark.engine import file_segments
+
+    plan = build_plan(late_config(Path("/tmp/unused"), dataset_file, chunk_size=17, end_date="2024-01-12"))
+    for td in (td for td in plan.table_days if td.segments):
+        files = file_segments([td])
+        assert len(files) == len(td.paths) == -(-td.rows // 17)
+        assert all(sum(s.rows for s in f) <= 17 for f in files)
+        pieces = [(s.table_day.date, s.start, s.rows) for f in files for s in f if s.rows]
+        merged: list[tuple[dt.date, int, int]] = []
+        for day, start, rows in pieces:  # consecutive pieces of one event day join up again
+            if merged and merged[-1][0] == day and merged[-1][1] + merged[-1][2] == start:
+                merged[-1] = (day, merged[-1][1], merged[-1][2] + rows)
+            else:
+                merged.append((day, start, rows))
+        assert merged == [(s.source.date, s.start, s.rows) for s in td.segments if s.rows]
