@@ -140,7 +140,7 @@ class Lateness:
         """The dataset with an ``arrival_date`` column appended to every table that has late rows."""
         tables = []
         for table in self.dataset.tables:
-            if self.policy(table) is not None:
+            if self.policy(table) is not None and not is_late_table(table):  # (a planned dataset has it)
                 if ARRIVAL_COLUMN in table.column_names:
                     raise SpecError(
                         f"{self.dataset.source}: table '{table.name}': column '{ARRIVAL_COLUMN}' is reserved for "

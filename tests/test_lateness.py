@@ -145,6 +145,14 @@ def test_a_table_opts_out_and_a_child_cannot_set_its_own_rate(dataset_file, tmp_
     opted.write_text(LATE_DATASET.replace("    rows: 40\n", "    rows: 40\n    late_arrival_rate: 0\n"))
     plan = build_plan(late_config(tmp_path, opted))
     assert not any(td.segments for td in plan.table_days)
+    reserved = tmp_path / "reserved.yaml"
+    reserved.write_text(
+        LATE_DATASET.replace("{name: amount,", "{name: arrival_date, kind: generation_date}\n      - {name: amount,")
+    )
+    with pytest.raises(SpecError, match="column 'arrival_date' is reserved"):
+        build_plan(late_config(tmp_path, reserved))
+    planned = build_plan(late_config(tmp_path, dataset_file))
+    assert build_plan(planned.config, planned.dataset).dataset == planned.dataset  # a planned dataset plans again
     child = LATE_DATASET.replace("    rows: 100\n", "    rows: 100\n    max_late_days: 2\n")
     with pytest.raises(SpecError, match="field 'max_late_days': only incremental tables without a parent"):
         parse_dataset(child, "d.yaml")
