@@ -87,6 +87,35 @@ def synthgen_orders_year(spark, rows: int):
     return build_batch_frame(spark, cfg, plan.dataset, tds), sum(td.rows for td in tds), (cfg, plan, tds)
 
 
+LATE_DAYS = 14
+
+
+def synthgen_late_days(spark, rows: int, rate: float) -> dict[str, tuple]:
+    """orders and order_items over LATE_DAYS days of about rows/LATE_DAYS orders, one batch each, with
+    ``late_arrival_rate`` ``rate`` (0: every row on time) -> table: (frame, rows)."""
+    from synthgen_spark.config import JobConfig
+    from synthgen_spark.engine import build_batch_frame
+    from synthgen_spark.planner import build_plan
+
+    cfg = JobConfig.from_mapping(
+        {
+            "dataset_id": "retail_oltp_small",
+            "start_date": "2024-01-01",
+            "end_date": (dt.date(2024, 1, 1) + dt.timedelta(days=LATE_DAYS - 1)).isoformat(),
+            "batch_size": LATE_DAYS,
+            "enable_seasonal_patterns": False,
+            "scale_factor": rows / LATE_DAYS / 10000,
+            "late_arrival_rate": rate,
+        }
+    )
+    plan = build_plan(cfg)
+    frames = {}
+    for table in ("orders", "order_items"):
+        tds = [td for td in plan.table_days if td.table.name == table]
+        frames[table] = (build_batch_frame(spark, cfg, plan.dataset, tds), sum(td.rows for td in tds))
+    return frames
+
+
 def spec_dataset(rows: int):
     """The dbldatagen spec's columns as a parsed synthgen dataset with ``rows`` orders a day."""
     from synthgen_spark.catalog import parse_dataset

@@ -106,6 +106,17 @@ def ratios(run: Run) -> list[dict]:
             f"{small[0].best_s:.1f} s vs {small[2].best_s:.1f} s",
         )
     )
+    if "lateness_cases" in run.out:
+        on_time, late = (r(run.out["lateness_cases"][k], "parquet") for k in ("on_time", "late"))
+        out.append(
+            ratio(
+                "late_arrival_rate 0.2 time / on-time time, per row (orders + order_items -> parquet)",
+                (late.best_s / late.rows) / (on_time.best_s / on_time.rows),
+                1.5,
+                "<=",
+                f"{late.best_s:.2f} s for {late.rows:,} rows vs {on_time.best_s:.2f} s for {on_time.rows:,} rows",
+            )
+        )
     for key, label in (("python_rss", "driver Python RSS"), ("jvm_heap_used", "driver JVM heap used")):
         out.append(
             ratio(

@@ -23,7 +23,8 @@ e. scaling: 365 days x N/365 rows in one batch vs one day of N rows; batch_size 
    parallel_workers 1 vs 4 over 60 small days through ``synthgen_spark.api.generate``
 f. driver memory (Python RSS, JVM heap used, JVM RSS) while generating 5M vs 50M rows to noop
 g. driver planning time per 30-day batch (build_plan + build_batch_frame + .schema for every table)
-h. the run report of a year of 10 tables opened in headless Chromium (CPU seconds, net of Chromium's start)
+h. late arrivals: orders + order_items over 14 days -> parquet with late_arrival_rate 0.2 vs on time
+i. the run report of a year of 10 tables opened in headless Chromium (CPU seconds, net of Chromium's start)
 targets: on the spec's columns, which every side makes (the full table's ratios to the peers and its
 floor are printed as context); the 365-day ratio and planning on the full table's batches.
 profile (when a target is missed, or with --profile): plan metrics (xxhash64 calls, generated code size
@@ -78,6 +79,7 @@ def measure(run: Run, profile: bool, no_profile: bool) -> list[dict]:
     timing.generators(run)
     timing.faker(run)
     timing.scaling(run)
+    timing.lateness(run)
     timing.planning(run)
     timing.driver_memory(run)
     report_open(run)

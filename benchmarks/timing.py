@@ -20,11 +20,13 @@ from cases import (
     DBL,
     FRAMES,
     FULL,
+    LATE_DAYS,
     SPEC,
     as_run,
     faker_rows,
     noop_of,
     run_settings,
+    synthgen_late_days,
     synthgen_orders,
     synthgen_orders_year,
     synthgen_spec,
@@ -305,6 +307,29 @@ def scaling(run: Run) -> None:
     }
     run.add(round_robin(cases, run.s.small_repeats, "small days"), "parquet (api.generate)")
     run.out["scaling_cases"] = {"one_day": one, "days365": many, "small": list(cases)}
+
+
+def lateness(run: Run) -> None:
+    """h. orders + order_items over LATE_DAYS days -> parquet, with late_arrival_rate 0.2 against on time."""
+    n = run.s.full_rows
+
+    def case(rate: float) -> Callable[[], int]:
+        def write() -> int:
+            total = 0
+            for table, (df, rows) in synthgen_late_days(run.spark, n, rate).items():
+                to_parquet(df, run.scratch(f"late_{rate}_{table}"))
+                total += rows
+            return total
+
+        return as_run(run.spark, write)
+
+    label = f"orders + order_items, {LATE_DAYS} days in one batch"
+    on_time, late = f"{label}, on time", f"{label}, late_arrival_rate 0.2"
+    run.add(round_robin({on_time: case(0.0), late: case(0.2)}, run.s.repeats, "lateness"), "parquet")
+    for rate in (0.0, 0.2):
+        for table in ("orders", "order_items"):
+            shutil.rmtree(run.scratch(f"late_{rate}_{table}"), ignore_errors=True)
+    run.out["lateness_cases"] = {"on_time": on_time, "late": late}
 
 
 def driver_memory(run: Run) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from synthgen_spark.changes import ChangeGroup, parse_change_groups, parse_churn
+from synthgen_spark.config import MAX_LATE_DAYS
 from synthgen_spark.errors import SpecError
 from synthgen_spark.safe_yaml import YamlProblem, load_yaml, read_yaml_file
 
@@ -84,6 +85,8 @@ TABLE_KEYS = (
         "scaled",
         "changes",
         "churn",
+        "late_arrival_rate",
+        "max_late_days",
     ),
 )
 LIFECYCLE_KEYS = ((), ("growth_rate", "growth_period", "churn_rate"))
@@ -159,6 +162,9 @@ class TableSpec:
     changes: tuple[ChangeGroup, ...] = ()  # change groups of a snapshot table with a lifecycle (changes.py)
     derived_from: str = ""  # a change feed or history table: the snapshot table it is derived from
     churn: str = "keep"  # keep: churned entities stay in snapshots (status, churn date); delete: they leave
+    # lateness overrides of an incremental table without a parent (None: the job's; docs/lateness.md)
+    late_arrival_rate: float | None = None
+    max_late_days: int | None = None
 
     def column(self, name: str) -> ColumnSpec:
         """The column called ``name``; SpecError if there is none."""
@@ -363,6 +369,7 @@ def _parse_table(body: Any, source: str) -> TableSpec:
         lifecycle=_parse_lifecycle(body.get("lifecycle", {}), body["kind"], where),
         description=str(body.get("description", "")),
         scaled=scaled,
+        **_parse_lateness(body, where),
     )
     changes = parse_change_groups(body.get("changes"), table, where)
     return dataclasses.replace(table, changes=changes, churn=parse_churn(body.get("churn", "keep"), table, where))
@@ -398,6 +405,30 @@ def _check_table_fields(body: Mapping, where: str) -> None:
             f"{where}: field 'holiday_multiplier': must be a number > 0 (got {holiday!r}); "
             "allowed: numbers > 0 (1 = no change, 0.5 = half the rows)"
         )
+
+
+def _parse_lateness(body: Mapping, where: str) -> dict[str, Any]:
+    """A table's late_arrival_rate / max_late_days overrides: incremental tables without a parent only."""
+    given = {key: body[key] for key in ("late_arrival_rate", "max_late_days") if key in body}
+    for key, value in given.items():
+        if body["kind"] != "incremental" or body.get("parent") is not None:
+            raise SpecError(
+                f"{where}: field '{key}': only incremental tables without a parent set it (got {value!r}); "
+                "allowed: on the parent table (a child row arrives with its parent)"
+            )
+    rate = given.get("late_arrival_rate")
+    if rate is not None and (not _number(rate) or not 0 <= rate <= 1):
+        raise SpecError(
+            f"{where}: field 'late_arrival_rate': must be a number from 0 to 1 (got {rate!r}); "
+            "allowed: 0 (the table opts out) to 1"
+        )
+    days = given.get("max_late_days")
+    if days is not None and (isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_LATE_DAYS):
+        raise SpecError(f"{where}: field 'max_late_days': must be an integer from 1 to {MAX_LATE_DAYS} (got {days!r})")
+    return {
+        "late_arrival_rate": None if rate is None else float(rate),
+        "max_late_days": days,
+    }
 
 
 def _parse_lifecycle(raw: Any, kind: str, where: str) -> Lifecycle:

@@ -24,6 +24,7 @@ URI_SCHEMES = (
     "adl", "dbfs", "oss", "cosn", "obs", "ofs", "o3fs", "alluxio", "lakefs", "har", "ftp", "sftp",
 )  # fmt: skip
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+MAX_LATE_DAYS = 90  # a run plans the late rows of this many event days before its start
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,8 @@ class JobConfig:
     lock_timeout_minutes: int = 720
     change_feed: bool = False
     history: bool = False
+    late_arrival_rate: float = 0.0
+    max_late_days: int = 3
     source: str = field(default="config", compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -243,6 +246,8 @@ _PARSERS = {
     "chunk_size": _parse_optional_int,
     "scale_factor": _parse_float,
     "drift_percentage": _parse_float,
+    "late_arrival_rate": _parse_float,
+    "max_late_days": _parse_int,
     "enable_seasonal_patterns": _parse_bool,
     "enable_data_drift": _parse_bool,
     "ignore_state": _parse_bool,
@@ -278,6 +283,8 @@ _ALLOWED = {
     "chunk_size": "integers >= 1, or null for one file per day",
     "scale_factor": "numbers > 0 and <= 10000",
     "drift_percentage": "numbers from 0 to 100",
+    "late_arrival_rate": "numbers from 0 to 1 (the share of an incremental table's rows that arrive late)",
+    "max_late_days": f"integers from 1 to {MAX_LATE_DAYS}",
     "seasonal_multipliers": "seven numbers > 0 for Mon..Sun, as a list or a mon..sun mapping",
     "path_format": ", ".join(PATH_FORMATS),
     "output_mode": ", ".join(OUTPUT_MODES),
@@ -335,6 +342,8 @@ def _check_numbers(cfg: JobConfig) -> None:
         "chunk_size": lambda v: v is None or (isinstance(v, int) and v >= 1),
         "scale_factor": lambda v: isinstance(v, float | int) and 0 < v <= 10000,
         "drift_percentage": lambda v: isinstance(v, float | int) and 0 <= v <= 100,
+        "late_arrival_rate": lambda v: isinstance(v, float | int) and 0 <= v <= 1,
+        "max_late_days": lambda v: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= MAX_LATE_DAYS,
         "seasonal_multipliers": lambda v: v is None or (len(v) == 7 and all(0 < m <= 100 for m in v)),
     }
     for name, ok in rules.items():

@@ -16,6 +16,7 @@ counts, populations) are literals in a one-day batch and one array lookup per ro
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import re
@@ -42,12 +43,14 @@ from synthgen_spark.generators.core import (
 from synthgen_spark.generators.lifecycle import EntityLifecycle
 from synthgen_spark.generators.sql import Expr
 from synthgen_spark.generators.versions import changing_value, group_of
+from synthgen_spark.lateness import ARRIVAL_COLUMN, is_late_table
 from synthgen_spark.planner import TableDay
 from synthgen_spark.pools import load_locale_pools
 
 ROW_INDEX = "_sg_row_index"
 FILE_INDEX = "_sg_file_index"
 LOCAL_INDEX = "_sg_local"
+SEGMENT_INDEX = "_sg_segment"
 ROWS_PER_TASK = 1_000_000  # small files are grouped into tasks of about this many rows at most
 
 
@@ -62,11 +65,28 @@ class FileSlice:
 
 def file_slices(table_days: list[TableDay]) -> list[FileSlice]:
     """Split each table-day into its files: balanced parts of at most chunk_size rows, in order."""
-    slices = []
+    return [file[0] for file in file_segments(table_days)]
+
+
+def file_segments(table_days: list[TableDay]) -> list[list[FileSlice]]:
+    """Each file of the table-days as its slices: one per event day whose rows it holds (late arrivals)."""
+    files = []
     for td in table_days:
+        pieces = [FileSlice(s.source, s.start, s.rows) for s in td.segments] or [FileSlice(td, 0, td.rows)]
         bounds = [td.rows * i // td.partitions for i in range(td.partitions + 1)]
-        slices.extend(FileSlice(td, lo, hi - lo) for lo, hi in zip(bounds, bounds[1:], strict=False))
-    return slices
+        files.extend(_cut(pieces, lo, hi) for lo, hi in zip(bounds, bounds[1:], strict=False))
+    return files
+
+
+def _cut(pieces: list[FileSlice], low: int, high: int) -> list[FileSlice]:
+    """The slices of rows [low, high) of ``pieces`` laid end to end (one empty slice when there are none)."""
+    cut, offset = [], 0
+    for piece in pieces:
+        first, end = max(low, offset), min(high, offset + piece.rows)
+        if first < end:
+            cut.append(FileSlice(piece.table_day, piece.start + first - offset, end - first))
+        offset += piece.rows
+    return cut or [FileSlice(pieces[0].table_day, pieces[0].start + low, 0)]
 
 
 class Stages:
@@ -320,6 +340,27 @@ class RowScope:
         return self.stages.stage("_sg_drift", sql.pow(growth, days.cast("double") / sql.lit(30.0)))
 
 
+def _segment_rows(
+    frame: DataFrame, files: list[list[FileSlice]], file_facts: BatchFacts, stages: Stages
+) -> tuple[DataFrame, BatchFacts]:
+    """Add each row's segment (event day's slice) and row index; facts of the event day, by segment.
+
+    Segment j of a file holds its local rows from ``offsets[j]``: the segment is the file's first
+    segment plus the count of offsets a local index has passed.
+    """
+    segments = [s for file in files for s in file]
+    first = file_facts.lookup(list(itertools.accumulate([0] + [len(f) for f in files[:-1]])))
+    passed = []
+    for j in range(1, max(len(f) for f in files)):
+        offsets = [sum(s.rows for s in f[:j]) if j < len(f) else 2**62 for f in files]
+        passed.append(f"CAST({sql.col(LOCAL_INDEX).sql} >= {file_facts.lookup(offsets).sql} AS BIGINT)")
+    frame = frame.selectExpr("*", f"{' + '.join([first.sql, *passed])} AS {SEGMENT_INDEX}")
+    facts = BatchFacts(segments, sql.col(SEGMENT_INDEX), stages)
+    offsets = [sum(s.rows for s in f[:j]) for f in files for j in range(len(f))]
+    row_index = facts.lookup([s.start for s in segments]) - facts.lookup(offsets) + sql.col(LOCAL_INDEX)
+    return frame.selectExpr("*", f"{row_index.sql} AS {ROW_INDEX}"), facts
+
+
 def table_ddl(table: TableSpec) -> str:
     """The output schema as a DDL string (for reading CSV back with exact types)."""
     return ", ".join(f"{c.name} {spark_type(c.type)}" for c in table.output_columns)
@@ -354,7 +395,10 @@ def build_batch_frame(
     session's). Neither changes the data, only how it is split into Spark tasks.
     """
     table = table_days[0].table
-    slices = file_slices(table_days)
+    segments = file_segments(table_days)
+    slices = [
+        file[0] if len(file) == 1 else FileSlice(file[0].table_day, 0, sum(s.rows for s in file)) for file in segments
+    ]
     files, widest = len(slices), max(s.rows for s in slices)
     tasks = tasks or task_count(slices, parallelism)
     if table.derived_from or table.churn == "delete":  # no padding rows: our filters may run before that filter
@@ -376,13 +420,20 @@ def build_batch_frame(
     grouped = with_file_index and tasks < files
     if grouped:  # the ids are in this order already; the sort tells Spark, whose writer needs it per file
         frame = frame.sortWithinPartitions(FILE_INDEX, LOCAL_INDEX)
-    row_index = facts.lookup([s.start for s in slices]) + sql.col(LOCAL_INDEX)
-    frame = frame.selectExpr("*", f"{row_index.sql} AS {ROW_INDEX}")
+    if is_late_table(table):  # a file holds rows of several event days: facts by segment, not by file
+        frame, facts = _segment_rows(frame, segments, facts, stages)
+    else:
+        row_index = facts.lookup([s.start for s in slices]) + sql.col(LOCAL_INDEX)
+        frame = frame.selectExpr("*", f"{row_index.sql} AS {ROW_INDEX}")
     if table.derived_from:  # a change feed or history: built from the snapshot table's generators
         from synthgen_spark.derived import derived_frame
 
         return derived_frame(frame, config, dataset, table, slices, grouped)
     scope = RowScope(config, dataset, table, facts, stages, sql.col(ROW_INDEX))
+    if is_late_table(table):  # the date of the file the row is in
+        arrivals = [(td.date - UNIX_EPOCH).days for td in table_days for _ in range(td.partitions)]
+        arrival = sql.date_add(sql.lit(UNIX_EPOCH), BatchFacts(slices, sql.col(FILE_INDEX), stages).lookup(arrivals))
+        stages.define(ARRIVAL_COLUMN, lambda: arrival)
     for spec in table.columns:
         scope.column(spec.name)
     present = None

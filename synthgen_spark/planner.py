@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import os
@@ -15,6 +16,7 @@ from synthgen_spark.catalog import DECIMAL_TYPE, ColumnSpec, DatasetSpec, TableS
 from synthgen_spark.changes import CHANGES_SUFFIX, change_feed_spec, expected_changes, has_lifecycle, history_spec
 from synthgen_spark.config import JobConfig
 from synthgen_spark.errors import ConfigError, SpecError
+from synthgen_spark.lateness import Lateness
 
 MAX_ROWS_PER_DAY = 2**31 - 1
 # plan warns above this many rows: about a terabyte of Parquet, days of a large cluster (docs/hostile-input.md)
@@ -43,6 +45,17 @@ class TableDay:
     paths: tuple[str, ...]
     facts: DayFacts
     partitions: int = 1
+    # a table with late arrivals: the rows arriving on ``date``, by event day (docs/lateness.md); () = on time
+    segments: tuple[Segment, ...] = ()
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Rows [start, start + rows) of the event table-day ``source``, written in another table-day's files."""
+
+    source: TableDay
+    start: int
+    rows: int
 
 
 @dataclass(frozen=True)
@@ -179,6 +192,9 @@ def build_plan(config: JobConfig, dataset: DatasetSpec | None = None) -> Plan:
         )
     calendar = Calendar(dataset, config)
     calendar.holiday_name(config.start_date)  # validates holiday_country early
+    lateness = Lateness(config, dataset, calendar.rows)
+    dataset = lateness.dataset_with_arrival_columns()
+    calendar = Calendar(dataset, config)
     snapshot_days = {
         t.name: calendar.snapshot_dates(t, config.start_date, config.end_date)
         for t in dataset.tables
@@ -195,7 +211,10 @@ def build_plan(config: JobConfig, dataset: DatasetSpec | None = None) -> Plan:
                 days = [d for d in snapshot_days[table.name] if low <= d <= batch_dates[-1]]
             else:
                 days = list(batch_dates)
-            table_days.extend(_table_day(config, calendar, table, day) for day in days)
+            if lateness.policy(table):
+                table_days.extend(_arrival_day(config, calendar, lateness, table, day) for day in days)
+            else:
+                table_days.extend(_table_day(config, calendar, table, day) for day in days)
             table_days.extend(_derived_table_days(config, calendar, table, batch_dates, days))
         batches.append(Batch(index, batch_dates, tuple(table_days)))
     plan = Plan(config, dataset, calendar, tuple(batches))
@@ -356,6 +375,19 @@ def expected_operations(plan: Plan, feed: TableSpec, day: dt.date, scanned: int)
     return operations
 
 
+def _arrival_day(config: JobConfig, calendar: Calendar, lateness: Lateness, table: TableSpec, day: dt.date) -> TableDay:
+    """A late table's day: the rows arriving on it (late rows of earlier event days, then its on-time rows)."""
+    segments = tuple(
+        Segment(_table_day(config, calendar, table, event), start, rows)
+        for event, start, rows in lateness.arrivals(table, day)
+    )
+    on_time = _table_day(config, calendar, table, day)
+    rows = sum(s.rows for s in segments)
+    parts = math.ceil(rows / config.chunk_size) if config.chunk_size else 1
+    paths = on_time.paths if config.output_mode == "table" else file_paths(config, table.name, day, parts)
+    return dataclasses.replace(on_time, rows=rows, paths=paths, partitions=parts, segments=segments)
+
+
 def describe_derived_day(plan: Plan, td: TableDay) -> str:
     """Expected changes of a feed day (from the rates), or what a history day holds; rows = entities scanned."""
     base = plan.dataset.table(td.table.derived_from)
@@ -369,6 +401,19 @@ def describe_derived_day(plan: Plan, td: TableDay) -> str:
         f"change feed of {base.name}: expected inserts {inserts}, updates <= {updates or 'none'}, "
         f"churn <= {churn:.1f} (rates x {td.rows:,} entities scanned)"
     )
+
+
+def describe_arrivals(td: TableDay) -> list[str]:
+    """A late table's day: its on-time rows and its late rows by event day (none for an on-time table)."""
+    if not td.segments:
+        return []
+    on_time = sum(s.rows for s in td.segments if s.source.date == td.date)
+    late = [
+        f"{s.source.date} +{(td.date - s.source.date).days}d: {s.rows:,}"
+        for s in td.segments
+        if s.source.date != td.date
+    ]
+    return [f"arrivals: on time {on_time:,}, late {td.rows - on_time:,}" + (f" ({', '.join(late)})" if late else "")]
 
 
 def describe_plan(plan: Plan) -> str:
@@ -412,6 +457,7 @@ def describe_plan(plan: Plan) -> str:
             lines.append(
                 f"{td.date!s:<11} {WEEKDAY_NAMES[td.date.weekday()]:<4} {td.table.name:<16} {td.rows:>11,}  {factors}"
             )
+            lines.extend(f"{'':<46}{line}" for line in describe_arrivals(td))
             lines.extend(f"{'':<46}-> {path}" for path in td.paths)
     lines.append(f"total rows: {plan.total_rows:,}")
     return "\n".join(lines)

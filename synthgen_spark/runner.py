@@ -6,6 +6,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import html
+import json
 import os
 import re
 import socket
@@ -22,6 +23,7 @@ from pyspark.sql import SparkSession
 
 from synthgen_spark.engine import build_batch_frame, quiet_query_context_logs
 from synthgen_spark.errors import SpecError, WriteError
+from synthgen_spark.lateness import lateness_manifest, manifest_name, write_date_column
 from synthgen_spark.planner import Batch, Plan, TableDay, check_output_root, job_root
 from synthgen_spark.reporting import JobReport, write_report
 from synthgen_spark.session import generation_settings
@@ -56,6 +58,7 @@ class RunReport:
     output_mode: str = "parquet"
     skipped_days: int = 0
     report: JobReport | None = None  # the job's report (report.json's facts), None if it could not be written
+    lateness: dict | None = None  # the lateness manifest (docs/lateness.md), None without late tables
 
     def _repr_html_(self) -> str:
         """The job's report in a notebook cell (Jupyter, Fabric, Databricks), else the summary."""
@@ -121,7 +124,7 @@ def missing_outputs(spark: SparkSession, plan: Plan, ledger: Ledger, fs: FileSys
         return {(td.table.name, td.date) for td in done if any(not fs.file_size(path) for path in td.paths)}
     missing = set()
     for name, table_days in _by_table(done).items():
-        target, column = table_days[0].paths[0], table_days[0].table.primary_date_column
+        target, column = table_days[0].paths[0], write_date_column(table_days[0].table)
         frame = existing_table(spark, plan.config, target)
         expected = {td.date for td in table_days if td.rows > 0}
         present = _dates_in(frame, column, expected) if frame is not None and expected else set()
@@ -240,6 +243,7 @@ def run_plan(spark: SparkSession, plan: Plan, progress: Progress | None = None) 
         with generation_settings(spark), quiet_query_context_logs():  # the raised error tells the cause
             _write_batches(spark, todo, run, temp_root, fs, store, ledger, say)
         run["status"] = "completed"
+        lateness = _write_lateness_manifest(todo, run_id, fs, store)
     except BaseException as exc:
         interrupted = isinstance(exc, KeyboardInterrupt)
         if "run" in locals():
@@ -270,7 +274,17 @@ def run_plan(spark: SparkSession, plan: Plan, progress: Progress | None = None) 
         config.output_mode,
         skipped,
         job_report,
+        lateness,
     )
+
+
+def _write_lateness_manifest(plan: Plan, run_id: str, fs: FileSystem, store: StateStore) -> dict | None:
+    """Write the run's lateness manifest beside the ledger (when a table has late arrivals); return it."""
+    manifest = lateness_manifest(plan.table_days, run_id, plan.config)
+    if manifest is not None:
+        path = f"{store.folder}/{manifest_name(run_id)}"
+        fs.write_text_atomically(path, json.dumps(manifest, indent=1), store.temp_folder)
+    return manifest
 
 
 def _now() -> str:

@@ -133,6 +133,8 @@ def dataset_schema() -> dict[str, Any]:
         columns={"type": "array", "items": {"$ref": "#/$defs/column"}, "minItems": 1},
         scaled={"type": "boolean"},
         description={"type": "string"},
+        late_arrival_rate={"type": "number", "minimum": 0, "maximum": 1},
+        max_late_days={"type": "integer", "minimum": 1, "maximum": config.MAX_LATE_DAYS},
     )
     pool = {"anyOf": [{"type": "array", "minItems": 1}, _keys_object(catalog.POOL_KEYS)]}
     return {

@@ -60,6 +60,8 @@ def fingerprint(config: JobConfig, dataset: DatasetSpec) -> dict[str, Any]:
     schema = {t.name: [f"{c.name} {c.type}" for c in t.output_columns] for t in dataset.tables}
     definition = hashlib.sha256(repr(dataset).encode()).hexdigest()[:16]
     params = {k: v for k, v in config.to_dict().items() if k in DATA_AFFECTING}
+    if config.late_arrival_rate > 0:  # only then: ledgers of jobs without late arrivals keep their fingerprint
+        params.update(late_arrival_rate=config.late_arrival_rate, max_late_days=config.max_late_days)
     return {"params": params, "package_version": __version__, "dataset_definition": definition, "schema": schema}
 
 

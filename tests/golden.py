@@ -38,15 +38,27 @@ ORDER = {
 }
 
 
+# the same days with late arrivals (docs/lateness.md): rows move between files, arrival_date is added
+LATE_JOB = {**GOLDEN_JOB, "change_feed": False, "history": False, "late_arrival_rate": 0.2, "max_late_days": 2}
+LATE_ORDER = {"orders": ["arrival_date", "order_id"], "order_items": ["arrival_date", "order_item_id"]}
+
+
 def table_checksums(spark) -> dict[str, str]:
     """sha256 over every row of every table (sorted by key; timestamps rendered in UTC by Spark)."""
+    sums = job_checksums(spark, GOLDEN_JOB, ORDER)
+    sums.update({f"late_{t}": digest for t, digest in job_checksums(spark, LATE_JOB, LATE_ORDER).items()})
+    return sums
+
+
+def job_checksums(spark, job: dict, order: dict[str, list[str]]) -> dict[str, str]:
+    """The checksums of ``order``'s tables of one job, each generated as one batch over the job's days."""
     from synthgen_spark.config import JobConfig
     from synthgen_spark.engine import build_batch_frame
     from synthgen_spark.planner import build_plan
 
-    plan = build_plan(JobConfig.from_mapping(GOLDEN_JOB))
+    plan = build_plan(JobConfig.from_mapping(job))
     sums = {}
-    for table, keys in ORDER.items():
+    for table, keys in order.items():
         table_days = [td for td in plan.table_days if td.table.name == table]
         frame = build_batch_frame(spark, plan.config, plan.dataset, table_days)
         columns = [

@@ -17,6 +17,7 @@ from synthgen_spark.calendar import WEEKDAY_NAMES, Calendar, new_per_period, ret
 from synthgen_spark.catalog import TableSpec
 from synthgen_spark.changes import CHANGES_SUFFIX, change_feed_spec, has_lifecycle, history_spec
 from synthgen_spark.generators.lifecycle import LOYAL_EVERY
+from synthgen_spark.lateness import write_date_column
 from synthgen_spark.planner import Plan, TableDay, expected_operations, file_paths, job_root
 from synthgen_spark.state import Ledger, state_folder
 
@@ -171,7 +172,7 @@ def _table_day(
         parts = entry.get("files") or (math.ceil(entry["rows"] / config.chunk_size) if config.chunk_size else 1)
         facts["files"] = [{"path": p, "bytes": file_size(p)} for p in file_paths(config, table.name, day, parts)]
     elif entry and delta_files:
-        folder = f"/{table.primary_date_column}={day.isoformat()}/"
+        folder = f"/{write_date_column(table)}={day.isoformat()}/"
         facts["files"] = [f for f in delta_files if folder in f["path"]]
     return facts
 

@@ -16,6 +16,7 @@ from pyspark.sql.types import StructType
 from synthgen_spark.catalog import TableSpec
 from synthgen_spark.config import JobConfig
 from synthgen_spark.errors import ConfigError
+from synthgen_spark.lateness import write_date_column
 from synthgen_spark.planner import TableDay
 
 
@@ -79,7 +80,7 @@ def write_delta(frame: DataFrame, table_days: list[TableDay], config: JobConfig,
     table = table_days[0].table
     target = table_days[0].paths[0]
     dates = sorted({td.date for td in table_days})
-    predicate = f"{table.primary_date_column} IN ({', '.join(f'DATE{d.isoformat()!r}' for d in dates)})"
+    predicate = f"{write_date_column(table)} IN ({', '.join(f'DATE{d.isoformat()!r}' for d in dates)})"
     metadata = {
         "run_id": run_id,
         "job_name": config.job_name,
@@ -94,7 +95,7 @@ def write_delta(frame: DataFrame, table_days: list[TableDay], config: JobConfig,
         .option("userMetadata", json.dumps(metadata, sort_keys=True))
     )
     if config.partition_by_date:
-        writer = writer.partitionBy(table.primary_date_column)
+        writer = writer.partitionBy(write_date_column(table))
     if config.table_location == "path":
         writer.save(target)
     else:
