@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import sys
 from pathlib import Path
@@ -173,3 +174,20 @@ def test_a_change_feed_the_ledger_holds_is_reported_even_when_the_re_render_conf
     assert all(set(d["operations"]) >= {"insert", "update churn"} for d in feed["days"])
     assert facts["totals"]["rows"] == sum(td.rows for td in feed_plan.table_days if not td.table.derived_from)
     assert "customers_changes" in render_html(facts)
+
+
+def test_late_arrivals_show_each_days_rows_by_event_day_within_the_lateness_window(tmp_path):
+    plan = build_plan(small_config(tmp_path, end_date="2024-02-10", late_arrival_rate=0.3, max_late_days=2))
+    ledger = Ledger({"params": {}})
+    for td in plan.table_days:
+        ledger.record(td.table.name, td.date, td.rows, "r1", len(td.paths))
+    facts = build_facts(plan, ledger, lambda path: 1)
+    orders = facts["tables"]["orders"]["days"]
+    late = 0
+    for day in orders:
+        arrival = dt.date.fromisoformat(day["date"])
+        lags = {(arrival - dt.date.fromisoformat(event)).days: rows for event, rows in day["arrivals"].items()}
+        assert sum(lags.values()) == day["expected_rows"] and set(lags) <= {0, 1, 2} and lags[0] > 0
+        late += sum(rows for lag, rows in lags.items() if lag)
+    assert late > 0 and "arrivals" not in facts["tables"]["customers"]["days"][0]
+    assert "Late rows per arrival day" in render_html(facts)

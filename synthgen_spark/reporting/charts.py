@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import plotly.graph_objects as go
@@ -118,6 +119,45 @@ def changes_figure(facts: dict[str, Any]) -> go.Figure | None:
         barmode="stack", height=ROW_HEIGHT * len(feeds), margin={"t": 40, "b": 30, "l": 60, "r": 20}, bargap=0.1
     )
     return figure
+
+
+LATE_COLOURS = ("#4c78a8", "#f58518", "#e45756", "#b279a2", "#9d755d", "#bab0ac")
+
+
+def lateness_figure(facts: dict[str, Any]) -> go.Figure | None:
+    """One panel per table with late arrivals: rows per arrival day by how many days after their event day."""
+    late = {n: t for n, t in facts["tables"].items() if any("arrivals" in d for d in t["days"])}
+    if not late:
+        return None
+    figure = make_subplots(rows=len(late), cols=1, subplot_titles=list(late), vertical_spacing=0.3 / len(late))
+    shown: set[int] = set()
+    for row, table in enumerate(late.values(), start=1):
+        days = [d for d in table["days"] if "arrivals" in d]
+        lags = [{_lag(d["date"], event): rows for event, rows in d["arrivals"].items()} for d in days]
+        for lag in sorted({lag for by_lag in lags for lag in by_lag}):
+            name = "on time" if lag == 0 else f"{lag} day{'s' * (lag > 1)} late"
+            figure.add_trace(
+                go.Bar(
+                    x=[d["date"] for d in days],
+                    y=[by_lag.get(lag, 0) for by_lag in lags],
+                    name=name,
+                    marker_color=LATE_COLOURS[min(lag, len(LATE_COLOURS) - 1)],
+                    legendgroup=name,
+                    showlegend=lag not in shown,
+                    hovertemplate=f"arrived %{{x}}<br>{name}: %{{y:,}} rows<extra></extra>",
+                ),
+                row=row,
+                col=1,
+            )
+            shown.add(lag)
+    figure.update_layout(
+        barmode="stack", height=ROW_HEIGHT * len(late), margin={"t": 40, "b": 30, "l": 60, "r": 20}, bargap=0.1
+    )
+    return figure
+
+
+def _lag(arrival: str, event: str) -> int:
+    return (dt.date.fromisoformat(arrival) - dt.date.fromisoformat(event)).days
 
 
 def population_figure(facts: dict[str, Any]) -> go.Figure | None:

@@ -167,6 +167,8 @@ def _table_day(
             "growth": volume.growth,
             "holiday_name": calendar.holiday_factor(source, day)[1],
         }
+    if planned and planned.segments:  # a late table: the event days of the rows arriving on the day
+        facts["arrivals"] = {s.source.date.isoformat(): s.rows for s in planned.segments if s.rows}
     facts["files"] = []
     if entry and config.output_mode != "table":
         parts = entry.get("files") or (math.ceil(entry["rows"] / config.chunk_size) if config.chunk_size else 1)

@@ -142,7 +142,13 @@ def _charts(facts: dict[str, Any]) -> list[str] | None:
         import plotly.offline
     except ImportError:
         return None
-    from synthgen_spark.reporting.charts import batches_figure, changes_figure, population_figure, rows_figure
+    from synthgen_spark.reporting.charts import (
+        batches_figure,
+        changes_figure,
+        lateness_figure,
+        population_figure,
+        rows_figure,
+    )
 
     config = {"displaylogo": False, "responsive": True}
     # MathJax "local": plotly.js never fetches MathJax from a network address
@@ -165,6 +171,12 @@ def _charts(facts: dict[str, Any]) -> list[str] | None:
             changes_figure(facts),
             "<p>per change feed, the rows expected by operation: inserts exact (the population's growth), "
             "updates per change group and churn from their daily rates</p>",
+        ),
+        (
+            "Late rows per arrival day",
+            lateness_figure(facts),
+            "<p>per table with late arrivals, the rows each day's file holds by how many days after their event "
+            "day they arrived (on time: 0); from the plan (docs/lateness.md)</p>",
         ),
         ("Batches over time", batches_figure(facts), "<p>seconds per batch (bars) and rows per second (line)</p>"),
     ]
