@@ -16,8 +16,9 @@ from typing import Any
 from synthgen_spark.calendar import WEEKDAY_NAMES, Calendar, new_per_period, retail_event
 from synthgen_spark.catalog import TableSpec
 from synthgen_spark.generators.lifecycle import LOYAL_EVERY
-from synthgen_spark.planner import Plan, file_paths, job_root
-from synthgen_spark.state import Ledger, state_folder
+from synthgen_spark.layout import job_root, state_folder
+from synthgen_spark.planner import Plan
+from synthgen_spark.state import Ledger
 
 REPORT_VERSION = 1
 Sizes = Callable[[str], "int | None"]
@@ -136,10 +137,10 @@ def _table_day(
             "holiday_name": calendar.holiday_factor(source, day)[1],
         }
     facts["files"] = []
-    if entry and config.output_mode != "table":
+    if entry:  # a file output's files; a table output has none per day
         parts = entry.get("files") or (math.ceil(entry["rows"] / config.chunk_size) if config.chunk_size else 1)
-        facts["files"] = [{"path": p, "bytes": file_size(p)} for p in file_paths(config, table.name, day, parts)]
-    elif entry and delta_files:
+        facts["files"] = [{"path": p, "bytes": file_size(p)} for p in plan.layout.target(table.name, day, parts).files]
+    if entry and delta_files:
         folder = f"/{table.primary_date_column}={day.isoformat()}/"
         facts["files"] = [f for f in delta_files if folder in f["path"]]
     return facts
