@@ -122,3 +122,11 @@ def test_only_the_config_and_the_layout_branch_on_the_output_mode():
 def test_no_writer_imports_the_engine():
     for path in sorted((PACKAGE / "writers").glob("*.py")):
         assert "synthgen_spark.engine" not in path.read_text(), path.name
+
+
+def test_every_layout_has_its_sink():
+    from synthgen_spark.layout import Layout
+    from synthgen_spark.writers import SINKS, DeltaSink, FileSink
+
+    assert set(SINKS) == set(Layout.__subclasses__()) and {FileLayout: FileSink, TableLayout: DeltaSink} == SINKS
+    assert FileSink.file_index and not DeltaSink.file_index  # only files need each row's file

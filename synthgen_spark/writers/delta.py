@@ -19,7 +19,8 @@ from synthgen_spark.catalog import TableSpec
 from synthgen_spark.config import JobConfig
 from synthgen_spark.errors import ConfigError, WriteError
 from synthgen_spark.layout import delta_target
-from synthgen_spark.planner import Batch, TableDay, by_table
+from synthgen_spark.planner import Batch, Plan, TableDay, by_table
+from synthgen_spark.writers.fs import FileSystem
 from synthgen_spark.writers.sink import Sink
 
 
@@ -108,8 +109,8 @@ def write_delta(frame: DataFrame, table_days: list[TableDay], config: JobConfig,
 class DeltaSink(Sink):
     """Delta: one table per dataset table (a path or a metastore name); each batch replaces its dates."""
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, spark: SparkSession, plan: Plan, fs: FileSystem, run_id: str = "") -> None:
+        super().__init__(spark, plan, fs, run_id)
         self._table_locks = {td.table.name: Lock() for td in self.plan.table_days}  # one commit per table at a time
 
     def check_usable(self) -> None:
