@@ -11,7 +11,7 @@ from functools import cached_property
 from pathlib import Path
 
 from synthgen_spark.calendar import WEEKDAY_NAMES, Calendar, Volume, snapshot_in_force
-from synthgen_spark.catalog import DECIMAL_TYPE, ColumnSpec, DatasetSpec, TableSpec, is_number, load_dataset
+from synthgen_spark.catalog import ColumnSpec, DatasetSpec, TableSpec, decimal_precision_scale, is_number, load_dataset
 from synthgen_spark.changes import CHANGES_SUFFIX, change_feed_spec, expected_changes, has_lifecycle, history_spec
 from synthgen_spark.config import JobConfig
 from synthgen_spark.errors import ConfigError, invalid
@@ -179,17 +179,17 @@ def drift_factor(config: JobConfig, dataset: DatasetSpec, day: dt.date) -> float
 
 def _type_limit(type_name: str) -> float | None:
     """The largest absolute value a numeric catalog type holds after rounding (None: no practical limit)."""
-    decimal = DECIMAL_TYPE.fullmatch(type_name)
+    decimal = decimal_precision_scale(type_name)
     if decimal:
-        precision, scale = int(decimal.group(1)), int(decimal.group(2))
+        precision, scale = decimal
         return 10 ** (precision - scale) - 0.5 * 10**-scale
     return {"int": 2**31 - 1, "long": 2**63 - 1}.get(type_name)
 
 
 def _type_max_text(type_name: str) -> str:
-    decimal = DECIMAL_TYPE.fullmatch(type_name)
+    decimal = decimal_precision_scale(type_name)
     if decimal:
-        precision, scale = int(decimal.group(1)), int(decimal.group(2))
+        precision, scale = decimal
         return "9" * (precision - scale) + ("." + "9" * scale if scale else "")
     return str(_type_limit(type_name))
 

@@ -17,6 +17,7 @@ from synthgen_spark.catalog.kinds import (
     PRIMARY_KEY_KINDS,
     SIMPLE_TYPES,
     column_dependencies,
+    decimal_precision_scale,
     is_inline,
     is_number,
 )
@@ -72,6 +73,7 @@ __all__ = [
     "builtin_dataset_ids",
     "column_dependencies",
     "dataset_from_yaml",
+    "decimal_precision_scale",
     "describe_dataset",
     "is_inline",
     "is_number",

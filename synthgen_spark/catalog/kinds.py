@@ -60,6 +60,12 @@ INLINE_KINDS = frozenset(COLUMN_KINDS) - {
 }
 
 
+def decimal_precision_scale(type_name: str) -> tuple[int, int] | None:
+    """(p, s) of a ``decimal(p,s)`` type name, else None."""
+    match = DECIMAL_TYPE.fullmatch(type_name)
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
 def is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
@@ -141,7 +147,7 @@ def _fits_type(value: Any, type_name: str) -> bool:
         return isinstance(value, dt.date) or (isinstance(value, str) and _parses(dt.date.fromisoformat, value))
     if type_name == "timestamp":
         return isinstance(value, dt.date) or (isinstance(value, str) and _parses(dt.datetime.fromisoformat, value))
-    precision, scale = map(int, DECIMAL_TYPE.fullmatch(type_name).groups())
+    precision, scale = decimal_precision_scale(type_name)
     if not is_number(value) or (isinstance(value, float) and not math.isfinite(value)):
         return False
     return abs(round(value, scale)) < 10 ** (precision - scale)
@@ -150,7 +156,7 @@ def _fits_type(value: Any, type_name: str) -> bool:
 def _values_allowed(type_name: str) -> str:
     """What ``_fits_type`` accepts (besides null), for the message."""
     if type_name.startswith("decimal"):
-        precision, scale = map(int, DECIMAL_TYPE.fullmatch(type_name).groups())
+        precision, scale = decimal_precision_scale(type_name)
         return f"numbers below {10 ** (precision - scale)} in absolute value"
     return {
         "string": "text (quote numbers, dates and true/false mixed with text)",

@@ -12,11 +12,11 @@ from typing import Any
 from synthgen_spark.catalog.kinds import (
     COLUMN_KINDS,
     COMMON_COLUMN_KEYS,
-    DECIMAL_TYPE,
     MAX_DECIMAL_PRECISION,
     SIMPLE_TYPES,
     check_params,
     check_values_fit_type,
+    decimal_precision_scale,
     is_number,
 )
 from synthgen_spark.catalog.model import (
@@ -372,14 +372,12 @@ def _parse_column(body: Any, where: str) -> ColumnSpec:
     if not NAME.fullmatch(str(body["name"])):
         raise SpecError(invalid("name", "[a-z][a-z0-9_]*", body["name"], where=where, problem="must be snake_case"))
     type_name = str(body.get("type", default_type)).replace(" ", "")
-    if type_name not in SIMPLE_TYPES and not DECIMAL_TYPE.fullmatch(type_name):
+    decimal = decimal_precision_scale(type_name)
+    if type_name not in SIMPLE_TYPES and decimal is None:
         raise SpecError(
             invalid("type", f"{', '.join(SIMPLE_TYPES)}, decimal(p,s)", type_name, where=where, problem="unknown type")
         )
-    decimal = DECIMAL_TYPE.fullmatch(type_name)
-    if decimal and not (
-        1 <= int(decimal.group(1)) <= MAX_DECIMAL_PRECISION and int(decimal.group(2)) <= int(decimal.group(1))
-    ):
+    if decimal and not (1 <= decimal[0] <= MAX_DECIMAL_PRECISION and decimal[1] <= decimal[0]):
         raise SpecError(
             invalid(
                 "type",
