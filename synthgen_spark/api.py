@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from synthgen_spark.config import JobConfig, load_config_file, parse_job_configs
-from synthgen_spark.errors import ConfigError
+from synthgen_spark.errors import ConfigError, invalid
 from synthgen_spark.planner import Plan, build_plan
 from synthgen_spark.runner import Progress, RunReport
 
@@ -27,8 +27,14 @@ def as_config(config: JobConfig | Mapping[str, Any] | str | Path) -> JobConfig:
     jobs = parse_job_configs(config, source="config")
     if len(jobs) != 1:
         raise ConfigError(
-            f"config: field 'job_configs': one job expected here (got {len(jobs)}); "
-            "allowed: one entry. Call generate() once per entry of job_configs."
+            invalid(
+                "job_configs",
+                "one entry",
+                len(jobs),
+                where="config",
+                problem="one job expected here",
+                fix="Call generate() once per entry of job_configs.",
+            )
         )
     return jobs[0]
 
@@ -86,8 +92,13 @@ def frames(
         wanted = day if isinstance(day, dt.date) else _parse_day(day)
         if wanted not in job_plan.config.dates:
             raise ConfigError(
-                f"api: field 'day': not a date of the job (got {wanted.isoformat()}); "
-                f"allowed: {job_plan.config.start_date}..{job_plan.config.end_date}."
+                invalid(
+                    "day",
+                    f"{job_plan.config.start_date}..{job_plan.config.end_date}",
+                    wanted.isoformat(),
+                    where="api",
+                    problem="not a date of the job",
+                )
             )
         by_table = {name: tds for name, tds in ((n, _in_force(tds, wanted)) for n, tds in by_table.items()) if tds}
     session = spark or get_or_create_session()
@@ -98,7 +109,7 @@ def _parse_day(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise ConfigError(f"api: field 'day': not a date (got {text!r}); allowed: YYYY-MM-DD.") from None
+        raise ConfigError(invalid("day", "YYYY-MM-DD", text, where="api", problem="not a date")) from None
 
 
 def _in_force(table_days: list, day: dt.date) -> list:

@@ -16,7 +16,7 @@ import holidays
 
 from synthgen_spark.catalog import DatasetSpec, TableSpec
 from synthgen_spark.config import JobConfig
-from synthgen_spark.errors import ConfigError
+from synthgen_spark.errors import ConfigError, invalid
 
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -133,8 +133,13 @@ class Calendar:
         country = self.config.holiday_country
         if country not in holidays.list_supported_countries():
             raise ConfigError(
-                f"config: field 'holiday_country': not known to the holidays package (got {country!r}); "
-                "allowed: ISO codes such as US, GB, DE, FR, IN, BR."
+                invalid(
+                    "holiday_country",
+                    "ISO codes such as US, GB, DE, FR, IN, BR",
+                    country,
+                    where="config",
+                    problem="not known to the holidays package",
+                )
             )
         years = range(self.dataset.epoch.year, self.config.end_date.year + 1)
         return holidays.country_holidays(country, years=years)

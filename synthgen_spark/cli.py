@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 from synthgen_spark.catalog import builtin_dataset_ids, describe_dataset, load_dataset
 from synthgen_spark.config import JobConfig, load_config_file
-from synthgen_spark.errors import ConfigError, SpecError, StateError, SynthgenError
+from synthgen_spark.errors import ConfigError, SpecError, StateError, SynthgenError, invalid
 
 BOOL_FIELDS = {f.name for f in dataclasses.fields(JobConfig) if f.type == "bool"}
 JOB_FIELDS = [f.name for f in dataclasses.fields(JobConfig) if f.name != "source"]
@@ -160,7 +160,7 @@ def _run(args: argparse.Namespace) -> int:
     if threading.current_thread() is threading.main_thread():  # PySpark's handler calls the JVM mid-call
         signal.signal(signal.SIGINT, signal.default_int_handler)
     logging.getLogger().addFilter(_drop_py4j_interrupt_log)  # once: the same filter is not added twice
-    store = StateStore(open_file_system(spark, config.output_root, config.output_mode), config)
+    store = StateStore(open_file_system(spark, job_plan.layout), config)
     if args.command == "state":
         ledger = store.load()
         try:
@@ -188,8 +188,14 @@ def continue_config(config: JobConfig, store, days: int) -> JobConfig:
     last = ledger.last_day() if ledger else None
     if last is None:
         raise ConfigError(
-            f"state: field 'continue': job '{config.job_name}' has no completed day at {store.folder} (got nothing); "
-            "allowed: a job generated before. Run it once with --start-date and --end-date."
+            invalid(
+                "continue",
+                "a job generated before",
+                None,
+                where="state",
+                problem=f"job '{config.job_name}' has no completed day at {store.folder}",
+                fix="Run it once with --start-date and --end-date.",
+            )
         )
     start = last + dt.timedelta(days=1)
     return config.with_overrides({"start_date": start, "end_date": start + dt.timedelta(days=days - 1)})
@@ -228,7 +234,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _drop_py4j_interrupt_log(record: logging.LogRecord) -> bool:
     """py4j logs Ctrl-C during a call with a traceback on the root logger; our one line says it instead."""
-    return "while sending command" not in record.getMessage()
+    message = record.getMessage()
+    return "while sending command" not in message and "while shutting down connection" not in message
 
 
 def _silence_stdout() -> None:

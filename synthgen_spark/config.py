@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from synthgen_spark.errors import ConfigError, describe_field_error
+from synthgen_spark.errors import ConfigError, invalid
 from synthgen_spark.safe_yaml import YamlProblem, read_yaml_file
 
 PATH_FORMATS = ("flat", "nested")
@@ -83,11 +83,11 @@ class JobConfig:
         unknown = sorted(set(values) - known)
         if unknown:
             raise ConfigError(
-                describe_field_error(source, unknown[0], "unknown parameter", unknown[0], ", ".join(sorted(known)))
+                invalid(unknown[0], ", ".join(sorted(known)), unknown[0], where=source, problem="unknown parameter")
             )
         for required in ("dataset_id", "start_date", "end_date"):
             if values.get(required) in (None, ""):
-                raise ConfigError(describe_field_error(source, required, "is required", None, _ALLOWED[required]))
+                raise ConfigError(invalid(required, _ALLOWED[required], None, where=source, problem="is required"))
         parsed = {name: _PARSERS.get(name, _identity)(name, value, source) for name, value in values.items()}
         return cls(**parsed, source=source)
 
@@ -150,7 +150,9 @@ def parse_job_configs(values: Mapping[str, Any], source: str = "job_configs") ->
         ]
     if isinstance(jobs, list):
         return [JobConfig.from_mapping(params, f"{source}[{i}]") for i, params in enumerate(jobs)]
-    raise ConfigError(describe_field_error(source, "job_configs", "must be a mapping or a list", jobs, "mapping, list"))
+    raise ConfigError(
+        invalid("job_configs", "mapping, list", jobs, where=source, problem="must be a mapping or a list")
+    )
 
 
 # --- parsing (text and YAML values to typed values) -------------------------------------------
@@ -170,19 +172,19 @@ def _parse_date(name: str, value: Any, source: str) -> dt.date:
             return dt.date.fromisoformat(value.strip())
         except ValueError:
             pass
-    raise ConfigError(describe_field_error(source, name, "is not a real calendar date", value, "YYYY-MM-DD"))
+    raise ConfigError(invalid(name, "YYYY-MM-DD", value, where=source, problem="is not a real calendar date"))
 
 
 def _parse_int(name: str, value: Any, source: str) -> int:
     if isinstance(value, bool):
-        raise ConfigError(describe_field_error(source, name, "must be an integer", value, _ALLOWED[name]))
+        raise ConfigError(invalid(name, _ALLOWED[name], value, where=source, problem="must be an integer"))
     if isinstance(value, int):
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, str) and re.fullmatch(r"[+-]?\d+", value.strip()):
         return int(value)
-    raise ConfigError(describe_field_error(source, name, "must be an integer", value, _ALLOWED[name]))
+    raise ConfigError(invalid(name, _ALLOWED[name], value, where=source, problem="must be an integer"))
 
 
 def _parse_optional_int(name: str, value: Any, source: str) -> int | None:
@@ -197,7 +199,7 @@ def _parse_float(name: str, value: Any, source: str) -> float:
             return float(value)
         except ValueError:
             pass
-    raise ConfigError(describe_field_error(source, name, "must be a number", value, _ALLOWED[name]))
+    raise ConfigError(invalid(name, _ALLOWED[name], value, where=source, problem="must be a number"))
 
 
 def _parse_bool(name: str, value: Any, source: str) -> bool:
@@ -208,7 +210,7 @@ def _parse_bool(name: str, value: Any, source: str) -> bool:
         return True
     if text in ("false", "no", "0", "off"):
         return False
-    raise ConfigError(describe_field_error(source, name, "must be a boolean", value, "true, false"))
+    raise ConfigError(invalid(name, "true, false", value, where=source, problem="must be a boolean"))
 
 
 def _parse_multipliers(name: str, value: Any, source: str) -> tuple[float, ...] | None:
@@ -219,17 +221,19 @@ def _parse_multipliers(name: str, value: Any, source: str) -> tuple[float, ...] 
     if isinstance(value, Mapping):
         keys = {str(k).lower()[:3]: v for k, v in value.items()}
         if set(keys) != set(WEEKDAYS):
-            raise ConfigError(describe_field_error(source, name, "needs all seven weekdays", value, _ALLOWED[name]))
+            raise ConfigError(invalid(name, _ALLOWED[name], value, where=source, problem="needs all seven weekdays"))
         value = [keys[day] for day in WEEKDAYS]
     if not isinstance(value, list | tuple) or len(value) != 7:
-        raise ConfigError(describe_field_error(source, name, "needs seven multipliers Mon..Sun", value, _ALLOWED[name]))
+        raise ConfigError(
+            invalid(name, _ALLOWED[name], value, where=source, problem="needs seven multipliers Mon..Sun")
+        )
     return tuple(_parse_float(name, item, source) for item in value)
 
 
 def _parse_text(name: str, value: Any, source: str) -> str:
     if isinstance(value, str | int | float) and not isinstance(value, bool):
         return str(value)
-    raise ConfigError(describe_field_error(source, name, "must be text", value, _ALLOWED.get(name, "text")))
+    raise ConfigError(invalid(name, _ALLOWED.get(name, "text"), value, where=source, problem="must be text"))
 
 
 def _parse_optional_text(name: str, value: Any, source: str) -> str | None:
@@ -297,7 +301,7 @@ _ALLOWED = {
 
 
 def _fail(cfg: JobConfig, name: str, problem: str) -> None:
-    raise ConfigError(describe_field_error(cfg.source, name, problem, getattr(cfg, name), _ALLOWED[name]))
+    raise ConfigError(invalid(name, _ALLOWED[name], getattr(cfg, name), where=cfg.source, problem=problem))
 
 
 def _check_names(cfg: JobConfig) -> None:

@@ -44,11 +44,11 @@ from synthgen_spark.generators.lifecycle import EntityLifecycle
 from synthgen_spark.generators.sql import Expr
 from synthgen_spark.generators.versions import changing_value, group_of
 from synthgen_spark.lateness import ARRIVAL_COLUMN, is_late_table
+from synthgen_spark.layout import FILE_INDEX
 from synthgen_spark.planner import TableDay
 from synthgen_spark.pools import load_locale_pools
 
 ROW_INDEX = "_sg_row_index"
-FILE_INDEX = "_sg_file_index"
 LOCAL_INDEX = "_sg_local"
 SEGMENT_INDEX = "_sg_segment"
 ROWS_PER_TASK = 1_000_000  # small files are grouped into tasks of about this many rows at most

@@ -23,10 +23,24 @@ class WriteError(SynthgenError):
     """Output could not be written (exit code 1)."""
 
 
-def describe_field_error(source: str, field: str, problem: str, got: object, allowed: str, fix: str = "") -> str:
-    """Build the one-line message shape shared by config and catalog errors.
+def place(source: str, *, table: str = "", column: str = "") -> str:
+    """Where a fault is: ``source`` (a file, ``config``, ``api``), then the table and column it concerns.
 
-    Example: ``config: field 'batch_size': must be >= 1 (got 0); allowed: integers >= 1.``
+    Example: ``place("shop.yaml", table="orders", column="qty")`` is ``shop.yaml: table 'orders', column 'qty'``.
     """
-    message = f"{source}: field '{field}': {problem} (got {got!r}); allowed: {allowed}."
+    parts = [f"table '{table}'"] * bool(table) + [f"column '{column}'"] * bool(column)
+    return f"{source}: {', '.join(parts)}" if parts and source else ", ".join(parts) or source
+
+
+def invalid(field: str, allowed: str, given: object, *, where: str = "", problem: str = "", fix: str = "") -> str:
+    """The one-line message of every invalid input: where, the field, what is wrong, what was given, what is allowed.
+
+    ``where`` comes from ``place`` (or is a source such as ``config``); ``problem`` defaults to
+    "is not allowed"; ``fix`` is one more sentence saying what to do.
+
+    Example: ``invalid("batch_size", "integers >= 1", 0, where="config", problem="must be >= 1")`` is
+    ``config: field 'batch_size': must be >= 1 (got 0); allowed: integers >= 1.``
+    """
+    head = f"{where}: " if where else ""
+    message = f"{head}field '{field}': {problem or 'is not allowed'} (got {given!r}); allowed: {allowed}."
     return f"{message} {fix}" if fix else message

@@ -12,11 +12,12 @@ from functools import cached_property
 from pathlib import Path
 
 from synthgen_spark.calendar import WEEKDAY_NAMES, Calendar, Volume, snapshot_in_force
-from synthgen_spark.catalog import DECIMAL_TYPE, ColumnSpec, DatasetSpec, TableSpec, load_dataset
+from synthgen_spark.catalog import ColumnSpec, DatasetSpec, TableSpec, decimal_precision_scale, is_number, load_dataset
 from synthgen_spark.changes import CHANGES_SUFFIX, change_feed_spec, expected_changes, has_lifecycle, history_spec
 from synthgen_spark.config import JobConfig
-from synthgen_spark.errors import ConfigError, SpecError
+from synthgen_spark.errors import ConfigError, invalid
 from synthgen_spark.lateness import Lateness
+from synthgen_spark.layout import Layout, Target, job_root, layout_for
 
 MAX_ROWS_PER_DAY = 2**31 - 1
 # plan warns above this many rows: about a terabyte of Parquet, days of a large cluster (docs/hostile-input.md)
@@ -35,18 +36,23 @@ class DayFacts:
 
 @dataclass(frozen=True)
 class TableDay:
-    """One table on one date: its rows, where its IDs start, and the files it becomes."""
+    """One table on one date: its rows, where its IDs start, and where it goes (files or a table)."""
 
     table: TableSpec
     date: dt.date
     rows: int
     id_offset: int
     volume: Volume | None
-    paths: tuple[str, ...]
+    target: Target
     facts: DayFacts
     partitions: int = 1
     # a table with late arrivals: the rows arriving on ``date``, by event day (docs/lateness.md); () = on time
     segments: tuple[Segment, ...] = ()
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        """The table-day's files (none where the output is a table)."""
+        return self.target.files
 
 
 @dataclass(frozen=True)
@@ -85,15 +91,20 @@ class Plan:
         return [td for batch in self.batches for td in batch.table_days]
 
     @cached_property
+    def layout(self) -> Layout:
+        return layout_for(self.config)
+
+    @cached_property
     def total_rows(self) -> int:
         return sum(b.rows for b in self.batches)
 
 
-def job_root(config: JobConfig) -> str:
-    """``{output_root}/synthetic_data/{output_mode}/series/{dataset_id}/{job_name}/{path_format}``."""
-    root = config.output_root.rstrip("/") or "/"
-    parts = ("synthetic_data", config.output_mode, "series", config.dataset_id, config.job_name, config.path_format)
-    return "/".join((root.rstrip("/"), *parts)) if root != "/" else "/" + "/".join(parts)
+def by_table(table_days: list[TableDay]) -> dict[str, list[TableDay]]:
+    """Table-days grouped per table, in the order tables first appear."""
+    groups: dict[str, list[TableDay]] = {}
+    for td in table_days:
+        groups.setdefault(td.table.name, []).append(td)
+    return groups
 
 
 PSEUDO_FILESYSTEMS = ("/proc", "/sys", "/dev")
@@ -111,8 +122,13 @@ def check_output_root(config: JobConfig) -> None:
 
     def refuse(problem: str) -> None:
         raise ConfigError(
-            f"{config.source}: field 'output_root': {problem} (got {root!r}); allowed: a writable local folder, "
-            "or a URI such as abfss://... or dbfs:/..."
+            invalid(
+                "output_root",
+                "a writable local folder, or a URI such as abfss://... or dbfs:/..",
+                root,
+                where=config.source,
+                problem=problem,
+            )
         )
 
     if any(local.as_posix() == p or local.as_posix().startswith(p + "/") for p in PSEUDO_FILESYSTEMS):
@@ -126,58 +142,6 @@ def check_output_root(config: JobConfig) -> None:
             return
 
 
-def inside_job_folder(config: JobConfig, path: str) -> str:
-    """``path`` itself, checked to lie strictly inside the job's folder (no '..', '.' or empty segment).
-
-    Names are validated where they are read; this is the layout's own guarantee, whatever built the spec.
-    """
-    root = job_root(config).rsplit("/", 1)[0] if config.output_mode == "table" else job_root(config)
-    rest = path[len(root) + 1 :].split("/") if path.startswith(root + "/") else [""]
-    if any(part in ("", ".", "..") for part in rest):
-        raise SpecError(f"layout: path {path[:200]!r} is not inside the job folder {root}; check table names")
-    return path
-
-
-def delta_table_name(config: JobConfig, table: str) -> str:
-    """The metastore name of a dataset table's Delta table: ``[database.]{table_name_template}``."""
-    name = config.table_name_template.format(dataset_id=config.dataset_id, table=table, job_name=config.job_name)
-    return f"{config.database}.{name}" if config.database else name
-
-
-def delta_table_path(config: JobConfig, table: str) -> str:
-    """Path of a dataset table's Delta table when table_location is ``path``."""
-    root = job_root(config).rsplit("/", 1)[0]  # the table layout has no path_format level
-    return inside_job_folder(config, f"{root}/{table}")
-
-
-def delta_target(config: JobConfig, table: str) -> str:
-    """Where table mode writes a dataset table: a metastore name or a path."""
-    return delta_table_path(config, table) if config.table_location == "path" else delta_table_name(config, table)
-
-
-def file_paths(config: JobConfig, table: str, day: dt.date, parts: int) -> tuple[str, ...]:
-    """The files of one table-day; a day split by chunk_size gets ``-00001``, ``-00002``... suffixes."""
-    ext = "csv" if config.output_mode == "csv" else "parquet"
-    if config.path_format == "nested":
-        stem = f"{job_root(config)}/{table}/{day:%Y/%m/%d}/data"
-    else:
-        stem = f"{job_root(config)}/{table}/{table}_{day:%Y%m%d}"
-    if parts == 1:
-        return (inside_job_folder(config, f"{stem}.{ext}"),)
-    return tuple(inside_job_folder(config, f"{stem}-{i:05d}.{ext}") for i in range(1, parts + 1))
-
-
-def day_files_pattern(path: str) -> tuple[str, re.Pattern[str]]:
-    """The folder of a table-day's file ``path`` and a pattern matching the day's names under any chunking.
-
-    A rewritten day deletes the names that match and are not among its new paths (another chunk_size
-    before), so a day never holds files of two layouts.
-    """
-    folder, _, name = path.rpartition("/")
-    stem, _, ext = re.sub(r"-\d{5}(?=\.[a-z]+$)", "", name).rpartition(".")
-    return folder, re.compile(rf"{re.escape(stem)}(-\d{{5}})?\.{re.escape(ext)}")
-
-
 def build_plan(config: JobConfig, dataset: DatasetSpec | None = None) -> Plan:
     """Plan a run: validate what spans config, dataset and calendar, then lay out batches.
 
@@ -187,8 +151,13 @@ def build_plan(config: JobConfig, dataset: DatasetSpec | None = None) -> Plan:
     dataset = dataset or load_dataset(config.dataset_id, config.dataset_path)
     if config.start_date < dataset.epoch:
         raise ConfigError(
-            f"{config.source}: field 'start_date': is before the dataset epoch (got {config.start_date.isoformat()!r}); "
-            f"allowed: dates on or after {dataset.epoch.isoformat()}."
+            invalid(
+                "start_date",
+                f"dates on or after {dataset.epoch.isoformat()}",
+                config.start_date.isoformat(),
+                where=config.source,
+                problem="is before the dataset epoch",
+            )
         )
     calendar = Calendar(dataset, config)
     calendar.holiday_name(config.start_date)  # validates holiday_country early
@@ -229,17 +198,17 @@ def drift_factor(config: JobConfig, dataset: DatasetSpec, day: dt.date) -> float
 
 def _type_limit(type_name: str) -> float | None:
     """The largest absolute value a numeric catalog type holds after rounding (None: no practical limit)."""
-    decimal = DECIMAL_TYPE.fullmatch(type_name)
+    decimal = decimal_precision_scale(type_name)
     if decimal:
-        precision, scale = int(decimal.group(1)), int(decimal.group(2))
+        precision, scale = decimal
         return 10 ** (precision - scale) - 0.5 * 10**-scale
     return {"int": 2**31 - 1, "long": 2**63 - 1}.get(type_name)
 
 
 def _type_max_text(type_name: str) -> str:
-    decimal = DECIMAL_TYPE.fullmatch(type_name)
+    decimal = decimal_precision_scale(type_name)
     if decimal:
-        precision, scale = int(decimal.group(1)), int(decimal.group(2))
+        precision, scale = decimal
         return "9" * (precision - scale) + ("." + "9" * scale if scale else "")
     return str(_type_limit(type_name))
 
@@ -252,22 +221,18 @@ def value_bound(dataset: DatasetSpec, table: TableSpec, col: ColumnSpec) -> floa
     """
     p = col.params
     if col.kind in ("uniform", "normal", "lognormal") and "min" in p and "max" in p:
-        ends = [p[k] if _is_number(p[k]) else value_bound(dataset, table, table.column(p[k])) for k in ("min", "max")]
+        ends = [p[k] if is_number(p[k]) else value_bound(dataset, table, table.column(p[k])) for k in ("min", "max")]
         return None if None in ends else max(abs(e) for e in ends)
     if col.kind == "pool" and p["pool"] in dataset.pools:
         pool = dataset.pools[p["pool"]]
         values = [r[pool.fields.index(p.get("field", pool.fields[0]))] for r in pool.records]
-        return max(abs(v) for v in values) if values and all(_is_number(v) for v in values) else None
+        return max(abs(v) for v in values) if values and all(is_number(v) for v in values) else None
     if col.kind == "lookup":
         target_table, target_column = p["references"].split(".")
         target = dataset.table(target_table)
         bound = value_bound(dataset, target, target.column(target_column))
         return None if bound is None or target.column(target_column).drift else bound
     return None
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def check_drift_fits(plan: Plan) -> None:
@@ -294,10 +259,14 @@ def check_drift_fits(plan: Plan) -> None:
             while bound * drift_factor(config, dataset, first) <= limit:
                 first += dt.timedelta(days=1)
             raise ConfigError(
-                f"{config.source}: field 'drift_percentage': table '{table.name}', column '{col.name}' "
-                f"({col.type}, values up to {bound:g}) would exceed {_type_max_text(col.type)} from {first.isoformat()} with drift "
-                f"{config.drift_percentage:g}% per 30 days (got {config.drift_percentage:g}); allowed: an end_date "
-                f"before {first.isoformat()}, a smaller drift_percentage, or a wider type in the dataset"
+                invalid(
+                    "drift_percentage",
+                    f"an end_date before {first.isoformat()}, a smaller drift_percentage, or a wider type in the dataset",
+                    config.drift_percentage,
+                    where=config.source,
+                    problem=f"table '{table.name}', column '{col.name}' ({col.type}, values up to {bound:g}) would exceed "
+                    f"{_type_max_text(col.type)} from {first.isoformat()} with drift {config.drift_percentage:g}% per 30 days",
+                )
             )
 
 
@@ -332,8 +301,13 @@ def _table_day(
     rows = calendar.rows(rows_of or table, day)
     if rows > MAX_ROWS_PER_DAY:
         raise ConfigError(
-            f"{config.source}: field 'scale_factor': table '{table.name}' would get {rows} rows on {day}; "
-            f"allowed: at most {MAX_ROWS_PER_DAY} rows per table per day."
+            invalid(
+                "scale_factor",
+                f"at most {MAX_ROWS_PER_DAY} rows per table per day",
+                config.scale_factor,
+                where=config.source,
+                problem=f"table '{table.name}' would get {rows} rows on {day}",
+            )
         )
     parts = math.ceil(rows / config.chunk_size) if config.chunk_size and not rows_of else 1
     facts = DayFacts(
@@ -354,9 +328,7 @@ def _table_day(
         rows=rows,
         id_offset=calendar.id_offset(table, day) if incremental else 0,
         volume=calendar.volume(table, day) if incremental else None,
-        paths=(delta_target(config, table.name),)
-        if config.output_mode == "table"
-        else file_paths(config, table.name, day, parts),
+        target=layout_for(config).target(table.name, day, parts),
         facts=facts,
         partitions=parts,
     )
@@ -384,8 +356,8 @@ def _arrival_day(config: JobConfig, calendar: Calendar, lateness: Lateness, tabl
     on_time = _table_day(config, calendar, table, day)
     rows = sum(s.rows for s in segments)
     parts = math.ceil(rows / config.chunk_size) if config.chunk_size else 1
-    paths = on_time.paths if config.output_mode == "table" else file_paths(config, table.name, day, parts)
-    return dataclasses.replace(on_time, rows=rows, paths=paths, partitions=parts, segments=segments)
+    target = layout_for(config).target(table.name, day, parts)
+    return dataclasses.replace(on_time, rows=rows, target=target, partitions=parts, segments=segments)
 
 
 def describe_derived_day(plan: Plan, td: TableDay) -> str:
@@ -458,7 +430,7 @@ def describe_plan(plan: Plan) -> str:
                 f"{td.date!s:<11} {WEEKDAY_NAMES[td.date.weekday()]:<4} {td.table.name:<16} {td.rows:>11,}  {factors}"
             )
             lines.extend(f"{'':<46}{line}" for line in describe_arrivals(td))
-            lines.extend(f"{'':<46}-> {path}" for path in td.paths)
+            lines.extend(f"{'':<46}-> {place}" for place in td.target.places)
     lines.append(f"total rows: {plan.total_rows:,}")
     return "\n".join(lines)
 

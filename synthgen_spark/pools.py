@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 
 from synthgen_spark.catalog import LOCALE_POOL_FIELDS, PoolSpec
-from synthgen_spark.errors import ConfigError
+from synthgen_spark.errors import ConfigError, invalid
 
 POOL_SEED = 20240101
 POOL_SIZES = {"first_names": 400, "last_names": 400, "locations": 300, "streets": 300, "companies": 200}
@@ -42,7 +42,9 @@ def build_locale_pools(locale: str) -> dict[str, dict]:
         fake = Faker(locale)
     except AttributeError:
         raise ConfigError(
-            f"config: field 'locale': Faker does not know this locale (got {locale!r}); allowed: e.g. en_US, en_GB, de_DE, fr_FR"
+            invalid(
+                "locale", "e.g. en_US, en_GB, de_DE, fr_FR", locale, where="config", problem="Faker does not know it"
+            )
         ) from None
     fake.seed_instance(POOL_SEED)
 

@@ -23,13 +23,13 @@ from pyspark.sql import SparkSession
 
 from synthgen_spark.engine import build_batch_frame, quiet_query_context_logs
 from synthgen_spark.errors import SpecError, WriteError
-from synthgen_spark.lateness import lateness_manifest, manifest_name, write_date_column
-from synthgen_spark.planner import Batch, Plan, TableDay, check_output_root, job_root
+from synthgen_spark.lateness import lateness_manifest, manifest_name
+from synthgen_spark.layout import job_root
+from synthgen_spark.planner import Batch, Plan, TableDay, by_table, check_output_root
 from synthgen_spark.reporting import JobReport, write_report
 from synthgen_spark.session import generation_settings
 from synthgen_spark.state import Ledger, StateStore, fingerprint
-from synthgen_spark.writers import FileSystem, check_delta_schema, open_file_system, write_delta, write_files
-from synthgen_spark.writers.delta import existing_table
+from synthgen_spark.writers import FileSystem, Sink, open_file_system, open_sink
 
 Progress = Callable[[str], None]
 
@@ -59,6 +59,7 @@ class RunReport:
     skipped_days: int = 0
     report: JobReport | None = None  # the job's report (report.json's facts), None if it could not be written
     lateness: dict | None = None  # the lateness manifest (docs/lateness.md), None without late tables
+    written_to: tuple[str, ...] = ()  # the job folder, or the tables (default: output_root)
 
     def _repr_html_(self) -> str:
         """The job's report in a notebook cell (Jupyter, Fabric, Databricks), else the summary."""
@@ -88,62 +89,32 @@ class RunReport:
         lines.append(
             f"{'total':<20} {len(self.results):>5} {sum(len(r.paths) for r in self.results):>6} {self.total_rows:>14,}"
         )
-        targets = sorted({r.paths[0] for r in self.results}) if self.output_mode == "table" else [self.output_root]
-        lines.append(f"written to {', '.join(targets)} in {self.seconds:.1f} s")
+        lines.append(f"written to {', '.join(self.written_to or (self.output_root,))} in {self.seconds:.1f} s")
         if self.skipped_days:
             lines.append(f"skipped {self.skipped_days} days already generated")
         return "\n".join(lines)
 
 
 def _batch_tables(batch: Batch) -> list[list[TableDay]]:
-    return list(_by_table(list(batch.table_days)).values())
+    return list(by_table(list(batch.table_days)).values())
 
 
-def _analyse_first_batch(spark: SparkSession, plan: Plan, fs: FileSystem) -> None:
-    """Resolve every table's DataFrame (and check existing Delta tables) before writing anything."""
+def _analyse_first_batch(spark: SparkSession, plan: Plan, fs: FileSystem, sink: Sink) -> None:
+    """Resolve every table's DataFrame, then let the sink check (and create) its tables, before writing anything."""
+    schemas = []
     for table_days in _batch_tables(plan.batches[0]):
         try:
             schema = build_batch_frame(spark, plan.config, plan.dataset, table_days, parallelism=fs.parallelism).schema
         except AnalysisException as exc:
             first_line = str(exc).strip().splitlines()[0]
             raise SpecError(f"{plan.dataset.source}: table '{table_days[0].table.name}': {first_line}") from None
-        if plan.config.output_mode == "table":
-            check_delta_schema(spark, plan.config, table_days[0].table, table_days[0].paths[0], schema)
-    if plan.config.output_mode == "table" and plan.config.database and plan.config.table_location == "metastore":
-        spark.sql(f"CREATE DATABASE IF NOT EXISTS {plan.config.database}")
+        schemas.append((table_days, schema))
+    sink.prepare(schemas)
 
 
-def missing_outputs(spark: SparkSession, plan: Plan, ledger: Ledger, fs: FileSystem) -> set[tuple[str, dt.date]]:
-    """Table-days the ledger has whose output is gone: a file missing or empty, a Delta table or date missing.
-
-    Cheap: one file status per file (no data is read); for tables, one existence check per table and
-    one query of the distinct dates the ledger says it holds (the date column only).
-    """
-    done = [td for td in plan.table_days if ledger.is_done(td.table.name, td.date)]
-    if plan.config.output_mode != "table":
-        return {(td.table.name, td.date) for td in done if any(not fs.file_size(path) for path in td.paths)}
-    missing = set()
-    for name, table_days in _by_table(done).items():
-        target, column = table_days[0].paths[0], write_date_column(table_days[0].table)
-        frame = existing_table(spark, plan.config, target)
-        expected = {td.date for td in table_days if td.rows > 0}
-        present = _dates_in(frame, column, expected) if frame is not None and expected else set()
-        missing |= {(name, td.date) for td in table_days if frame is None or (td.date in expected - present)}
-    return missing
-
-
-def _by_table(table_days: list[TableDay]) -> dict[str, list[TableDay]]:
-    """Table-days grouped per table, in the order tables first appear."""
-    groups: dict[str, list[TableDay]] = {}
-    for td in table_days:
-        groups.setdefault(td.table.name, []).append(td)
-    return groups
-
-
-def _dates_in(frame, column: str, dates: set[dt.date]) -> set[dt.date]:
-    """Which of ``dates`` the table holds rows of (a distinct over its date column; at most len(dates) rows)."""
-    listed = ", ".join(f"DATE'{d.isoformat()}'" for d in sorted(dates))
-    return {row[0] for row in frame.where(f"{column} IN ({listed})").select(column).distinct().collect()}
+def missing_outputs(plan: Plan, ledger: Ledger, sink: Sink) -> set[tuple[str, dt.date]]:
+    """Table-days the ledger has whose output is gone: a file missing or empty, a Delta table or date missing."""
+    return sink.missing([td for td in plan.table_days if ledger.is_done(td.table.name, td.date)])
 
 
 def java_cause(exc: Exception) -> str:
@@ -154,8 +125,8 @@ def java_cause(exc: Exception) -> str:
     return re.sub(r"^(Caused by: )?([\w$]+\.)+(?=\w+(Exception|Error): )", "", line)[:300]
 
 
-def check_output_usable(plan: Plan, fs: FileSystem, store: StateStore) -> None:
-    """Before anything is written: Hadoop can use the output root, the ledger is a file, Delta paths are folders.
+def check_output_usable(plan: Plan, fs: FileSystem, store: StateStore, sink: Sink) -> None:
+    """Before anything is written: Hadoop can use the output root, the ledger is a file, the sink's places are usable.
 
     Raises:
         WriteError: one line naming the path and the cause (instead of a Py4J stack later).
@@ -167,10 +138,7 @@ def check_output_usable(plan: Plan, fs: FileSystem, store: StateStore) -> None:
         raise WriteError(f"output_root {plan.config.output_root}: Hadoop cannot use it ({java_cause(exc)})") from None
     if fs.exists(store.ledger_path) and fs.file_size(store.ledger_path) is None:
         raise WriteError(f"state: ledger {store.ledger_path} is a folder, not a file; move it away")
-    if plan.config.output_mode == "table" and plan.config.table_location == "path":
-        for path in {td.paths[0] for td in plan.table_days}:
-            if fs.file_size(path) is not None:
-                raise WriteError(f"writer: {path} is a file where the Delta table goes; move it away")
+    sink.check_usable()
 
 
 def pending_plan(
@@ -206,17 +174,17 @@ def run_plan(spark: SparkSession, plan: Plan, progress: Progress | None = None) 
     config = plan.config
     run_id = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
     root = job_root(config)
-    fs = open_file_system(spark, config.output_root, config.output_mode)
+    fs = open_file_system(spark, plan.layout)
     store = StateStore(fs, config)
-    check_output_usable(plan, fs, store)
-    _analyse_first_batch(spark, plan, fs)  # before anything is written, even the lock
-    temp_root = f"{store.temp_folder}/{run_id}"
+    sink = open_sink(spark, plan, fs, run_id)
+    check_output_usable(plan, fs, store, sink)
+    _analyse_first_batch(spark, plan, fs, sink)  # before anything is written, even the lock
     store.acquire_lock(run_id, lambda line: say(f"warning: {line}"))
     interrupted = False
     try:
         planned = {(td.table.name, td.date.isoformat()) for td in plan.table_days}
         ledger = store.open_ledger(fingerprint(config, plan.dataset), planned)
-        missing = set() if config.ignore_state else missing_outputs(spark, plan, ledger, fs)
+        missing = set() if config.ignore_state else missing_outputs(plan, ledger, sink)
         if missing:
             first = min(missing, key=lambda item: (item[1], item[0]))
             say(
@@ -241,7 +209,7 @@ def run_plan(spark: SparkSession, plan: Plan, progress: Progress | None = None) 
         store.save(ledger)
         started = time.monotonic()
         with generation_settings(spark), quiet_query_context_logs():  # the raised error tells the cause
-            _write_batches(spark, todo, run, temp_root, fs, store, ledger, say)
+            _write_batches(spark, todo, run, sink, store, ledger, say)
         run["status"] = "completed"
         lateness = _write_lateness_manifest(todo, run_id, fs, store)
     except BaseException as exc:
@@ -254,14 +222,13 @@ def run_plan(spark: SparkSession, plan: Plan, progress: Progress | None = None) 
         with contextlib.suppress(Exception) if interrupted else contextlib.nullcontext():
             if "run" in locals():
                 run["seconds"] = round(time.monotonic() - run_started, 3)
-                store.save(ledger)
-            if config.output_mode != "table":
-                fs.delete(temp_root)
+                _save_ledger(store, ledger, retry=interrupted)
+            sink.close()
             # the report of a failed run shows what completed; an interrupted run's is left to the next
             job_report = None if interrupted else _write_report(spark, fs, plan, locals().get("ledger"), say)
             store.drop_empty_temp()
             store.release_lock(run_id)
-    results = tuple(TableDayResult(td.table.name, td.date, td.rows, td.paths) for td in todo.table_days)
+    results = tuple(TableDayResult(td.table.name, td.date, td.rows, td.target.places) for td in todo.table_days)
     seconds = time.monotonic() - started
     return RunReport(
         run_id,
@@ -275,6 +242,7 @@ def run_plan(spark: SparkSession, plan: Plan, progress: Progress | None = None) 
         skipped,
         job_report,
         lateness,
+        sink.locations(todo.table_days),
     )
 
 
@@ -285,6 +253,17 @@ def _write_lateness_manifest(plan: Plan, run_id: str, fs: FileSystem, store: Sta
         path = f"{store.folder}/{manifest_name(run_id)}"
         fs.write_text_atomically(path, json.dumps(manifest, indent=1), store.temp_folder)
     return manifest
+
+
+def _save_ledger(store: StateStore, ledger: Ledger, retry: bool) -> None:
+    """Save the ledger; after Ctrl-C once more if the first try fails (the interrupted call can break the
+    connection it used to the JVM, and the next call opens another)."""
+    try:
+        store.save(ledger)
+    except Exception:
+        if not retry:
+            raise
+        store.save(ledger)
 
 
 def _now() -> str:
@@ -302,29 +281,22 @@ def _write_report(spark, fs: FileSystem, plan: Plan, ledger: Ledger | None, say:
         return None
 
 
-def _write_batches(
-    spark, plan: Plan, run: dict, temp_root, fs, store: StateStore, ledger: Ledger, say: Progress
-) -> None:
+def _write_batches(spark, plan: Plan, run: dict, sink: Sink, store: StateStore, ledger: Ledger, say: Progress) -> None:
     config, run_id = plan.config, run["run_id"]
     started = time.monotonic()
     done_rows, lock = [0], Lock()
-    table_locks = {td.table.name: Lock() for td in plan.table_days}  # one Delta commit per table at a time
 
     def run_batch(batch: Batch) -> None:
         batch_started = time.monotonic()
-        for table_days in _batch_tables(batch):
-            frame = build_batch_frame(
-                spark, config, plan.dataset, table_days, config.output_mode != "table", parallelism=fs.parallelism
-            )
-            if config.output_mode == "table":
-                with table_locks[table_days[0].table.name]:
-                    write_delta(frame, table_days, config, run_id)
-                continue
-            temp_dir = f"{temp_root}/batch{batch.index:05d}_{table_days[0].table.name}"
-            write_files(frame, table_days, config.output_mode, temp_dir, fs)
-        with lock:
+        parallelism = sink.fs.parallelism
+        frames = [
+            (tds, build_batch_frame(spark, config, plan.dataset, tds, sink.file_index, parallelism=parallelism))
+            for tds in _batch_tables(batch)
+        ]
+        sink.write_batch(batch, frames)
+        with lock:  # one ledger write per batch, once every table of it is in place
             for td in batch.table_days:
-                ledger.record(td.table.name, td.date, td.rows, run_id, len(td.paths))
+                ledger.record(td.table.name, td.date, td.rows, run_id, len(td.target.places))
             seconds = time.monotonic() - batch_started
             dates = f"{batch.dates[0]}..{batch.dates[-1]}"
             run["batches"].append(

@@ -12,7 +12,6 @@ import datetime as dt
 import hashlib
 import json
 import os
-import re
 import socket
 import time
 from collections.abc import Collection
@@ -22,12 +21,13 @@ from typing import Any
 from synthgen_spark._version import __version__
 from synthgen_spark.catalog import DatasetSpec
 from synthgen_spark.config import JobConfig
-from synthgen_spark.errors import ConfigError, StateError, WriteError
-from synthgen_spark.planner import job_root
+from synthgen_spark.errors import ConfigError, StateError, WriteError, invalid
+from synthgen_spark.layout import LEDGER_NAME as LEDGER_NAME  # re-exported: the ledger's names live in layout
+from synthgen_spark.layout import LOCK_NAME as LOCK_NAME
+from synthgen_spark.layout import layout_for
+from synthgen_spark.layout import state_folder as state_folder
 from synthgen_spark.writers.fs import FileSystem
 
-LEDGER_NAME = "_synthgen_state.json"
-LOCK_NAME = "_synthgen.lock"
 DEFAULT_TIMEOUT_MINUTES = 720  # of locks written before the holder's timeout was stored in them
 LOCK_READ_ATTEMPTS, LOCK_READ_PAUSE = 5, 0.4  # an empty lock is being written: wait up to ~2 s
 DATA_AFFECTING = (
@@ -43,16 +43,6 @@ DATA_AFFECTING = (
     "output_mode",
     "path_format",
 )
-
-
-def state_folder(config: JobConfig) -> str:
-    """The folder that holds the ledger and lock: the job folder for files; for tables, one per
-    set of target tables beside the path-mode tables (another table_name_template is another output)."""
-    root = job_root(config)
-    if config.output_mode != "table":
-        return root
-    target = f"{config.table_location}_{config.database or ''}_{config.table_name_template}"
-    return f"{root.rsplit('/', 1)[0]}/_state_{re.sub(r'[^A-Za-z0-9]+', '_', target).strip('_')}"
 
 
 def fingerprint(config: JobConfig, dataset: DatasetSpec) -> dict[str, Any]:
@@ -120,15 +110,16 @@ class Ledger:
 
 
 class StateStore:
-    """Reads and writes one job's ledger and lock through the Hadoop FileSystem API."""
+    """Reads and writes one job's ledger and lock through the run's file system."""
 
     def __init__(self, fs: FileSystem, config: JobConfig) -> None:
         self.fs = fs
         self.config = config
-        self.folder = state_folder(config)
-        self.ledger_path = f"{self.folder}/{LEDGER_NAME}"
-        self.lock_path = f"{self.folder}/{LOCK_NAME}"
-        self.temp_folder = f"{self.folder}/_tmp"  # the ledger's temp file; a file run's batches too
+        layout = layout_for(config)
+        self.folder = layout.state_folder
+        self.ledger_path = layout.ledger_path
+        self.lock_path = layout.lock_path
+        self.temp_folder = layout.temp_folder  # the ledger's temp file; a file run's batches too
 
     def load(self) -> Ledger | None:
         text = self.fs.read_text(self.ledger_path)
@@ -175,9 +166,15 @@ class StateStore:
         field_name = differing[0] if differing else "dataset_id"
         if not self.config.ignore_state:
             raise ConfigError(
-                f"state: field '{field_name}': job '{self.config.job_name}' at {self.folder} was generated with "
-                f"another configuration ({changes}); allowed: the same configuration. "
-                "Use a new job_name, or --ignore-state over every generated day to regenerate it."
+                invalid(
+                    field_name,
+                    "the same configuration",
+                    new.get(field_name),
+                    where="state",
+                    problem=f"job '{self.config.job_name}' at {self.folder} was generated with another configuration "
+                    f"({changes})",
+                    fix="Use a new job_name, or --ignore-state over every generated day to regenerate it.",
+                )
             )
         left = sorted(
             {(day, table) for table, days in ledger.done.items() for day in days} - {(d, t) for t, d in planned}
@@ -185,10 +182,15 @@ class StateStore:
         if left:
             days = sorted({day for day, _ in left})
             raise ConfigError(
-                f"state: field 'ignore_state': job '{self.config.job_name}' holds {len(days)} days ({days[0]}..{days[-1]}) "
-                f"this run does not rewrite, made with another configuration ({changes}); allowed: a range covering "
-                f"every generated day ({ledger.first_day()}..{ledger.last_day()}), so the job holds one "
-                "configuration, or a new job_name"
+                invalid(
+                    "ignore_state",
+                    f"a range covering every generated day ({ledger.first_day()}..{ledger.last_day()}), so the job "
+                    "holds one configuration, or a new job_name",
+                    self.config.ignore_state,
+                    where="state",
+                    problem=f"job '{self.config.job_name}' holds {len(days)} days ({days[0]}..{days[-1]}) this run "
+                    f"does not rewrite, made with another configuration ({changes})",
+                )
             )
         return Ledger(expected, {}, ledger.runs)
 

@@ -100,5 +100,5 @@ def test_frames_are_the_rows_generate_writes(spark, tmp_path):
     assert_df_equality(
         whole["orders"], read_table(spark, report, "orders").drop("_file"), ignore_row_order=True, ignore_nullable=True
     )
-    with pytest.raises(ConfigError, match="field 'day': not a date of the job .got 2024-03-01."):
+    with pytest.raises(ConfigError, match="field 'day': not a date of the job .got '2024-03-01'."):
         frames(config, spark, day="2024-03-01")

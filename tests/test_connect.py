@@ -108,7 +108,7 @@ def test_delta_days_are_replaced_over_connect(spark, remote, tmp_path):
     assert second.returncode == 0, second.stderr[-2000:]
     config = small_config(tmp_path, output_mode="table", table_location="path")
     expected = {td.date: td.rows for td in plan(config).table_days if td.table.name == "orders"}
-    orders_path = next(td.paths[0] for td in plan(config).table_days if td.table.name == "orders")
+    orders_path = next(td.target.table for td in plan(config).table_days if td.table.name == "orders")
     orders = spark.read.format("delta").load(orders_path)
     counts = {row["order_date"]: row["count"] for row in orders.groupBy("order_date").count().collect()}
     assert counts == expected

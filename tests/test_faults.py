@@ -61,11 +61,12 @@ def test_a_value_the_column_type_cannot_hold_shows_sparks_own_error_in_one_line(
 
 
 def _store(spark, tmp_path, **overrides):
+    from synthgen_spark.layout import layout_for
     from synthgen_spark.state import StateStore
     from synthgen_spark.writers import open_file_system
 
     config = small_config(tmp_path, **overrides)
-    store = StateStore(open_file_system(spark, config.output_root, config.output_mode), config)
+    store = StateStore(open_file_system(spark, layout_for(config)), config)
     Path(store.folder).mkdir(parents=True, exist_ok=True)
     return store
 
@@ -196,7 +197,7 @@ TABLE_PATH = {"output_mode": "table", "table_location": "path"}
     ],
 )
 def test_a_path_in_the_way_is_named_in_one_line(spark, tmp_path, capsys, overrides, blocker, fragment):
-    from synthgen_spark.planner import delta_table_path
+    from synthgen_spark.layout import delta_table_path
     from synthgen_spark.state import LEDGER_NAME, state_folder
 
     config = small_config(tmp_path, end_date="2024-02-01", **overrides)
@@ -272,7 +273,7 @@ def test_ctrl_c_during_a_run_is_one_line_exit_130_and_the_run_is_marked_interrup
 def test_a_delta_table_gone_since_the_ledger_recorded_it_is_generated_again(spark, tmp_path):
     import shutil
 
-    from synthgen_spark.planner import delta_table_path
+    from synthgen_spark.layout import delta_table_path
 
     config = small_config(
         tmp_path, end_date="2024-02-01", output_mode="table", table_location="path", scale_factor=0.01
@@ -287,7 +288,7 @@ def test_a_delta_table_gone_since_the_ledger_recorded_it_is_generated_again(spar
 
 
 def test_a_delta_date_deleted_since_the_ledger_recorded_it_is_generated_again(spark, tmp_path):
-    from synthgen_spark.planner import delta_table_path
+    from synthgen_spark.layout import delta_table_path
 
     config = small_config(
         tmp_path, end_date="2024-02-02", output_mode="table", table_location="path", scale_factor=0.01

@@ -119,7 +119,7 @@ def test_every_layout_path_is_inside_the_job_folder_for_random_valid_names(tmp_p
                 }
             )
             folder = Path(job_root(config)).parent if mode == "table" else Path(job_root(config))
-            paths = [p for td in build_plan(config, dataset).table_days for p in td.paths]
+            paths = [p for td in build_plan(config, dataset).table_days for p in td.target.places]
             for path in paths:
                 resolved = Path(path).resolve()
                 assert folder.resolve() in resolved.parents and resolved.is_relative_to(tmp_path / "root"), path

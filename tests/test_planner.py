@@ -8,7 +8,8 @@ import pytest
 
 from synthgen_spark.config import JobConfig
 from synthgen_spark.errors import ConfigError
-from synthgen_spark.planner import build_plan, describe_plan, file_paths, job_root
+from synthgen_spark.layout import file_paths, job_root
+from synthgen_spark.planner import build_plan, describe_plan
 
 BASE = {"job_name": "j", "dataset_id": "retail_oltp_small", "start_date": "2024-02-01", "end_date": "2024-02-07"}
 

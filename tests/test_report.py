@@ -110,7 +110,7 @@ def test_table_mode_reports_in_the_state_folder_with_each_days_delta_files(spark
     for td in plan.table_days:
         day = next(d for d in facts["tables"][td.table.name]["days"] if d["date"] == td.date.isoformat())
         assert (day["rows"], day["expected_rows"], day["written"]) == (td.rows, td.rows, True)
-        folder = Path(td.paths[0], f"{td.table.primary_date_column}={td.date.isoformat()}")
+        folder = Path(td.target.table, f"{td.table.primary_date_column}={td.date.isoformat()}")
         on_disk = {str(p): p.stat().st_size for p in folder.glob("*.parquet")}
         assert on_disk and {f["path"].removeprefix("file:"): f["bytes"] for f in day["files"]} == on_disk
     orders = facts["tables"]["orders"]

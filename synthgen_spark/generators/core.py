@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 
+from synthgen_spark.catalog.kinds import decimal_precision_scale
 from synthgen_spark.generators import sql
 from synthgen_spark.generators.sql import Expr
 
@@ -80,12 +80,6 @@ def _multiply_shift(hashed: Expr, size: Expr) -> Expr:
 def spark_type(type_name: str) -> str:
     """The Spark SQL type name of a catalog type (decimal(p,s) passes through)."""
     return SPARK_TYPES.get(type_name, type_name)
-
-
-def decimal_precision_scale(type_name: str) -> tuple[int, int] | None:
-    """(p, s) of a ``decimal(p,s)`` type name, else None."""
-    match = re.fullmatch(r"decimal\((\d+),\s*(\d+)\)", type_name)
-    return (int(match.group(1)), int(match.group(2))) if match else None
 
 
 def exact_decimal_scale(type_name: str) -> int | None:

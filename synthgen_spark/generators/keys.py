@@ -8,15 +8,13 @@ ceil(m/n) + 1, and both sides compute the layout in O(1) per row, so no join is 
 
 from __future__ import annotations
 
-from synthgen_spark.catalog import ColumnSpec
+from synthgen_spark.catalog import MAX_CHILDREN_SUMMED, ColumnSpec
 from synthgen_spark.errors import SpecError
 from synthgen_spark.generators import sql
 from synthgen_spark.generators.core import bounded_index, column_seed, day_row_key, hash_key
 from synthgen_spark.generators.lifecycle import EntityLifecycle
 from synthgen_spark.generators.registry import Scope, register
 from synthgen_spark.generators.sql import Expr
-
-MAX_CHILDREN_SUMMED = 16
 
 
 def _floor_div(numerator: Expr, denominator: Expr) -> Expr:

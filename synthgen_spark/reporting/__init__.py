@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from synthgen_spark.config import JobConfig
-from synthgen_spark.planner import Plan, build_plan, delta_target
+from synthgen_spark.planner import Plan, build_plan
 from synthgen_spark.reporting.facts import build_facts, report_tables
 from synthgen_spark.reporting.html import render_html
 from synthgen_spark.state import Ledger, StateStore, fingerprint, state_folder
-from synthgen_spark.writers.fs import FileSystem, open_file_system
+from synthgen_spark.writers import FileSystem, open_file_system, open_sink
 
 REPORT_FOLDER = "_synthgen_report"
 
@@ -52,28 +52,6 @@ def report_folder(config: JobConfig) -> str:
     return f"{state_folder(config)}/{REPORT_FOLDER}"
 
 
-def _delta_details(spark, plan: Plan, ledger: Ledger, fs: FileSystem, sizes: _SizeLookup) -> dict[str, dict[str, Any]]:
-    """Per table: the Delta table's location and its current files with their sizes.
-
-    DESCRIBE DETAIL and ``inputFiles()`` read the Delta log, not the data.
-    """
-    config, details = plan.config, {}
-    for table in report_tables(plan, ledger):
-        target = delta_target(config, table.name)
-        if config.table_location == "path":
-            if not fs.exists(f"{target}/_delta_log"):
-                continue
-            name, frame = f"delta.`{target}`", spark.read.format("delta").load(target)
-        elif spark.catalog.tableExists(target):
-            name, frame = target, spark.table(target)
-        else:
-            continue
-        location = spark.sql(f"DESCRIBE DETAIL {name}").select("location").first()["location"]
-        files = [{"path": path, "bytes": sizes(path)} for path in sorted(frame.inputFiles())]
-        details[table.name] = {"location": location, "files": files}
-    return details
-
-
 def _known_sizes(fs: FileSystem, path: str, ledger: Ledger) -> dict[str, int]:
     """File sizes in the previous report that still hold: Delta files (immutable), and the files of days
     the ledger still credits to the same run. A run's report then looks up only what it wrote."""
@@ -99,7 +77,7 @@ def write_report(spark, fs: FileSystem, plan: Plan, ledger: Ledger, fresh: bool 
     folder = report_folder(plan.config)
     known = {} if fresh else _known_sizes(fs, f"{folder}/report.json", ledger)
     sizes = _SizeLookup(fs, known)
-    details = _delta_details(spark, plan, ledger, fs, sizes) if plan.config.output_mode == "table" else None
+    details = open_sink(spark, plan, fs).table_files(sizes, report_tables(plan, ledger))
     facts = build_facts(plan, ledger, sizes, spark.version, details)
     report = JobReport(facts, folder)
     temp = f"{report.folder}/_tmp"
@@ -127,6 +105,6 @@ def render_report(spark, config: JobConfig) -> JobReport:
         ConfigError: the job output was generated with another configuration.
     """
     plan = build_plan(config)
-    fs = open_file_system(spark, config.output_root, config.output_mode)
+    fs = open_file_system(spark, plan.layout)
     ledger = StateStore(fs, config).open_ledger(fingerprint(config, plan.dataset))
     return write_report(spark, fs, plan, ledger, fresh=True)

@@ -18,8 +18,9 @@ from synthgen_spark.catalog import TableSpec
 from synthgen_spark.changes import CHANGES_SUFFIX, change_feed_spec, has_lifecycle, history_spec
 from synthgen_spark.generators.lifecycle import LOYAL_EVERY
 from synthgen_spark.lateness import write_date_column
-from synthgen_spark.planner import Plan, TableDay, expected_operations, file_paths, job_root
-from synthgen_spark.state import Ledger, state_folder
+from synthgen_spark.layout import job_root, state_folder
+from synthgen_spark.planner import Plan, TableDay, expected_operations
+from synthgen_spark.state import Ledger
 
 REPORT_VERSION = 1
 Sizes = Callable[[str], "int | None"]
@@ -170,10 +171,10 @@ def _table_day(
     if planned and planned.segments:  # a late table: the event days of the rows arriving on the day
         facts["arrivals"] = {s.source.date.isoformat(): s.rows for s in planned.segments if s.rows}
     facts["files"] = []
-    if entry and config.output_mode != "table":
+    if entry:  # a file output's files; a table output has none per day
         parts = entry.get("files") or (math.ceil(entry["rows"] / config.chunk_size) if config.chunk_size else 1)
-        facts["files"] = [{"path": p, "bytes": file_size(p)} for p in file_paths(config, table.name, day, parts)]
-    elif entry and delta_files:
+        facts["files"] = [{"path": p, "bytes": file_size(p)} for p in plan.layout.target(table.name, day, parts).files]
+    if entry and delta_files:
         folder = f"/{write_date_column(table)}={day.isoformat()}/"
         facts["files"] = [f for f in delta_files if folder in f["path"]]
     return facts

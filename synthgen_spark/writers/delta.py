@@ -1,4 +1,4 @@
-"""Delta writer: one Delta table per dataset table; each batch replaces exactly its dates.
+"""Delta sink: one Delta table per dataset table; each batch replaces exactly its dates.
 
 ``replaceWhere`` on the table's date column (the primary date, or snapshot_date) makes a re-run
 of any range idempotent; every commit's ``userMetadata`` names the run. DataFrame API and SQL
@@ -7,7 +7,9 @@ only, so it runs on classic and Spark Connect sessions alike.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from threading import Lock
 
 from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, SparkSession
@@ -15,9 +17,12 @@ from pyspark.sql.types import StructType
 
 from synthgen_spark.catalog import TableSpec
 from synthgen_spark.config import JobConfig
-from synthgen_spark.errors import ConfigError
+from synthgen_spark.errors import ConfigError, WriteError
 from synthgen_spark.lateness import write_date_column
-from synthgen_spark.planner import TableDay
+from synthgen_spark.layout import delta_target
+from synthgen_spark.planner import Batch, Plan, TableDay, by_table
+from synthgen_spark.writers.fs import FileSystem
+from synthgen_spark.writers.sink import Sink
 
 
 def delta_table_at(spark: SparkSession, location: str) -> DataFrame | None:
@@ -78,7 +83,7 @@ def check_delta_schema(
 def write_delta(frame: DataFrame, table_days: list[TableDay], config: JobConfig, run_id: str) -> None:
     """Replace the batch's dates in the table with ``frame`` (creating the table on first write)."""
     table = table_days[0].table
-    target = table_days[0].paths[0]
+    target = table_days[0].target.table
     dates = sorted({td.date for td in table_days})
     predicate = f"{write_date_column(table)} IN ({', '.join(f'DATE{d.isoformat()!r}' for d in dates)})"
     metadata = {
@@ -100,3 +105,71 @@ def write_delta(frame: DataFrame, table_days: list[TableDay], config: JobConfig,
         writer.save(target)
     else:
         writer.saveAsTable(target)
+
+
+class DeltaSink(Sink):
+    """Delta: one table per dataset table (a path or a metastore name); each batch replaces its dates."""
+
+    def __init__(self, spark: SparkSession, plan: Plan, fs: FileSystem, run_id: str = "") -> None:
+        super().__init__(spark, plan, fs, run_id)
+        self._table_locks = {td.table.name: Lock() for td in self.plan.table_days}  # one commit per table at a time
+
+    def check_usable(self) -> None:
+        """Path-mode tables: a file where a table's folder goes is refused before anything is written."""
+        if self.config.table_location != "path":
+            return
+        for path in sorted({td.target.table for td in self.plan.table_days}):
+            if self.fs.file_size(path) is not None:
+                raise WriteError(f"writer: {path} is a file where the Delta table goes; move it away")
+
+    def prepare(self, schemas: list[tuple[list[TableDay], StructType]]) -> None:
+        """Refuse existing tables of another schema; create the database of metastore tables."""
+        for table_days, schema in schemas:
+            check_delta_schema(self.spark, self.config, table_days[0].table, table_days[0].target.table, schema)
+        if self.config.database and self.config.table_location == "metastore":
+            self.spark.sql(f"CREATE DATABASE IF NOT EXISTS {self.config.database}")
+
+    def missing(self, done: list[TableDay]) -> set[tuple[str, dt.date]]:
+        """Per table, one existence check and one query of the distinct dates the ledger says it holds."""
+        missing = set()
+        for name, table_days in by_table(done).items():
+            target, column = table_days[0].target.table, write_date_column(table_days[0].table)
+            frame = existing_table(self.spark, self.config, target)
+            expected = {td.date for td in table_days if td.rows > 0}
+            present = _dates_in(frame, column, expected) if frame is not None and expected else set()
+            missing |= {(name, td.date) for td in table_days if frame is None or (td.date in expected - present)}
+        return missing
+
+    def write_table(self, batch: Batch, table_days: list[TableDay], frame: DataFrame) -> None:
+        with self._table_locks[table_days[0].table.name]:
+            write_delta(frame, table_days, self.config, self.run_id)
+
+    def locations(self, table_days: list[TableDay]) -> tuple[str, ...]:
+        return tuple(sorted({td.target.table for td in table_days}))
+
+    def table_files(self, sizes, tables: list[TableSpec]) -> dict[str, dict]:
+        """Per table: the Delta table's location and its current files with their sizes.
+
+        DESCRIBE DETAIL and ``inputFiles()`` read the Delta log, not the data.
+        """
+        details = {}
+        for table in tables:
+            target = delta_target(self.config, table.name)
+            if self.config.table_location == "path":
+                if not self.fs.exists(f"{target}/_delta_log"):
+                    continue
+                name, frame = f"delta.`{target}`", self.spark.read.format("delta").load(target)
+            elif self.spark.catalog.tableExists(target):
+                name, frame = target, self.spark.table(target)
+            else:
+                continue
+            location = self.spark.sql(f"DESCRIBE DETAIL {name}").select("location").first()["location"]
+            files = [{"path": path, "bytes": sizes(path)} for path in sorted(frame.inputFiles())]
+            details[table.name] = {"location": location, "files": files}
+        return details
+
+
+def _dates_in(frame: DataFrame, column: str, dates: set[dt.date]) -> set[dt.date]:
+    """Which of ``dates`` the table holds rows of (a distinct over its date column; at most len(dates) rows)."""
+    listed = ", ".join(f"DATE'{d.isoformat()}'" for d in sorted(dates))
+    return {row[0] for row in frame.where(f"{column} IN ({listed})").select(column).distinct().collect()}

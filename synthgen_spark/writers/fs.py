@@ -9,7 +9,7 @@ Fabric's ``/lakehouse/default/Files``, a local path with a local server, a mount
 
 Example::
 
-    fs = open_file_system(spark, "/Volumes/main/default/synth", output_mode="parquet")
+    fs = open_file_system(spark, layout_for(config))
     fs.write_text_atomically("/Volumes/main/default/synth/note.txt", "hello", "/Volumes/main/default/synth/_tmp")
 """
 
@@ -21,7 +21,8 @@ import shutil
 import uuid
 from abc import ABC, abstractmethod
 
-from synthgen_spark.errors import ConfigError, WriteError
+from synthgen_spark.errors import ConfigError, WriteError, invalid
+from synthgen_spark.layout import Layout
 
 SCHEME = re.compile(r"^([A-Za-z][\w+.-]*):")
 # partitions per batch frame where Spark does not say (Spark Connect hides defaultParallelism)
@@ -173,12 +174,13 @@ def connect_parallelism(spark) -> int:
     return int(value) if value and str(value).isdigit() and int(value) > 0 else CONNECT_PARALLELISM
 
 
-def open_file_system(spark, root: str, output_mode: str) -> FileSystem:
-    """The file system for a run writing under ``root``: Hadoop's on a classic session, else this process's.
+def open_file_system(spark, layout: Layout) -> FileSystem:
+    """The file system for a run writing under the output root: Hadoop's on a classic session, else this process's.
 
-    On Spark Connect, file modes need ``root`` to be a path this process and the Spark server both
-    see; it is checked by writing a probe file here and reading it through Spark, before anything
-    else is written. Table mode only keeps its ledger and lock there, so a local path suffices.
+    On Spark Connect, a layout that moves files Spark wrote needs the root to be a path this process
+    and the Spark server both see; it is checked by writing a probe file here and reading it through
+    Spark, before anything else is written. Tables only keep their ledger and lock there, so a local
+    path suffices.
 
     Raises:
         ConfigError: on Spark Connect, ``root`` is a remote URI, or (file modes) the server cannot
@@ -188,18 +190,23 @@ def open_file_system(spark, root: str, output_mode: str) -> FileSystem:
         from synthgen_spark.writers.hadoop import HadoopFileSystem
 
         return HadoopFileSystem(spark)
-    fs = LocalFileSystem(connect_parallelism(spark))
+    fs, root = LocalFileSystem(connect_parallelism(spark)), layout.config.output_root
     fix = "use a path both see (a Unity Catalog volume /Volumes/..., /lakehouse/default/Files, a mounted share)"
-    if output_mode != "table":
+    if layout.moves_files:
         fix += " or output_mode: table"
     try:
         folder = os.path.abspath(local_path(root))
     except WriteError:
         raise ConfigError(
-            f"config: field 'output_root': a Spark Connect session has no Hadoop file system for {root!r} "
-            f"(this Python process cannot move files there); allowed: a path this process sees; {fix}."
+            invalid(
+                "output_root",
+                f"a path this process sees; {fix}",
+                root,
+                where="config",
+                problem="a Spark Connect session has no Hadoop file system for it (this process cannot move files there)",
+            )
         ) from None
-    if output_mode != "table":
+    if layout.moves_files:
         _check_shared(spark, folder, root, fix)
     return fs
 
@@ -219,7 +226,13 @@ def _check_shared(spark, folder: str, root: str, fix: str) -> None:
             handle.write(token)
     except OSError as exc:
         raise ConfigError(
-            f"config: field 'output_root': cannot write under {root!r} ({exc.strerror}); allowed: a writable path"
+            invalid(
+                "output_root",
+                "a writable path",
+                root,
+                where="config",
+                problem=f"cannot write under it ({exc.strerror})",
+            )
         ) from None
     try:
         rows = spark.read.text(probe).limit(1).collect()
@@ -230,6 +243,12 @@ def _check_shared(spark, folder: str, root: str, fix: str) -> None:
         os.unlink(probe)
     if seen != token:
         raise ConfigError(
-            f"config: field 'output_root': the Spark Connect server does not see {root!r} as this process does "
-            f"(a probe file written here could not be read through Spark); allowed: {fix}."
+            invalid(
+                "output_root",
+                fix,
+                root,
+                where="config",
+                problem="the Spark Connect server does not see it as this process does "
+                "(a probe file written here could not be read through Spark)",
+            )
         )

@@ -1,0 +1,237 @@
+"""Column kinds: each kind's parameters and default type, the output types, and the rules of each kind's fields."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from synthgen_spark.catalog.model import NAME, ColumnSpec, TableSpec
+from synthgen_spark.errors import SpecError, invalid
+
+SIMPLE_TYPES = ("long", "int", "double", "string", "date", "timestamp", "boolean")
+DECIMAL_TYPE = re.compile(r"decimal\((\d{1,2}),(\d{1,2})\)")
+MAX_DECIMAL_PRECISION = 38  # Spark's DecimalType
+# Column kinds that can be a primary key: a sequence (unique over all days and runs), or a derived
+# expression over one (dim_date's yyyymmdd date_key). Other kinds repeat values.
+PRIMARY_KEY_KINDS = ("sequence", "derived")
+# child_sum unrolls its sum over at most this many children per parent (generators.keys reads it);
+# a parent has up to ceil(rows_per_parent) + 1 children, so rows_per_parent may be at most one less.
+MAX_CHILDREN_SUMMED = 16
+MAX_CHILD_SUM_ROWS_PER_PARENT = MAX_CHILDREN_SUMMED - 1
+
+# kind -> (required params, optional params, default type). Generators register one builder per kind;
+# a test checks that the two agree.
+COLUMN_KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
+    "sequence": ((), ("start",), "long"),
+    "uniform": (("min", "max"), (), "long"),
+    "normal": (("mean", "stddev"), ("min", "max"), "double"),
+    "lognormal": (("median", "sigma"), ("min", "max"), "double"),
+    "choice": (("values",), ("weights", "drift_toward"), "string"),
+    "pool": (("pool",), ("field", "pick"), "string"),
+    "template": (("pattern",), (), "string"),
+    "foreign_key": (("references",), (), "long"),
+    "parent_key": ((), (), "long"),
+    "line_number": ((), (), "int"),
+    "generation_date": ((), (), "date"),
+    "timestamp": ((), ("base",), "timestamp"),
+    "date_offset": (("min_days", "max_days"), ("base",), "date"),
+    "lookup": (("references", "key"), (), "double"),
+    "derived": (("expression",), (), "string"),
+    "child_count": (("child",), (), "int"),
+    "child_sum": (("child", "of"), (), "decimal(12,2)"),
+    "lifecycle_start": (("min_days", "max_days"), (), "date"),
+    "lifecycle_end": ((), (), "date"),
+    "lifecycle_status": ((), ("values",), "string"),
+}
+COMMON_COLUMN_KEYS = ("name", "kind", "type", "null_rate", "hidden", "drift", "description")
+
+# kinds whose expression can be rebuilt for another row key (lookups and child rollups need that)
+INLINE_KINDS = frozenset(COLUMN_KINDS) - {
+    "derived",
+    "child_count",
+    "child_sum",
+    "parent_key",
+    "line_number",
+    "lifecycle_end",
+    "lifecycle_status",
+}
+
+
+def decimal_precision_scale(type_name: str) -> tuple[int, int] | None:
+    """(p, s) of a ``decimal(p,s)`` type name, else None."""
+    match = DECIMAL_TYPE.fullmatch(type_name)
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def check_params(kind: str, params: Mapping[str, Any], where: str) -> None:
+    """Field rules of each kind's parameters (ranges, list shapes)."""
+
+    def fail(name: str, problem: str, allowed: str) -> None:
+        raise SpecError(invalid(name, allowed, params.get(name), where=where, problem=problem))
+
+    for name in ("min", "max"):
+        if name in params and not (is_number(params[name]) or NAME.fullmatch(str(params[name]))):
+            fail(name, "must be a number or a column name", "numbers, column names")
+    for name in ("mean", "stddev", "median", "sigma", "min_days", "max_days", "start"):
+        if name in params and not is_number(params[name]):
+            fail(name, "must be a number", "numbers")
+    if is_number(params.get("min")) and is_number(params.get("max")) and params["min"] > params["max"]:
+        fail("max", "is below min", f"numbers >= {params['min']}")
+    if "min_days" in params and "max_days" in params and params["min_days"] > params["max_days"]:
+        fail("max_days", "is below min_days", f"integers >= {params['min_days']}")
+    for name in ("stddev", "sigma"):
+        if name in params and params[name] <= 0:
+            fail(name, "must be positive", "numbers > 0")
+    if kind == "choice":
+        values = params["values"]
+        if not isinstance(values, list) or not values:
+            fail("values", "must be a non-empty list", "a list of values")
+        weights = params.get("weights", [1] * len(values))
+        if (
+            not isinstance(weights, list)
+            or len(weights) != len(values)
+            or not all(is_number(w) and w >= 0 for w in weights)
+            or sum(weights) <= 0
+        ):
+            fail("weights", f"must be {len(values)} numbers >= 0 with a positive sum", "one weight per value")
+        if "drift_toward" in params and params["drift_toward"] not in values:
+            fail("drift_toward", "must be one of the values", ", ".join(map(str, values)))
+    for name in ("references",):
+        if name in params and not re.fullmatch(r"[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*", str(params[name])):
+            fail(name, "must be table.column", "table.column")
+    if kind == "child_sum" and (not isinstance(params["of"], list) or not params["of"]):
+        fail("of", "must be a non-empty list of child columns", "column names of the child table")
+    if kind == "derived":
+        _check_derived_sql(params, where)
+    if kind == "template" and not isinstance(params["pattern"], str):
+        fail("pattern", "must be text", "text with # for digits and ? for letters")
+
+
+INTEGER_RANGES = {"int": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
+
+
+def _parses(parse: Any, text: str) -> bool:
+    try:
+        parse(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _fits_type(value: Any, type_name: str) -> bool:
+    """True if a YAML literal (a choice or status value) is a value of the catalog type ``type_name``.
+
+    Nulls fit every type. Unquoted date-times have no SQL literal here: timestamps are quoted text.
+    """
+    if value is None:
+        return True
+    if isinstance(value, dt.datetime):
+        return False
+    if type_name == "string":
+        return isinstance(value, str | int | float | bool | dt.date)
+    if type_name == "boolean":
+        return isinstance(value, bool)
+    if type_name in INTEGER_RANGES:
+        low, high = INTEGER_RANGES[type_name]
+        return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+    if type_name == "double":
+        return is_number(value)
+    if type_name == "date":
+        return isinstance(value, dt.date) or (isinstance(value, str) and _parses(dt.date.fromisoformat, value))
+    if type_name == "timestamp":
+        return isinstance(value, dt.date) or (isinstance(value, str) and _parses(dt.datetime.fromisoformat, value))
+    precision, scale = decimal_precision_scale(type_name)
+    if not is_number(value) or (isinstance(value, float) and not math.isfinite(value)):
+        return False
+    return abs(round(value, scale)) < 10 ** (precision - scale)
+
+
+def _values_allowed(type_name: str) -> str:
+    """What ``_fits_type`` accepts (besides null), for the message."""
+    if type_name.startswith("decimal"):
+        precision, scale = decimal_precision_scale(type_name)
+        return f"numbers below {10 ** (precision - scale)} in absolute value"
+    return {
+        "string": "text (quote numbers, dates and true/false mixed with text)",
+        "boolean": "true, false",
+        "int": "integers from -2147483648 to 2147483647",
+        "long": "integers from -9223372036854775808 to 9223372036854775807",
+        "double": "numbers",
+        "date": "dates YYYY-MM-DD",
+        "timestamp": "dates YYYY-MM-DD, quoted 'YYYY-MM-DD HH:MM:SS'",
+    }[type_name]
+
+
+def check_values_fit_type(kind: str, params: Mapping[str, Any], type_name: str, where: str) -> None:
+    """Choice and lifecycle status values must be values of the column's type (cast by Spark otherwise)."""
+    if kind not in ("choice", "lifecycle_status") or "values" not in params:
+        return
+    values = params["values"]
+    if kind == "lifecycle_status" and (not isinstance(values, list) or len(values) != 2):
+        raise SpecError(
+            invalid(
+                "values",
+                "e.g. [active, churned]",
+                values,
+                where=where,
+                problem="must be two values, active then churned",
+            )
+        )
+    wrong = [v for v in values if not _fits_type(v, type_name)]
+    texts = {isinstance(v, str) for v in values if v is not None}
+    if type_name == "string" and len(texts) > 1:  # Spark would cast the text to the other values' type
+        wrong = [v for v in values if v is not None and not isinstance(v, str)]
+    if wrong:
+        raise SpecError(
+            invalid(
+                "values",
+                f"{_values_allowed(type_name)}, null; or change the column's 'type'",
+                values,
+                where=where,
+                problem=f"{wrong[0]!r} is not a value of the column type {type_name}",
+            )
+        )
+
+
+def column_dependencies(table: TableSpec, col: ColumnSpec) -> tuple[str, ...]:
+    """Columns of the same table that ``col``'s parameters name (uniform bounds, date bases, lookup keys)."""
+    names = [col.params.get(k) for k in ("min", "max", "base", "key")]
+    return tuple(n for n in names if isinstance(n, str) and n in table.column_names)
+
+
+def is_inline(table: TableSpec, name: str, _seen: frozenset[str] = frozenset()) -> bool:
+    """True if the column can be rebuilt for any row key (no derived SQL anywhere beneath it)."""
+    col = table.column(name)
+    if col.kind not in INLINE_KINDS or name in _seen:
+        return False
+    return all(is_inline(table, dep, _seen | {name}) for dep in column_dependencies(table, col))
+
+
+_FORBIDDEN_SQL = re.compile(r"\b(reflect|java_method|try_reflect)`?\s*\(", re.IGNORECASE)
+
+
+def _check_derived_sql(params: Mapping[str, Any], where: str) -> None:
+    """A derived expression is SQL over the row's columns; calls into Java static methods are not allowed."""
+    expression = params.get("expression")
+    if not isinstance(expression, str) or not expression.strip():
+        raise SpecError(
+            invalid("expression", "e.g. a * 2", str(expression)[:80], where=where, problem="must be SQL text")
+        )
+    forbidden = _FORBIDDEN_SQL.search(expression)
+    if forbidden:
+        raise SpecError(
+            invalid(
+                "expression",
+                "Spark SQL functions without reflect, java_method, try_reflect",
+                expression[:80],
+                where=where,
+                problem=f"calls {forbidden.group(1).lower()}(), which runs arbitrary Java methods",
+            )
+        )

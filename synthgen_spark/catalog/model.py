@@ -1,0 +1,131 @@
+"""The dataset model: DatasetSpec -> TableSpec -> ColumnSpec (frozen), and the names a dataset may use."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from synthgen_spark.changes import ChangeGroup
+from synthgen_spark.errors import SpecError
+
+TABLE_KINDS = ("incremental", "snapshot")
+RETAIL_EVENTS = ("black_friday", "cyber_monday", "christmas_eve", "boxing_day")  # dated by rule in calendar
+FREQUENCIES = ("daily", "weekly", "monthly", "quarterly", "once")
+NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+MAX_NAME_LENGTH = 64  # table and column names become folder, file and Delta table names
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One column: its kind (generator), output type and the kind's parameters.
+
+    Example (YAML)::
+
+        - {name: quantity, kind: uniform, min: 1, max: 5, type: int}
+    """
+
+    name: str
+    kind: str
+    type: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    null_rate: float = 0.0
+    hidden: bool = False
+    drift: bool = False
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """Growth and churn of a snapshot table's entities (closed form from the dataset epoch).
+
+    population(d) = N0 + floor(periods(d) x N0 x growth_rate), periods = days (or whole weeks)
+    since the epoch; each active entity churns with probability churn_rate per day.
+    """
+
+    growth_rate: float = 0.0
+    growth_period: str = "day"
+    churn_rate: float = 0.0
+
+    @property
+    def period_days(self) -> int:
+        return 7 if self.growth_period == "week" else 1
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One table of a dataset: incremental (new rows per day) or snapshot (full table as of a date)."""
+
+    name: str
+    kind: str
+    rows: int
+    columns: tuple[ColumnSpec, ...]
+    primary_key: str
+    frequency: str = "daily"
+    primary_date_column: str = "snapshot_date"
+    date_columns: tuple[str, ...] = ()
+    parent: str | None = None
+    rows_per_parent: float = 0.0
+    holiday_multiplier: float = 1.0
+    event_multipliers: Mapping[str, float] = field(default_factory=dict)
+    lifecycle: Lifecycle = field(default_factory=Lifecycle)
+    description: str = ""
+    # False: ``rows`` is the table's size at any scale_factor (calendars, fixed reference lists; snapshots only)
+    scaled: bool = True
+    changes: tuple[ChangeGroup, ...] = ()  # change groups of a snapshot table with a lifecycle (changes.py)
+    derived_from: str = ""  # a change feed or history table: the snapshot table it is derived from
+    churn: str = "keep"  # keep: churned entities stay in snapshots (status, churn date); delete: they leave
+    # lateness overrides of an incremental table without a parent (None: the job's; docs/lateness.md)
+    late_arrival_rate: float | None = None
+    max_late_days: int | None = None
+
+    def column(self, name: str) -> ColumnSpec:
+        """The column called ``name``; SpecError if there is none."""
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise SpecError(f"table '{self.name}': no column '{name}'; allowed: {', '.join(self.column_names)}")
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    @property
+    def output_columns(self) -> tuple[ColumnSpec, ...]:
+        return tuple(c for c in self.columns if not c.hidden)
+
+
+@dataclass(frozen=True)
+class PoolSpec:
+    """A dataset-defined value pool: a list of values or records with named fields."""
+
+    name: str
+    fields: tuple[str, ...]
+    records: tuple[tuple[Any, ...], ...]
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """A dataset: tables, weekday rhythm and pools, loaded from YAML."""
+
+    dataset_id: str
+    description: str
+    domain: str
+    epoch: dt.date
+    weekday_multipliers: tuple[float, ...]
+    tables: tuple[TableSpec, ...]
+    pools: Mapping[str, PoolSpec] = field(default_factory=dict)
+    source: str = ""
+
+    def table(self, name: str) -> TableSpec:
+        """The table called ``name``; SpecError naming the dataset's tables if there is none."""
+        for table in self.tables:
+            if table.name == name:
+                return table
+        names = ", ".join(t.name for t in self.tables)
+        raise SpecError(f"{self.source}: dataset '{self.dataset_id}': no table '{name}'; allowed: {names}")
+
+    def children_of(self, name: str) -> tuple[TableSpec, ...]:
+        return tuple(t for t in self.tables if t.parent == name)

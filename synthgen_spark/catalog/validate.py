@@ -1,0 +1,275 @@
+"""Cross-table rules: keys, parents, lookups, rollups, pools and date columns name things that exist."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from synthgen_spark.catalog.kinds import (
+    MAX_CHILD_SUM_ROWS_PER_PARENT,
+    PRIMARY_KEY_KINDS,
+    column_dependencies,
+    is_inline,
+)
+from synthgen_spark.catalog.model import ColumnSpec, DatasetSpec, TableSpec
+from synthgen_spark.errors import SpecError, invalid, place
+
+# The pools every locale has (frozen package data or built with Faker by synthgen_spark.pools), with their
+# fields: a dataset may name them without defining them, and the catalog checks names and fields up front.
+LOCALE_POOL_FIELDS: dict[str, tuple[str, ...]] = {
+    "first_names": ("value",),
+    "last_names": ("value",),
+    "locations": ("city", "state", "postcode"),
+    "streets": ("value",),
+    "companies": ("value",),
+    "email_domains": ("value",),
+}
+
+
+def validate_references(spec: DatasetSpec) -> None:
+    """Cross-table rules: keys, parents, lookups, pools and date columns refer to things that exist."""
+    tables = {t.name: t for t in spec.tables}
+    _check_table_names(spec)
+    for table in spec.tables:
+        where = place(spec.source, table=table.name)
+        for name in (table.primary_key, *table.date_columns) + (
+            (table.primary_date_column,) if table.primary_date_column else ()
+        ):
+            if name not in table.column_names:
+                raise SpecError(
+                    f"{where}: names column '{name}' which is not defined; allowed: {', '.join(table.column_names)}"
+                )
+        _check_primary_key(table, where)
+        if table.kind == "incremental" and not table.primary_date_column:
+            raise SpecError(
+                invalid(
+                    "primary_date_column",
+                    ", ".join(table.column_names),
+                    None,
+                    where=where,
+                    problem="incremental tables need one",
+                )
+            )
+        if table.parent is not None:
+            if table.parent not in tables or tables[table.parent].kind != "incremental" or table.kind != "incremental":
+                raise SpecError(
+                    invalid("parent", "another incremental table", table.parent, where=where, problem="is not one")
+                )
+            if table.rows_per_parent < 1:
+                raise SpecError(
+                    invalid(
+                        "rows_per_parent", "numbers >= 1", table.rows_per_parent, where=where, problem="must be >= 1"
+                    )
+                )
+        for col in table.columns:
+            _validate_column_references(spec, tables, table, col)
+        _check_column_cycles(table, where)
+
+
+def _check_table_names(spec: DatasetSpec) -> None:
+    """Table names are unique (each is a folder and a Delta table) and parents form no cycle."""
+    names = [t.name for t in spec.tables]
+    for table in spec.tables:
+        where = f"{spec.source}: table '{table.name}'"
+        if names.count(table.name) > 1:
+            raise SpecError(invalid("name", "unique names", table.name, where=where, problem="is defined twice"))
+        chain, current = [table.name], table
+        while current.parent is not None and current.parent in names:
+            if current.parent in chain:
+                raise SpecError(
+                    invalid(
+                        "parent",
+                        "another incremental table, without cycles",
+                        " -> ".join([*chain, current.parent]),
+                        where=where,
+                        problem="parents form a cycle",
+                    )
+                )
+            chain.append(current.parent)
+            current = spec.tables[names.index(current.parent)]
+
+
+def _check_column_cycles(table: TableSpec, where: str) -> None:
+    """No column reaches itself through the columns its parameters name (bounds, bases, keys)."""
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        if name in path:
+            chain = " -> ".join((*path[path.index(name) :], name))
+            raise SpecError(
+                f"{where}, column '{name}': depends on itself ({chain}); allowed: parameters naming earlier, "
+                "independent columns"
+            )
+        for dep in column_dependencies(table, table.column(name)):
+            visit(dep, (*path, name))
+
+    for col in table.columns:
+        visit(col.name, ())
+        _check_derived_order(table, col, where)
+
+
+def _check_derived_order(table: TableSpec, col: ColumnSpec, where: str) -> None:
+    """A derived column's SQL reads the columns before it, so a column may depend on it only from below it."""
+    position = table.column_names.index(col.name)
+    seen, todo = set(), list(column_dependencies(table, col))
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        dep = table.column(name)
+        if dep.kind == "derived" and table.column_names.index(name) > position:
+            raise SpecError(
+                f"{where}, column '{col.name}': depends on derived column '{name}', which is defined after it "
+                f"(got {name!r}); allowed: derived columns defined before '{col.name}'"
+            )
+        todo.extend(column_dependencies(table, dep))
+
+
+def _check_primary_key(table: TableSpec, where: str) -> None:
+    key = table.column(table.primary_key)
+    if key.kind not in PRIMARY_KEY_KINDS:
+        raise SpecError(
+            invalid(
+                "primary_key",
+                "a sequence column, or a derived column built from one",
+                key.name,
+                where=where,
+                problem=f"column '{key.name}' is a {key.kind} column, whose values can repeat",
+            )
+        )
+    if key.null_rate > 0:
+        raise SpecError(
+            invalid(
+                "null_rate",
+                "0",
+                key.null_rate,
+                where=place(where, column=key.name),
+                problem="the primary key cannot be null",
+            )
+        )
+
+
+def _check_pool(spec: DatasetSpec, col: ColumnSpec, where: str) -> None:
+    """The pool is the dataset's or a locale pool, and has the field (default: its first)."""
+    name = col.params["pool"]
+    if isinstance(name, str) and name in spec.pools:
+        fields, what = spec.pools[name].fields, "pool"
+    elif isinstance(name, str) and name in LOCALE_POOL_FIELDS:
+        fields, what = LOCALE_POOL_FIELDS[name], "locale pool"
+    else:
+        own = ", ".join(sorted(spec.pools)) or "none"
+        raise SpecError(
+            invalid(
+                "pool",
+                f"the dataset's pools ({own}), the locale pools ({', '.join(LOCALE_POOL_FIELDS)})",
+                name,
+                where=where,
+                problem="unknown pool",
+            )
+        )
+    field_name = col.params.get("field", fields[0])
+    if field_name not in fields:
+        raise SpecError(
+            invalid("field", ", ".join(fields), field_name, where=where, problem=f"{what} '{name}' has no such field")
+        )
+
+
+def _validate_column_references(
+    spec: DatasetSpec, tables: Mapping[str, TableSpec], table: TableSpec, col: ColumnSpec
+) -> None:
+    where = place(spec.source, table=table.name, column=col.name)
+    p = col.params
+    if "references" in p:
+        ref_table, ref_col = p["references"].split(".")
+        if ref_table not in tables or ref_col not in tables[ref_table].column_names:
+            raise SpecError(
+                invalid(
+                    "references", f"{', '.join(tables)} columns", p["references"], where=where, problem="no such column"
+                )
+            )
+        target = tables[ref_table]
+        if col.kind == "foreign_key" and (target.kind != "snapshot" or target.primary_key != ref_col):
+            raise SpecError(
+                invalid(
+                    "references",
+                    "a snapshot table's primary key",
+                    p["references"],
+                    where=where,
+                    problem="a foreign key must name a snapshot table's primary key",
+                )
+            )
+        if col.kind == "lookup" and target.kind != "snapshot":
+            snapshots = ", ".join(t.name for t in tables.values() if t.kind == "snapshot") or "none"
+            raise SpecError(
+                invalid(
+                    "references",
+                    f"columns of the snapshot tables ({snapshots})",
+                    p["references"],
+                    where=where,
+                    problem=f"a lookup reads an entity of a snapshot table, and '{ref_table}' is {target.kind}",
+                )
+            )
+        if col.kind == "lookup" and not is_inline(target, ref_col):
+            raise SpecError(
+                invalid(
+                    "references",
+                    "columns not built from a derived expression",
+                    p["references"],
+                    where=where,
+                    problem="cannot look up a column built from a derived expression",
+                )
+            )
+    if col.kind == "lookup" and p["key"] not in table.column_names:
+        raise SpecError(invalid("key", ", ".join(table.column_names), p["key"], where=where, problem="no such column"))
+    if col.kind in ("child_count", "child_sum"):
+        child = tables.get(p["child"])
+        if child is None or child.parent != table.name:
+            raise SpecError(
+                invalid(
+                    "child", f"tables whose parent is '{table.name}'", p["child"], where=where, problem="is not a child"
+                )
+            )
+        for name in p.get("of", ()):
+            if name not in child.column_names or not is_inline(child, name):
+                raise SpecError(
+                    invalid("of", f"generated columns of '{child.name}'", name, where=where, problem="is not one")
+                )
+        if col.kind == "child_sum" and child.rows_per_parent > MAX_CHILD_SUM_ROWS_PER_PARENT:
+            raise SpecError(
+                invalid(
+                    "child",
+                    f"rows_per_parent <= {MAX_CHILD_SUM_ROWS_PER_PARENT}",
+                    p["child"],
+                    where=where,
+                    problem=f"child_sum adds up at most {MAX_CHILD_SUM_ROWS_PER_PARENT + 1} children per parent, and '{child.name}' has rows_per_parent {child.rows_per_parent:g}",
+                )
+            )
+    if col.kind in ("parent_key", "line_number") and table.parent is None:
+        raise SpecError(
+            invalid(
+                "kind",
+                "kinds of a table with a parent",
+                col.kind,
+                where=where,
+                problem="needs the table to declare a parent",
+            )
+        )
+    if col.kind == "pool":
+        _check_pool(spec, col, where)
+    for name in ("min", "max"):
+        if isinstance(p.get(name), str) and p[name] not in table.column_names:
+            raise SpecError(
+                invalid(
+                    name, f"numbers, {', '.join(table.column_names)}", p[name], where=where, problem="no such column"
+                )
+            )
+    base = p.get("base")
+    if base is not None and base not in ("generation_date", "epoch") and base not in table.column_names:
+        raise SpecError(
+            invalid(
+                "base",
+                f"generation_date, epoch, {', '.join(table.column_names)}",
+                base,
+                where=where,
+                problem="no such column",
+            )
+        )
