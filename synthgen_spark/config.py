@@ -19,6 +19,7 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 MAX_NAME_LENGTH = 100  # job_name and dataset_id are folder names; most file systems allow 255 bytes
 # schemes of Hadoop file systems (a scheme whose connector is missing fails when the run starts, exit 1)
+FAULT_TYPES = ("null", "out_of_range", "malformed", "whitespace_or_case", "duplicate_row", "orphan_key")
 URI_SCHEMES = (
     "file", "hdfs", "viewfs", "webhdfs", "swebhdfs", "s3", "s3a", "s3n", "gs", "abfs", "abfss", "wasb", "wasbs",
     "adl", "dbfs", "oss", "cosn", "obs", "ofs", "o3fs", "alluxio", "lakefs", "har", "ftp", "sftp",
@@ -63,6 +64,8 @@ class JobConfig:
     lock_timeout_minutes: int = 720
     change_feed: bool = False
     history: bool = False
+    fault_rate: float = 0.0
+    fault_types: tuple[str, ...] = FAULT_TYPES
     source: str = field(default="config", compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -223,6 +226,15 @@ def _parse_multipliers(name: str, value: Any, source: str) -> tuple[float, ...] 
     return tuple(_parse_float(name, item, source) for item in value)
 
 
+def _parse_fault_types(name: str, value: Any, source: str) -> tuple[str, ...]:
+    """A comma list (flags) or a YAML list of fault type names, in the order given."""
+    if isinstance(value, str):
+        value = [part.strip() for part in value.split(",") if part.strip()]
+    if not isinstance(value, list | tuple) or not value or not all(isinstance(v, str) for v in value):
+        raise ConfigError(describe_field_error(source, name, "must be a list of fault types", value, _ALLOWED[name]))
+    return tuple(value)
+
+
 def _parse_text(name: str, value: Any, source: str) -> str:
     if isinstance(value, str | int | float) and not isinstance(value, bool):
         return str(value)
@@ -243,6 +255,8 @@ _PARSERS = {
     "chunk_size": _parse_optional_int,
     "scale_factor": _parse_float,
     "drift_percentage": _parse_float,
+    "fault_rate": _parse_float,
+    "fault_types": _parse_fault_types,
     "enable_seasonal_patterns": _parse_bool,
     "enable_data_drift": _parse_bool,
     "ignore_state": _parse_bool,
@@ -278,6 +292,8 @@ _ALLOWED = {
     "chunk_size": "integers >= 1, or null for one file per day",
     "scale_factor": "numbers > 0 and <= 10000",
     "drift_percentage": "numbers from 0 to 100",
+    "fault_rate": "numbers from 0 to 1 (the share of each table's rows that get one fault)",
+    "fault_types": "a non-empty comma list or YAML list of " + ", ".join(FAULT_TYPES),
     "seasonal_multipliers": "seven numbers > 0 for Mon..Sun, as a list or a mon..sun mapping",
     "path_format": ", ".join(PATH_FORMATS),
     "output_mode": ", ".join(OUTPUT_MODES),
@@ -335,6 +351,7 @@ def _check_numbers(cfg: JobConfig) -> None:
         "chunk_size": lambda v: v is None or (isinstance(v, int) and v >= 1),
         "scale_factor": lambda v: isinstance(v, float | int) and 0 < v <= 10000,
         "drift_percentage": lambda v: isinstance(v, float | int) and 0 <= v <= 100,
+        "fault_rate": lambda v: isinstance(v, float | int) and not isinstance(v, bool) and 0 <= v <= 1,
         "seasonal_multipliers": lambda v: v is None or (len(v) == 7 and all(0 < m <= 100 for m in v)),
     }
     for name, ok in rules.items():
@@ -366,4 +383,15 @@ def _check_choices(cfg: JobConfig) -> None:
         _fail(cfg, "holiday_country", "is not an ISO country code")
 
 
-_FIELD_CHECKS = (_check_names, _check_output_root, _check_dates, _check_numbers, _check_choices)
+def _check_fault_types(cfg: JobConfig) -> None:
+    types = cfg.fault_types
+    if not isinstance(types, tuple) or not types:
+        _fail(cfg, "fault_types", "must name at least one fault type")
+    unknown = [t for t in types if t not in FAULT_TYPES]
+    if unknown:
+        _fail(cfg, "fault_types", f"names an unknown fault type {unknown[0]!r}")
+    if len(set(types)) != len(types):
+        _fail(cfg, "fault_types", "names a fault type twice")
+
+
+_FIELD_CHECKS = (_check_names, _check_output_root, _check_dates, _check_numbers, _check_choices, _check_fault_types)
