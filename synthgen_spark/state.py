@@ -60,6 +60,8 @@ def fingerprint(config: JobConfig, dataset: DatasetSpec) -> dict[str, Any]:
     schema = {t.name: [f"{c.name} {c.type}" for c in t.output_columns] for t in dataset.tables}
     definition = hashlib.sha256(repr(dataset).encode()).hexdigest()[:16]
     params = {k: v for k, v in config.to_dict().items() if k in DATA_AFFECTING}
+    if config.fault_rate:  # only then: ledgers of clean runs keep their fingerprint
+        params.update(fault_rate=config.fault_rate, fault_types=list(config.fault_types))
     return {"params": params, "package_version": __version__, "dataset_definition": definition, "schema": schema}
 
 
