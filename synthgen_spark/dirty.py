@@ -82,12 +82,13 @@ class RowFaults:
             return self._out_of_range(target)
         if kind == "malformed":
             if "email" in col.name:
-                return sql.call(
-                    "coalesce", sql.call("replace", clean, sql.lit("@"), sql.lit("")), sql.lit("no-at-sign")
-                )
-            if col.kind == "template" or "phone" in col.name:
-                return sql.call("translate", clean, *map(sql.lit, DIGITS_TO_LETTERS))
-            return sql.concat(clean, sql.lit("0"))  # a postcode one character too long
+                value = sql.call("replace", clean, sql.lit("@"), sql.lit(""))
+            elif col.kind == "template" or "phone" in col.name:
+                value = sql.call("translate", clean, *map(sql.lit, DIGITS_TO_LETTERS))
+            else:
+                value = sql.concat(clean, sql.lit("0"))  # a postcode one character too long
+            # a derived value may be null: its fault is then a text that is not null
+            return sql.call("coalesce", value, sql.lit("malformed")) if col.kind == "derived" else value
         variant = sql.pmod(sql.shiftrightunsigned(self.pick, 40), sql.lit(3))
         upper, lower = sql.call("upper", clean), sql.call("lower", clean)
         has_case = Expr(f"({upper.sql} <> {lower.sql})", clean.level)

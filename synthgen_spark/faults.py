@@ -162,14 +162,14 @@ def fault_targets(config: JobConfig, dataset: DatasetSpec, table: TableSpec) -> 
     candidates = [c for c in table.output_columns if c.name not in (table.primary_key, table.primary_date_column)]
     found: dict[str, list[FaultTarget]] = {t: [] for t in FAULT_TYPES}
     found["duplicate_row"].append(FaultTarget("duplicate_row"))
-    for col in candidates:
-        non_null = _declared_non_null(table, col)
-        if not non_null:
+    for col in candidates:  # a faulted value always differs from the clean one, so that is never null
+        if _malformed(col) and (col.kind == "derived" or _declared_non_null(table, col)):  # email: coalesced
+            found["malformed"].append(FaultTarget("malformed", col))
+        if not _declared_non_null(table, col):
             continue
         found["null"].append(FaultTarget("null", col))
         out_of_range = _out_of_range(table, col)
         found["out_of_range"] += [out_of_range] if out_of_range else []
-        found["malformed"] += [FaultTarget("malformed", col)] if _malformed(col) else []
         found["whitespace_or_case"] += [FaultTarget("whitespace_or_case", col)] if _categorical(col) else []
         found["orphan_key"] += [FaultTarget("orphan_key", col)] if _orphan(dataset, table, col) else []
     return {t: tuple(found[t]) for t in FAULT_TYPES if t in config.fault_types and found[t]}
@@ -184,7 +184,7 @@ def fault_day(config: JobConfig, table: str, day: dt.date, rows: int, types: tup
     """The faults of ``table`` on ``day`` with ``rows`` rows: a pure function of (seed, table, day, rows, types)."""
     faulted = round(rows * config.fault_rate) if types else 0
     if not faulted:
-        return FaultDay(rows, 0, 1, 0, 0, {})
+        return FaultDay(rows, 0, 1, 0, 0, dict.fromkeys(types, 0))
     seed = _hash("faults", config.seed_value, table, day.isoformat())
     a = seed % rows or 1
     while math.gcd(a, rows) != 1:

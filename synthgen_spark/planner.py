@@ -156,7 +156,8 @@ def file_paths(config: JobConfig, table: str, day: dt.date, parts: int) -> tuple
     if config.path_format == "nested":
         stem = f"{job_root(config)}/{table}/{day:%Y/%m/%d}/data"
     else:
-        stem = f"{job_root(config)}/{table}/{table}_{day:%Y%m%d}"
+        # Spark skips files whose names start with '_': the labels table's flat files are faults_{day}
+        stem = f"{job_root(config)}/{table}/{table.lstrip('_')}_{day:%Y%m%d}"
     if parts == 1:
         return (inside_job_folder(config, f"{stem}.{ext}"),)
     return tuple(inside_job_folder(config, f"{stem}-{i:05d}.{ext}") for i in range(1, parts + 1))
