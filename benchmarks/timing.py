@@ -18,6 +18,7 @@ from typing import Any
 
 from cases import (
     DBL,
+    FAULT_RATE,
     FRAMES,
     FULL,
     SPEC,
@@ -26,6 +27,7 @@ from cases import (
     noop_of,
     run_settings,
     synthgen_orders,
+    synthgen_orders_and_items,
     synthgen_orders_year,
     synthgen_spec,
     to_noop,
@@ -305,6 +307,28 @@ def scaling(run: Run) -> None:
     }
     run.add(round_robin(cases, run.s.small_repeats, "small days"), "parquet (api.generate)")
     run.out["scaling_cases"] = {"one_day": one, "days365": many, "small": list(cases)}
+
+
+FAULT_DAYS = 7
+
+
+def faults(run: Run) -> None:
+    """h. orders + order_items over 7 days -> parquet, with fault_rate 0.05 (dirty frames + _faults) and without."""
+    rows = run.s.full_rows
+
+    def case(rate: float) -> Callable[[], int]:
+        def write() -> int:
+            frames, planned = synthgen_orders_and_items(run.spark, rows, FAULT_DAYS, rate)
+            for name, frame in frames:
+                to_parquet(frame, run.scratch(f"faults_{rate}_{name}"))
+            return planned
+
+        return as_run(run.spark, write)
+
+    label = f"orders + order_items, {FAULT_DAYS} days, one batch"
+    cases = {f"{label}, fault_rate {FAULT_RATE:g} (+ _faults)": case(FAULT_RATE), f"{label}, no faults": case(0.0)}
+    run.add(round_robin(cases, run.s.repeats, "faults"), "parquet")
+    run.out["fault_cases"] = list(cases)
 
 
 def driver_memory(run: Run) -> None:

@@ -38,17 +38,38 @@ ORDER = {
 }
 
 
+# one faulted configuration (docs/faults.md): its dirty tables and labels, under "faulted/{table}"
+GOLDEN_FAULTS_JOB = {**GOLDEN_JOB, "change_feed": False, "history": False, "fault_rate": 0.05}
+FAULTED_ORDER = {
+    "customers": ["snapshot_date", "customer_id"],
+    "orders": ["order_id"],
+    "order_items": ["order_item_id"],
+    "_faults": ["table", "date", "primary_key"],
+}
+
+
 def table_checksums(spark) -> dict[str, str]:
     """sha256 over every row of every table (sorted by key; timestamps rendered in UTC by Spark)."""
     from synthgen_spark.config import JobConfig
-    from synthgen_spark.engine import build_batch_frame
     from synthgen_spark.planner import build_plan
 
-    plan = build_plan(JobConfig.from_mapping(GOLDEN_JOB))
+    sums = _checksums(spark, build_plan(JobConfig.from_mapping(GOLDEN_JOB)), ORDER)
+    faulted = _checksums(spark, build_plan(JobConfig.from_mapping(GOLDEN_FAULTS_JOB)), FAULTED_ORDER)
+    return {**sums, **{f"faulted/{table}": digest for table, digest in faulted.items()}}
+
+
+def _checksums(spark, plan, order: dict[str, list[str]]) -> dict[str, str]:
+    from synthgen_spark.dirty import fault_labels_frame
+    from synthgen_spark.engine import build_batch_frame
+
     sums = {}
-    for table, keys in ORDER.items():
+    for table, keys in order.items():
         table_days = [td for td in plan.table_days if td.table.name == table]
-        frame = build_batch_frame(spark, plan.config, plan.dataset, table_days)
+        if table == "_faults":
+            [batch] = plan.batches
+            frame = fault_labels_frame(spark, plan.config, plan.dataset, batch.table_days, table_days, False)
+        else:
+            frame = build_batch_frame(spark, plan.config, plan.dataset, table_days)
         columns = [
             F.date_format(f.name, "yyyy-MM-dd HH:mm:ss").alias(f.name)
             if f.dataType.typeName() == "timestamp"
