@@ -14,7 +14,7 @@ from pyspark.sql import functions as F
 from synthgen_spark.catalog import DatasetSpec
 from synthgen_spark.config import JobConfig
 from synthgen_spark.engine import FILE_INDEX, BatchFacts, FileSlice, RowScope, build_batch_frame
-from synthgen_spark.faults import FAULTS_TABLE, LABEL_COLUMNS, FaultTarget, fault_targets, faultable
+from synthgen_spark.faults import FAULTS_TABLE, LABEL_COLUMNS, FaultDay, FaultTarget, fault_targets, faultable
 from synthgen_spark.generators import column_seed, day_row_key, sql
 from synthgen_spark.generators.core import hash_key, spark_type
 from synthgen_spark.generators.sql import Expr
@@ -34,40 +34,33 @@ class RowFaults:
         self.targets = [t for group in fault_targets(config, dataset, self.table).values() for t in group]
         self.day = scope.day
         self.epoch = dataset.epoch
+        seed = column_seed(config.seed_value, self.table.name, "", "faults")
+        self.pick = scope.stage(PICK, hash_key(day_row_key(scope.day_ordinal, scope.row_index), seed))
+        self.target = scope.stage(
+            TARGET, self._target(scope, [table_day_faults(config, dataset, s.table_day) for s in slices])
+        )
+
+    def _target(self, scope: RowScope, days: list[FaultDay]) -> Expr:
+        """The row's index into ``targets``, or -1: its rank, the type slot of the rank, a column by hash."""
         facts: BatchFacts = scope.facts
-        days = [table_day_faults(config, dataset, s.table_day) for s in slices]
-        types = list(dict.fromkeys(t.fault_type for t in self.targets))
 
         def per_file(name: str, values: list[int]) -> Expr:
             return facts.per_file(f"fault_{name}", values).cast("bigint")
 
+        faulted = per_file("faulted", [d.faulted for d in days])
+        offset = scope.row_index - per_file("b", [d.b for d in days])
         rows = per_file("rows", [max(d.rows, 1) for d in days])
-        faulted = per_file("faulted", [max(d.faulted, 1) for d in days])
-        rank = sql.pmod(
-            per_file("a_inv", [d.a_inv for d in days]) * (scope.row_index - per_file("b", [d.b for d in days])), rows
-        )
-        rank = scope.stage("_sg_fault_rank", rank)
-        slot = sql.pmod(
-            sql.div(rank * sql.lit(len(types)), faulted) + per_file("rotation", [d.rotation for d in days]),
-            sql.lit(len(types)),
-        )
-        pick = scope.stage(
-            PICK,
-            hash_key(
-                day_row_key(scope.day_ordinal, scope.row_index),
-                column_seed(config.seed_value, self.table.name, "", "faults"),
-            ),
-        )
-        target = sql.lit(-1)
+        rank = scope.stage("_sg_fault_rank", sql.pmod(per_file("a_inv", [d.a_inv for d in days]) * offset, rows))
+        types = list(dict.fromkeys(t.fault_type for t in self.targets))
+        m = sql.lit(len(types))
+        rotation = per_file("rotation", [d.rotation for d in days])
+        slot = sql.pmod(sql.div(rank * m, sql.greatest(faulted, sql.lit(1).cast("bigint"))) + rotation, m)
         branches = []
         for index, fault_type in enumerate(types):
             first = next(i for i, t in enumerate(self.targets) if t.fault_type == fault_type)
             count = sum(t.fault_type == fault_type for t in self.targets)
-            branches.append((slot == sql.lit(index), sql.lit(first) + sql.pmod(pick, sql.lit(count)).cast("int")))
-        target = sql.When(tuple(branches)).otherwise(-1)
-        limit = per_file("count", [d.faulted for d in days])
-        self.target = scope.stage(TARGET, sql.when(rank < limit, target).otherwise(-1))
-        self.pick = pick
+            branches.append((slot == sql.lit(index), sql.lit(first) + sql.pmod(self.pick, sql.lit(count)).cast("int")))
+        return sql.when(rank < faulted, sql.When(tuple(branches)).otherwise(-1)).otherwise(-1)
 
     def _dirty(self, target: FaultTarget) -> Expr:
         """The faulted value of ``target``'s column, from its clean value."""

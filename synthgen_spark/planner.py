@@ -46,6 +46,7 @@ class TableDay:
     facts: DayFacts
     partitions: int = 1
     duplicates: int = 0  # rows duplicate_row faults add to the day (docs/faults.md)
+    labels_of: tuple[TableDay, ...] = ()  # a _faults day: the table-days whose faults it labels
 
     @property
     def written_rows(self) -> int:
@@ -364,20 +365,24 @@ def with_faults(
     config: JobConfig, dataset: DatasetSpec, table_days: list[TableDay], dates: tuple[dt.date, ...]
 ) -> list[TableDay]:
     """Table-days with their duplicate_row copies counted, plus the ``_faults`` labels of every date in them."""
-    labels = {day: 0 for day in sorted({*dates, *(td.date for td in table_days)})}
+    labelled: dict[dt.date, list[tuple[TableDay, int]]] = {
+        d: [] for d in sorted({*dates, *(t.date for t in table_days)})
+    }
     counted = []
     for td in table_days:
         faults = table_day_faults(config, dataset, td)
-        labels[td.date] += faults.faulted
+        labelled[td.date] += [(td, faults.faulted)] if faults.faulted else []
         counted.append(dataclasses.replace(td, duplicates=faults.duplicates))
     spec = faults_spec()
-    for day, rows in labels.items():
+    for day, sources in labelled.items():
         paths = (
             (delta_target(config, spec.name),)
             if config.output_mode == "table"
             else file_paths(config, spec.name, day, 1)
         )
-        counted.append(TableDay(spec, day, rows, 0, None, paths, DayFacts(day, {}, {}, {})))
+        rows = sum(faulted for _, faulted in sources)
+        facts = DayFacts(day, {}, {}, {})
+        counted.append(TableDay(spec, day, rows, 0, None, paths, facts, labels_of=tuple(td for td, _ in sources)))
     return counted
 
 

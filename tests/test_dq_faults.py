@@ -86,6 +86,10 @@ def test_the_plan_counts_duplicates_and_labels_and_rate_zero_plans_nothing_new(t
             assert td.written_rows == td.rows + faults.duplicates and abs(faults.faulted - td.rows * RATE) <= 0.5
             faulted[td.date] = faulted.get(td.date, 0) + faults.faulted
     assert labels == faulted and all(labels.values())
+    label_days = [td for td in plan.table_days if td.table.name == FAULTS_TABLE]
+    # a labels day knows the table-days it labels (so a resumed run labels the skipped ones too)
+    assert all(s.date == td.date and s.rows for td in label_days for s in td.labels_of)
+    assert {s.table.name for td in label_days for s in td.labels_of} == set(TABLES)
     assert [td.rows for td in clean.table_days] == [td.rows for td in plan.table_days if td.table.name != FAULTS_TABLE]
 
 
