@@ -6,6 +6,7 @@ synthgen's frames are built as a run builds them (``build_plan`` + ``build_batch
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import math
@@ -245,7 +246,12 @@ def synthgen_orders_and_items(spark, rows: int, days: int, fault_rate: float):
         frames.append((name, build_batch_frame(spark, cfg, plan.dataset, tds, with_file_index=True)))
         planned += sum(td.written_rows for td in tds)
     if fault_rate:
-        both = tuple(td for td in batch.table_days if td.table.name in ("orders", "order_items"))
-        labels = [td for td in batch.table_days if td.table.name == FAULTS_TABLE and td.date >= DAY]
-        frames.append((FAULTS_TABLE, fault_labels_frame(spark, cfg, plan.dataset, both, labels, True)))
+        labels = [  # the labels of orders and order_items only
+            dataclasses.replace(
+                td, labels_of=tuple(s for s in td.labels_of if s.table.name in ("orders", "order_items"))
+            )
+            for td in batch.table_days
+            if td.table.name == FAULTS_TABLE and td.date >= DAY
+        ]
+        frames.append((FAULTS_TABLE, fault_labels_frame(spark, cfg, plan.dataset, labels, True)))
     return frames, planned

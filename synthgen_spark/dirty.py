@@ -14,7 +14,7 @@ from pyspark.sql import functions as F
 from synthgen_spark.catalog import DatasetSpec
 from synthgen_spark.config import JobConfig
 from synthgen_spark.engine import FILE_INDEX, BatchFacts, FileSlice, RowScope, build_batch_frame
-from synthgen_spark.faults import FAULTS_TABLE, LABEL_COLUMNS, FaultDay, FaultTarget, fault_targets, faultable
+from synthgen_spark.faults import FAULTS_TABLE, LABEL_COLUMNS, FaultDay, FaultTarget, fault_targets
 from synthgen_spark.generators import column_seed, day_row_key, sql
 from synthgen_spark.generators.core import hash_key, spark_type
 from synthgen_spark.generators.sql import Expr
@@ -148,22 +148,17 @@ class RowFaults:
 
 
 def label_schema() -> str:
+    """The labels table's columns as DDL (for an empty frame when no table of the batch has faults)."""
     return ", ".join(f"`{name}` {type_name}" for name, type_name in LABEL_COLUMNS)
 
 
 def fault_labels_frame(
-    spark: SparkSession,
-    config: JobConfig,
-    dataset: DatasetSpec,
-    batch_days: tuple[TableDay, ...],
-    label_days: list[TableDay],
-    with_file_index: bool,
+    spark: SparkSession, config: JobConfig, dataset: DatasetSpec, label_days: list[TableDay], with_file_index: bool
 ) -> DataFrame:
-    """The ``_faults`` rows of a batch: the labels of every faulted table, one file per label day."""
+    """The ``_faults`` rows of a batch's label days: the labels of the table-days each labels, one file per day."""
     groups: dict[str, list[TableDay]] = {}
-    for td in batch_days:
-        if faultable(td.table) and table_day_faults(config, dataset, td).faulted:
-            groups.setdefault(td.table.name, []).append(td)
+    for td in (source for day in label_days for source in day.labels_of):
+        groups.setdefault(td.table.name, []).append(td)
     # one task per file: no padding rows, whose per-file lookups the pushed-down label filter would evaluate
     frames = [
         build_batch_frame(spark, config, dataset, tds, tasks=sum(td.partitions for td in tds), labels=True)
@@ -180,4 +175,5 @@ def fault_labels_frame(
 
 
 def is_labels_table(table_days: list[TableDay]) -> bool:
+    """True for the table-days of ``_faults`` (built by ``fault_labels_frame``, not by the engine)."""
     return table_days[0].table.name == FAULTS_TABLE

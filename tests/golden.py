@@ -66,8 +66,7 @@ def _checksums(spark, plan, order: dict[str, list[str]]) -> dict[str, str]:
     for table, keys in order.items():
         table_days = [td for td in plan.table_days if td.table.name == table]
         if table == "_faults":
-            [batch] = plan.batches
-            frame = fault_labels_frame(spark, plan.config, plan.dataset, batch.table_days, table_days, False)
+            frame = fault_labels_frame(spark, plan.config, plan.dataset, table_days, False)
         else:
             frame = build_batch_frame(spark, plan.config, plan.dataset, table_days)
         columns = [
