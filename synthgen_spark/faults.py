@@ -198,13 +198,6 @@ def fault_day(config: JobConfig, table: str, day: dt.date, rows: int, types: tup
     return FaultDay(rows, faulted, pow(a, -1, rows), (seed >> 16) % rows, rotation, counts)
 
 
-def duplicates(config: JobConfig, dataset: DatasetSpec, table: TableSpec, day: dt.date, rows: int) -> int:
-    """Rows that duplicate_row adds to a table-day (0 without faults)."""
-    if not config.fault_rate:
-        return 0
-    return fault_day(config, table.name, day, rows, tuple(fault_targets(config, dataset, table))).duplicates
-
-
 def faults_spec() -> TableSpec:
     """The labels table ``_faults``: one row per fault, dated by the file holding the faulted row."""
     columns = tuple(ColumnSpec(name, "derived", type_name) for name, type_name in LABEL_COLUMNS)
