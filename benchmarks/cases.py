@@ -6,6 +6,7 @@ synthgen's frames are built as a run builds them (``build_plan`` + ``build_batch
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import math
@@ -241,3 +242,45 @@ def faker_rows(rows: int) -> list[tuple]:
             )
         )
     return out
+
+
+FAULT_RATE = 0.05
+
+
+def synthgen_orders_and_items(spark, rows: int, days: int, fault_rate: float):
+    """orders + order_items over ``days`` days (about ``rows`` orders in all) in one batch, as a run builds them:
+    with ``fault_rate`` the dirty frames and the ``_faults`` labels of both. -> [(name, frame)], rows planned."""
+    from synthgen_spark.config import JobConfig
+    from synthgen_spark.dirty import fault_labels_frame
+    from synthgen_spark.engine import build_batch_frame
+    from synthgen_spark.faults import FAULTS_TABLE
+    from synthgen_spark.planner import build_plan
+
+    cfg = JobConfig.from_mapping(
+        {
+            "dataset_id": "retail_oltp_small",
+            "start_date": DAY.isoformat(),
+            "end_date": (DAY + dt.timedelta(days=days - 1)).isoformat(),
+            "batch_size": days,
+            "enable_seasonal_patterns": False,
+            "scale_factor": rows / 10000 / days,
+            "fault_rate": fault_rate,
+        }
+    )
+    plan = build_plan(cfg)
+    [batch] = plan.batches
+    frames, planned = [], 0
+    for name in ("orders", "order_items"):
+        tds = [td for td in batch.table_days if td.table.name == name]
+        frames.append((name, build_batch_frame(spark, cfg, plan.dataset, tds, with_file_index=True)))
+        planned += sum(td.written_rows for td in tds)
+    if fault_rate:
+        labels = [  # the labels of orders and order_items only
+            dataclasses.replace(
+                td, labels_of=tuple(s for s in td.labels_of if s.table.name in ("orders", "order_items"))
+            )
+            for td in batch.table_days
+            if td.table.name == FAULTS_TABLE and td.date >= DAY
+        ]
+        frames.append((FAULTS_TABLE, fault_labels_frame(spark, cfg, plan.dataset, labels, True)))
+    return frames, planned

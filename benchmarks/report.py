@@ -77,6 +77,16 @@ def ratios(run: Run) -> list[dict]:
             f"{many.best_s:.2f} s for {many.rows:,} rows vs {one.best_s:.2f} s for {one.rows:,} rows",
         )
     )
+    faulted, clean = (r(name, "parquet") for name in run.out["fault_cases"])
+    out.append(
+        ratio(
+            "fault_rate 0.05 time / no faults time (orders + order_items -> parquet)",
+            faulted.best_s / clean.best_s,
+            1.5,
+            "<=",
+            f"{faulted.best_s:.2f} s for {faulted.rows:,} rows vs {clean.best_s:.2f} s for {clean.rows:,} rows",
+        )
+    )
     plan = run.out["planning"]
     out.append(
         ratio(

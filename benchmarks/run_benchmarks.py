@@ -24,7 +24,8 @@ e. scaling: 365 days x N/365 rows in one batch vs one day of N rows; batch_size 
 f. driver memory (Python RSS, JVM heap used, JVM RSS) while generating 5M vs 50M rows to noop
 g. driver planning time per 30-day batch (build_plan + build_batch_frame + .schema for every table)
 h. late arrivals: orders + order_items over 14 days -> parquet with late_arrival_rate 0.2 vs on time
-i. the run report of a year of 10 tables opened in headless Chromium (CPU seconds, net of Chromium's start)
+i. data-quality faults: orders + order_items over 7 days -> parquet with fault_rate 0.05 vs without
+j. the run report of a year of 10 tables opened in headless Chromium (CPU seconds, net of Chromium's start)
 targets: on the spec's columns, which every side makes (the full table's ratios to the peers and its
 floor are printed as context); the 365-day ratio and planning on the full table's batches.
 profile (when a target is missed, or with --profile): plan metrics (xxhash64 calls, generated code size
@@ -80,6 +81,7 @@ def measure(run: Run, profile: bool, no_profile: bool) -> list[dict]:
     timing.faker(run)
     timing.scaling(run)
     timing.lateness(run)
+    timing.faults(run)
     timing.planning(run)
     timing.driver_memory(run)
     report_open(run)

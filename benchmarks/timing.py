@@ -18,6 +18,7 @@ from typing import Any
 
 from cases import (
     DBL,
+    FAULT_RATE,
     FRAMES,
     FULL,
     LATE_DAYS,
@@ -28,6 +29,7 @@ from cases import (
     run_settings,
     synthgen_late_days,
     synthgen_orders,
+    synthgen_orders_and_items,
     synthgen_orders_year,
     synthgen_spec,
     to_noop,
@@ -330,6 +332,28 @@ def lateness(run: Run) -> None:
         for table in ("orders", "order_items"):
             shutil.rmtree(run.scratch(f"late_{rate}_{table}"), ignore_errors=True)
     run.out["lateness_cases"] = {"on_time": on_time, "late": late}
+
+
+FAULT_DAYS = 7
+
+
+def faults(run: Run) -> None:
+    """h. orders + order_items over 7 days -> parquet, with fault_rate 0.05 (dirty frames + _faults) and without."""
+    rows = run.s.full_rows
+
+    def case(rate: float) -> Callable[[], int]:
+        def write() -> int:
+            frames, planned = synthgen_orders_and_items(run.spark, rows, FAULT_DAYS, rate)
+            for name, frame in frames:
+                to_parquet(frame, run.scratch(f"faults_{rate}_{name}"))
+            return planned
+
+        return as_run(run.spark, write)
+
+    label = f"orders + order_items, {FAULT_DAYS} days, one batch"
+    cases = {f"{label}, fault_rate {FAULT_RATE:g} (+ _faults)": case(FAULT_RATE), f"{label}, no faults": case(0.0)}
+    run.add(round_robin(cases, run.s.repeats, "faults"), "parquet")
+    run.out["fault_cases"] = list(cases)
 
 
 def driver_memory(run: Run) -> None:

@@ -19,6 +19,7 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 MAX_NAME_LENGTH = 100  # job_name and dataset_id are folder names; most file systems allow 255 bytes
 # schemes of Hadoop file systems (a scheme whose connector is missing fails when the run starts, exit 1)
+FAULT_TYPES = ("null", "out_of_range", "malformed", "whitespace_or_case", "duplicate_row", "orphan_key")
 URI_SCHEMES = (
     "file", "hdfs", "viewfs", "webhdfs", "swebhdfs", "s3", "s3a", "s3n", "gs", "abfs", "abfss", "wasb", "wasbs",
     "adl", "dbfs", "oss", "cosn", "obs", "ofs", "o3fs", "alluxio", "lakefs", "har", "ftp", "sftp",
@@ -66,6 +67,8 @@ class JobConfig:
     history: bool = False
     late_arrival_rate: float = 0.0
     max_late_days: int = 3
+    fault_rate: float = 0.0
+    fault_types: tuple[str, ...] = FAULT_TYPES
     source: str = field(default="config", compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -230,6 +233,15 @@ def _parse_multipliers(name: str, value: Any, source: str) -> tuple[float, ...] 
     return tuple(_parse_float(name, item, source) for item in value)
 
 
+def _parse_fault_types(name: str, value: Any, source: str) -> tuple[str, ...]:
+    """A comma list (flags) or a YAML list of fault type names, in the order given."""
+    if isinstance(value, str):
+        value = [part.strip() for part in value.split(",") if part.strip()]
+    if not isinstance(value, list | tuple) or not value or not all(isinstance(v, str) for v in value):
+        raise ConfigError(invalid(name, _ALLOWED[name], value, where=source, problem="must be a list of fault types"))
+    return tuple(value)
+
+
 def _parse_text(name: str, value: Any, source: str) -> str:
     if isinstance(value, str | int | float) and not isinstance(value, bool):
         return str(value)
@@ -252,6 +264,8 @@ _PARSERS = {
     "drift_percentage": _parse_float,
     "late_arrival_rate": _parse_float,
     "max_late_days": _parse_int,
+    "fault_rate": _parse_float,
+    "fault_types": _parse_fault_types,
     "enable_seasonal_patterns": _parse_bool,
     "enable_data_drift": _parse_bool,
     "ignore_state": _parse_bool,
@@ -289,6 +303,8 @@ _ALLOWED = {
     "drift_percentage": "numbers from 0 to 100",
     "late_arrival_rate": "numbers from 0 to 1 (the share of an incremental table's rows that arrive late)",
     "max_late_days": f"integers from 1 to {MAX_LATE_DAYS}",
+    "fault_rate": "numbers from 0 to 1 (the share of each table's rows that get one fault)",
+    "fault_types": "a non-empty comma list or YAML list of " + ", ".join(FAULT_TYPES),
     "seasonal_multipliers": "seven numbers > 0 for Mon..Sun, as a list or a mon..sun mapping",
     "path_format": ", ".join(PATH_FORMATS),
     "output_mode": ", ".join(OUTPUT_MODES),
@@ -348,6 +364,7 @@ def _check_numbers(cfg: JobConfig) -> None:
         "drift_percentage": lambda v: isinstance(v, float | int) and 0 <= v <= 100,
         "late_arrival_rate": lambda v: isinstance(v, float | int) and 0 <= v <= 1,
         "max_late_days": lambda v: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= MAX_LATE_DAYS,
+        "fault_rate": lambda v: isinstance(v, float | int) and not isinstance(v, bool) and 0 <= v <= 1,
         "seasonal_multipliers": lambda v: v is None or (len(v) == 7 and all(0 < m <= 100 for m in v)),
     }
     for name, ok in rules.items():
@@ -379,4 +396,15 @@ def _check_choices(cfg: JobConfig) -> None:
         _fail(cfg, "holiday_country", "is not an ISO country code")
 
 
-_FIELD_CHECKS = (_check_names, _check_output_root, _check_dates, _check_numbers, _check_choices)
+def _check_fault_types(cfg: JobConfig) -> None:
+    types = cfg.fault_types
+    if not isinstance(types, tuple) or not types:
+        _fail(cfg, "fault_types", "must name at least one fault type")
+    unknown = [t for t in types if t not in FAULT_TYPES]
+    if unknown:
+        _fail(cfg, "fault_types", f"names an unknown fault type {unknown[0]!r}")
+    if len(set(types)) != len(types):
+        _fail(cfg, "fault_types", "names a fault type twice")
+
+
+_FIELD_CHECKS = (_check_names, _check_output_root, _check_dates, _check_numbers, _check_choices, _check_fault_types)

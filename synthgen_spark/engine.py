@@ -30,6 +30,7 @@ from pyspark.sql import DataFrame, SparkSession
 from synthgen_spark.catalog import ColumnSpec, DatasetSpec, PoolSpec, TableSpec
 from synthgen_spark.config import JobConfig
 from synthgen_spark.errors import SpecError
+from synthgen_spark.faults import fault_targets
 from synthgen_spark.generators import build_value, column_seed, day_row_key, sql
 from synthgen_spark.generators.categorical import array_literal
 from synthgen_spark.generators.core import (
@@ -386,13 +387,15 @@ def build_batch_frame(
     with_file_index: bool = False,
     tasks: int | None = None,
     parallelism: int = 2,
+    labels: bool = False,
 ) -> DataFrame:
     """The rows of one table over a batch of days, file by file in order, each file within one partition.
 
     With ``with_file_index`` (for the file writer) and fewer ``tasks`` than files, the frame starts
     with the column ``_sg_file_index``: file f's rows, sorted within their partition. ``tasks``
     defaults to ``task_count`` for ``parallelism`` (the tasks Spark runs at once; the run passes the
-    session's). Neither changes the data, only how it is split into Spark tasks.
+    session's). Neither changes the data, only how it is split into Spark tasks. With ``fault_rate``
+    the data-quality faults are applied last (synthgen_spark/dirty.py); ``labels`` returns their labels instead.
     """
     table = table_days[0].table
     segments = file_segments(table_days)
@@ -436,6 +439,11 @@ def build_batch_frame(
         stages.define(ARRIVAL_COLUMN, lambda: arrival)
     for spec in table.columns:
         scope.column(spec.name)
+    faults = None
+    if config.fault_rate and fault_targets(config, dataset, table):
+        from synthgen_spark.dirty import RowFaults
+
+        faults = RowFaults(config, dataset, scope, slices)
     present = None
     if table.churn == "delete":  # churned entities leave the snapshot (hard deletes)
         present = stages.stage(
@@ -454,4 +462,8 @@ def build_batch_frame(
         ) from None
     if present is not None:
         frame = frame.where(present.sql)
+    if faults is not None:
+        if labels:
+            return faults.labels(frame)
+        frame = faults.dirty(frame)
     return frame.select(*[FILE_INDEX] * grouped, *[c.name for c in table.output_columns])

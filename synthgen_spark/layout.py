@@ -78,8 +78,8 @@ def file_paths(config: JobConfig, table: str, day: dt.date, parts: int) -> tuple
     root, ext = job_root(config), config.output_mode  # a file output's mode is its format: csv or parquet
     if config.path_format == "nested":
         stem = f"{root}/{table}/{day:%Y/%m/%d}/data"
-    else:
-        stem = f"{root}/{table}/{table}_{day:%Y%m%d}"
+    else:  # Spark skips files whose names start with '_': the labels table's flat files are faults_{day}
+        stem = f"{root}/{table}/{table.lstrip('_')}_{day:%Y%m%d}"
     if parts == 1:
         return (inside_folder(root, f"{stem}.{ext}"),)
     return tuple(inside_folder(root, f"{stem}-{i:05d}.{ext}") for i in range(1, parts + 1))

@@ -16,6 +16,7 @@ from synthgen_spark.catalog import ColumnSpec, DatasetSpec, TableSpec, decimal_p
 from synthgen_spark.changes import CHANGES_SUFFIX, change_feed_spec, expected_changes, has_lifecycle, history_spec
 from synthgen_spark.config import JobConfig
 from synthgen_spark.errors import ConfigError, invalid
+from synthgen_spark.faults import FAULTS_TABLE, FaultDay, fault_day, fault_targets, faults_spec
 from synthgen_spark.lateness import Lateness
 from synthgen_spark.layout import Layout, Target, job_root, layout_for
 
@@ -48,11 +49,18 @@ class TableDay:
     partitions: int = 1
     # a table with late arrivals: the rows arriving on ``date``, by event day (docs/lateness.md); () = on time
     segments: tuple[Segment, ...] = ()
+    duplicates: int = 0  # rows duplicate_row faults add to the day (docs/faults.md)
+    labels_of: tuple[TableDay, ...] = ()  # a _faults day: the table-days whose faults it labels
 
     @property
     def paths(self) -> tuple[str, ...]:
         """The table-day's files (none where the output is a table)."""
         return self.target.files
+
+    @property
+    def written_rows(self) -> int:
+        """Rows in the day's files: the generated rows plus their duplicate_row copies."""
+        return self.rows + self.duplicates
 
 
 @dataclass(frozen=True)
@@ -74,7 +82,7 @@ class Batch:
 
     @property
     def rows(self) -> int:
-        return sum(td.rows for td in self.table_days)
+        return sum(td.written_rows for td in self.table_days)
 
 
 @dataclass(frozen=True)
@@ -185,6 +193,8 @@ def build_plan(config: JobConfig, dataset: DatasetSpec | None = None) -> Plan:
             else:
                 table_days.extend(_table_day(config, calendar, table, day) for day in days)
             table_days.extend(_derived_table_days(config, calendar, table, batch_dates, days))
+        if config.fault_rate:
+            table_days = with_faults(config, dataset, table_days, batch_dates)
         batches.append(Batch(index, batch_dates, tuple(table_days)))
     plan = Plan(config, dataset, calendar, tuple(batches))
     check_drift_fits(plan)
@@ -360,6 +370,33 @@ def _arrival_day(config: JobConfig, calendar: Calendar, lateness: Lateness, tabl
     return dataclasses.replace(on_time, rows=rows, target=target, partitions=parts, segments=segments)
 
 
+def table_day_faults(config: JobConfig, dataset: DatasetSpec, td: TableDay) -> FaultDay:
+    """The data-quality faults of a table-day (none when fault_rate is 0 or the table gets none)."""
+    types = tuple(fault_targets(config, dataset, td.table)) if config.fault_rate else ()
+    return fault_day(config, td.table.name, td.date, td.rows, types)
+
+
+def with_faults(
+    config: JobConfig, dataset: DatasetSpec, table_days: list[TableDay], dates: tuple[dt.date, ...]
+) -> list[TableDay]:
+    """Table-days with their duplicate_row copies counted, plus the ``_faults`` labels of every date in them."""
+    labelled: dict[dt.date, list[tuple[TableDay, int]]] = {
+        d: [] for d in sorted({*dates, *(t.date for t in table_days)})
+    }
+    counted = []
+    for td in table_days:
+        faults = table_day_faults(config, dataset, td)
+        labelled[td.date] += [(td, faults.faulted)] if faults.faulted else []
+        counted.append(dataclasses.replace(td, duplicates=faults.duplicates))
+    spec = faults_spec()
+    for day, sources in labelled.items():
+        target = layout_for(config).target(spec.name, day, 1)
+        rows = sum(faulted for _, faulted in sources)
+        facts = DayFacts(day, {}, {}, {})
+        counted.append(TableDay(spec, day, rows, 0, None, target, facts, labels_of=tuple(td for td, _ in sources)))
+    return counted
+
+
 def describe_derived_day(plan: Plan, td: TableDay) -> str:
     """Expected changes of a feed day (from the rates), or what a history day holds; rows = entities scanned."""
     base = plan.dataset.table(td.table.derived_from)
@@ -414,6 +451,8 @@ def describe_plan(plan: Plan) -> str:
                 factors += f" (holiday: {holiday})" if holiday else ""
             elif td.table.derived_from:
                 factors = describe_derived_day(plan, td)
+            elif td.table.name == FAULTS_TABLE:
+                factors = f"fault labels: one row per fault in the day's files (fault_rate {config.fault_rate:g})"
             else:
                 life = td.table.lifecycle
                 base = calendar.base_population(td.table)
@@ -425,6 +464,11 @@ def describe_plan(plan: Plan) -> str:
                     f" (growth {life.growth_rate:g}/{life.growth_period}, churn {life.churn_rate:g}/day)"
                     if life.growth_rate or life.churn_rate
                     else ""
+                )
+            faults = table_day_faults(config, plan.dataset, td) if config.fault_rate else None
+            if faults and faults.faulted:
+                factors += (
+                    f"; {faults.faulted} faulted rows ({', '.join(f'{t} {n}' for t, n in faults.counts.items())})"
                 )
             lines.append(
                 f"{td.date!s:<11} {WEEKDAY_NAMES[td.date.weekday()]:<4} {td.table.name:<16} {td.rows:>11,}  {factors}"

@@ -33,6 +33,12 @@ _PARSER_TYPES: dict[Any, dict[str, Any]] = {
     config._parse_bool: {"type": "boolean"},
     config._parse_text: {"type": ["string", "number"]},
     config._parse_optional_text: {"type": ["string", "number", "null"]},
+    config._parse_fault_types: {
+        "anyOf": [
+            {"type": "string", "description": "a comma list"},
+            {"type": "array", "items": {"enum": list(config.FAULT_TYPES)}, "minItems": 1, "uniqueItems": True},
+        ]
+    },
     config._parse_multipliers: {
         "anyOf": [
             {"type": "array", "items": {"type": "number", "exclusiveMinimum": 0}, "minItems": 7, "maxItems": 7},

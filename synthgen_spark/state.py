@@ -52,6 +52,8 @@ def fingerprint(config: JobConfig, dataset: DatasetSpec) -> dict[str, Any]:
     params = {k: v for k, v in config.to_dict().items() if k in DATA_AFFECTING}
     if config.late_arrival_rate > 0:  # only then: ledgers of jobs without late arrivals keep their fingerprint
         params.update(late_arrival_rate=config.late_arrival_rate, max_late_days=config.max_late_days)
+    if config.fault_rate:  # only then: ledgers of clean runs keep their fingerprint
+        params.update(fault_rate=config.fault_rate, fault_types=list(config.fault_types))
     return {"params": params, "package_version": __version__, "dataset_definition": definition, "schema": schema}
 
 

@@ -41,18 +41,30 @@ ORDER = {
 # the same days with late arrivals (docs/lateness.md): rows move between files, arrival_date is added
 LATE_JOB = {**GOLDEN_JOB, "change_feed": False, "history": False, "late_arrival_rate": 0.2, "max_late_days": 2}
 LATE_ORDER = {"orders": ["arrival_date", "order_id"], "order_items": ["arrival_date", "order_item_id"]}
+# one faulted configuration (docs/faults.md): its dirty tables and labels, under "faulted/{table}"
+GOLDEN_FAULTS_JOB = {**GOLDEN_JOB, "change_feed": False, "history": False, "fault_rate": 0.05}
+FAULTED_ORDER = {
+    "customers": ["snapshot_date", "customer_id"],
+    "orders": ["order_id"],
+    "order_items": ["order_item_id"],
+    "_faults": ["table", "date", "primary_key"],
+}
 
 
 def table_checksums(spark) -> dict[str, str]:
     """sha256 over every row of every table (sorted by key; timestamps rendered in UTC by Spark)."""
     sums = job_checksums(spark, GOLDEN_JOB, ORDER)
     sums.update({f"late_{t}": digest for t, digest in job_checksums(spark, LATE_JOB, LATE_ORDER).items()})
+    sums.update(
+        {f"faulted/{t}": digest for t, digest in job_checksums(spark, GOLDEN_FAULTS_JOB, FAULTED_ORDER).items()}
+    )
     return sums
 
 
 def job_checksums(spark, job: dict, order: dict[str, list[str]]) -> dict[str, str]:
     """The checksums of ``order``'s tables of one job, each generated as one batch over the job's days."""
     from synthgen_spark.config import JobConfig
+    from synthgen_spark.dirty import fault_labels_frame
     from synthgen_spark.engine import build_batch_frame
     from synthgen_spark.planner import build_plan
 
@@ -60,7 +72,10 @@ def job_checksums(spark, job: dict, order: dict[str, list[str]]) -> dict[str, st
     sums = {}
     for table, keys in order.items():
         table_days = [td for td in plan.table_days if td.table.name == table]
-        frame = build_batch_frame(spark, plan.config, plan.dataset, table_days)
+        if table == "_faults":
+            frame = fault_labels_frame(spark, plan.config, plan.dataset, table_days, False)
+        else:
+            frame = build_batch_frame(spark, plan.config, plan.dataset, table_days)
         columns = [
             F.date_format(f.name, "yyyy-MM-dd HH:mm:ss").alias(f.name)
             if f.dataType.typeName() == "timestamp"

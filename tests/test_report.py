@@ -191,3 +191,20 @@ def test_late_arrivals_show_each_days_rows_by_event_day_within_the_lateness_wind
         late += sum(rows for lag, rows in lags.items() if lag)
     assert late > 0 and "arrivals" not in facts["tables"]["customers"]["days"][0]
     assert "Late rows per arrival day" in render_html(facts)
+
+
+def test_faults_show_per_table_and_type_as_many_as_the_labels_table_holds(tmp_path):
+    plan = build_plan(small_config(tmp_path, end_date="2024-02-04", fault_rate=0.1))
+    ledger = Ledger({"params": {}})
+    for td in plan.table_days:
+        ledger.record(td.table.name, td.date, td.written_rows, "r1", len(td.paths))
+    facts = build_facts(plan, ledger, lambda path: 1)
+    labels = facts["tables"]["_faults"]["days"]
+    assert {"2024-02-01", "2024-02-04"} <= {d["date"] for d in labels}  # and the leading snapshot's date
+    orders = {d["date"]: d for d in facts["tables"]["orders"]["days"]}
+    for day in labels:
+        assert sum(n for kinds in day["faults"].values() for n in kinds.values()) == day["rows"]
+        if day["date"] in orders:  # the day's file holds its rows and their duplicates
+            duplicates = day["faults"]["orders"].get("duplicate_row", 0)
+            assert orders[day["date"]]["expected_rows"] == orders[day["date"]]["rows"] > duplicates > 0
+    assert "Faults per type per table" in render_html(facts)

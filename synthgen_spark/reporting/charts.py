@@ -121,6 +121,46 @@ def changes_figure(facts: dict[str, Any]) -> go.Figure | None:
     return figure
 
 
+FAULT_COLOURS = {
+    "null": "#4c78a8",
+    "out_of_range": "#f58518",
+    "malformed": "#e45756",
+    "whitespace_or_case": "#72b7b2",
+    "duplicate_row": "#54a24b",
+    "orphan_key": "#b279a2",
+}
+
+
+def faults_figure(facts: dict[str, Any]) -> go.Figure | None:
+    """One panel per faulted table: its labelled faults per day, stacked by fault type."""
+    labels = [d for t in facts["tables"].values() for d in t["days"] if "faults" in d]
+    tables = sorted({name for d in labels for name in d["faults"]})
+    if not tables:
+        return None
+    figure = make_subplots(rows=len(tables), cols=1, subplot_titles=tables, vertical_spacing=0.3 / len(tables))
+    for row, table in enumerate(tables, start=1):
+        for kind, colour in FAULT_COLOURS.items():
+            counts = [d["faults"].get(table, {}).get(kind, 0) for d in labels]
+            if any(counts):
+                figure.add_trace(
+                    go.Bar(
+                        x=[d["date"] for d in labels],
+                        y=counts,
+                        name=kind,
+                        marker_color=colour,
+                        legendgroup=kind,
+                        showlegend=row == 1,
+                        hovertemplate=f"%{{x}}<br>{kind}: %{{y:,}} rows<extra></extra>",
+                    ),
+                    row=row,
+                    col=1,
+                )
+    figure.update_layout(
+        barmode="stack", height=ROW_HEIGHT * len(tables), margin={"t": 40, "b": 30, "l": 60, "r": 20}, bargap=0.1
+    )
+    return figure
+
+
 LATE_COLOURS = ("#4c78a8", "#f58518", "#e45756", "#b279a2", "#9d755d", "#bab0ac")
 
 

@@ -16,10 +16,11 @@ from typing import Any
 from synthgen_spark.calendar import WEEKDAY_NAMES, Calendar, new_per_period, retail_event
 from synthgen_spark.catalog import TableSpec
 from synthgen_spark.changes import CHANGES_SUFFIX, change_feed_spec, has_lifecycle, history_spec
+from synthgen_spark.faults import faults_spec
 from synthgen_spark.generators.lifecycle import LOYAL_EVERY
 from synthgen_spark.lateness import write_date_column
 from synthgen_spark.layout import job_root, state_folder
-from synthgen_spark.planner import Plan, TableDay, expected_operations
+from synthgen_spark.planner import Plan, TableDay, expected_operations, table_day_faults
 from synthgen_spark.state import Ledger
 
 REPORT_VERSION = 1
@@ -79,6 +80,7 @@ def report_tables(plan: Plan, ledger: Ledger) -> list[TableSpec]:
     """The dataset's tables, then the derived ones (change feeds, SCD2 histories) this run or an earlier one wrote."""
     planned = {td.table.name for td in plan.table_days}
     derived = [spec(t) for t in plan.dataset.tables if has_lifecycle(t) for spec in (change_feed_spec, history_spec)]
+    derived.append(faults_spec())
     return [*plan.dataset.tables, *(t for t in derived if t.name in planned or t.name in ledger.done)]
 
 
@@ -146,7 +148,8 @@ def _table_day(
     """One table-day: expected rows (with the formula's factors), rows written, files with their sizes."""
     config, calendar = plan.config, plan.calendar
     derived = plan.dataset.table(table.derived_from) if table.derived_from else None
-    expected = planned.rows if planned else calendar.rows(derived or table, day)
+    labels = table.name == faults_spec().name  # the _faults table: as many rows as the plan says it labels
+    expected = planned.written_rows if planned else 0 if labels else calendar.rows(derived or table, day)
     entry = ledger.done.get(table.name, {}).get(day.isoformat())
     facts: dict[str, Any] = {
         "date": day.isoformat(),
@@ -157,7 +160,7 @@ def _table_day(
     }
     if table.name.endswith(CHANGES_SUFFIX) and derived:
         facts["operations"] = expected_operations(plan, table, day, expected)
-    if table.kind == "incremental" and not derived:
+    if table.kind == "incremental" and not derived and not labels:
         volume = calendar.volume(table, day)
         source = plan.dataset.table(table.parent) if table.parent else table
         facts["factors"] = {
@@ -167,6 +170,11 @@ def _table_day(
             "holiday": volume.holiday,
             "growth": volume.growth,
             "holiday_name": calendar.holiday_factor(source, day)[1],
+        }
+    if planned and planned.labels_of:  # the _faults table: its labels by table and fault type
+        facts["faults"] = {
+            td.table.name: {k: n for k, n in table_day_faults(config, plan.dataset, td).counts.items() if n}
+            for td in planned.labels_of
         }
     if planned and planned.segments:  # a late table: the event days of the rows arriving on the day
         facts["arrivals"] = {s.source.date.isoformat(): s.rows for s in planned.segments if s.rows}

@@ -145,6 +145,7 @@ def _charts(facts: dict[str, Any]) -> list[str] | None:
     from synthgen_spark.reporting.charts import (
         batches_figure,
         changes_figure,
+        faults_figure,
         lateness_figure,
         population_figure,
         rows_figure,
@@ -177,6 +178,12 @@ def _charts(facts: dict[str, Any]) -> list[str] | None:
             lateness_figure(facts),
             "<p>per table with late arrivals, the rows each day's file holds by how many days after their event "
             "day they arrived (on time: 0); from the plan (docs/lateness.md)</p>",
+        ),
+        (
+            "Faults per type per table",
+            faults_figure(facts),
+            "<p>per table, the rows given a data-quality fault on each day by fault type: exact, from the plan; "
+            "the `_faults` table labels each one (docs/faults.md)</p>",
         ),
         ("Batches over time", batches_figure(facts), "<p>seconds per batch (bars) and rows per second (line)</p>"),
     ]

@@ -19,7 +19,14 @@ from synthgen_spark.planner import Batch, TableDay
 from synthgen_spark.writers.fs import FileSystem
 from synthgen_spark.writers.sink import Sink
 
-CSV_OPTIONS = {"header": "true", "timestampFormat": "yyyy-MM-dd HH:mm:ss", "dateFormat": "yyyy-MM-dd"}
+# values keep their spaces (a whitespace fault's padding); Spark's CSV writer trims them by default
+CSV_OPTIONS = {
+    "header": "true",
+    "timestampFormat": "yyyy-MM-dd HH:mm:ss",
+    "dateFormat": "yyyy-MM-dd",
+    "ignoreLeadingWhiteSpace": "false",
+    "ignoreTrailingWhiteSpace": "false",
+}
 FORMAT_OPTIONS = {"csv": CSV_OPTIONS, "parquet": {}}
 
 
@@ -69,7 +76,8 @@ def write_files(frame: DataFrame, table_days: list[TableDay], file_format: str, 
     else:
         numbered = {_part_number(p.rpartition("/")[2]): p for p in folders.get("", [])}
         parts = [[numbered[index]] if index in numbered else [] for index in range(len(targets))]
-    if table_days[0].table.derived_from:  # a feed's day without changes is a file without rows
+    # a feed's day without changes, or a day without faults (_faults), is a file without rows
+    if table_days[0].table.derived_from or table_days[0].table.name.startswith("_"):
         parts = [p or _write_empty(frame, file_format, f"{temp_dir}/_sg_empty{i}", fs) for i, p in enumerate(parts)]
     if any(len(p) != 1 for p in parts):
         raise WriteError(

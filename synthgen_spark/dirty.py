@@ -1,0 +1,179 @@
+"""Data-quality faults on the clean frame, and their labels (``_faults``), from the same Spark expressions.
+
+The engine stages, per row, the fault target it gets (-1 for none): an index into the table's flat list
+of (fault type, column) targets (``faults.fault_targets``). ``dirty`` replaces the targeted cells and
+writes duplicate_row rows twice; ``labels`` keeps the faulted rows as one label each. Which rows, types
+and columns: see synthgen_spark/faults.py and docs/faults.md.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from synthgen_spark.catalog import DatasetSpec
+from synthgen_spark.config import JobConfig
+from synthgen_spark.engine import FILE_INDEX, BatchFacts, FileSlice, RowScope, build_batch_frame
+from synthgen_spark.faults import FAULTS_TABLE, LABEL_COLUMNS, FaultDay, FaultTarget, fault_targets
+from synthgen_spark.generators import column_seed, day_row_key, sql
+from synthgen_spark.generators.core import hash_key, spark_type
+from synthgen_spark.generators.sql import Expr
+from synthgen_spark.planner import TableDay, table_day_faults
+
+TARGET = "_sg_fault_target"
+PICK = "_sg_fault_pick"
+COPY = "_sg_fault_copy"
+DIGITS_TO_LETTERS = ("0123456789", "OIZEASGTBQ")
+
+
+class RowFaults:
+    """The fault stages of one table's batch frame: the target of each row, and the dirty value of each target."""
+
+    def __init__(self, config: JobConfig, dataset: DatasetSpec, scope: RowScope, slices: list[FileSlice]) -> None:
+        self.table = scope.table
+        self.targets = [t for group in fault_targets(config, dataset, self.table).values() for t in group]
+        self.day = scope.day
+        self.epoch = dataset.epoch
+        seed = column_seed(config.seed_value, self.table.name, "", "faults")
+        self.pick = scope.stage(PICK, hash_key(day_row_key(scope.day_ordinal, scope.row_index), seed))
+        self.target = scope.stage(
+            TARGET, self._target(scope, [table_day_faults(config, dataset, s.table_day) for s in slices])
+        )
+
+    def _target(self, scope: RowScope, days: list[FaultDay]) -> Expr:
+        """The row's index into ``targets``, or -1: its rank, the type slot of the rank, a column by hash."""
+        facts: BatchFacts = scope.facts
+
+        def per_file(name: str, values: list[int]) -> Expr:
+            return facts.per_file(f"fault_{name}", values).cast("bigint")
+
+        faulted = per_file("faulted", [d.faulted for d in days])
+        offset = scope.row_index - per_file("b", [d.b for d in days])
+        rows = per_file("rows", [max(d.rows, 1) for d in days])
+        rank = scope.stage("_sg_fault_rank", sql.pmod(per_file("a_inv", [d.a_inv for d in days]) * offset, rows))
+        types = list(dict.fromkeys(t.fault_type for t in self.targets))
+        m = sql.lit(len(types))
+        rotation = per_file("rotation", [d.rotation for d in days])
+        slot = sql.pmod(sql.div(rank * m, sql.greatest(faulted, sql.lit(1).cast("bigint"))) + rotation, m)
+        branches = []
+        for index, fault_type in enumerate(types):
+            first = next(i for i, t in enumerate(self.targets) if t.fault_type == fault_type)
+            count = sum(t.fault_type == fault_type for t in self.targets)
+            branches.append((slot == sql.lit(index), sql.lit(first) + sql.pmod(self.pick, sql.lit(count)).cast("int")))
+        return sql.when(rank < faulted, sql.When(tuple(branches)).otherwise(-1)).otherwise(-1)
+
+    def _dirty(self, target: FaultTarget) -> Expr:
+        """The faulted value of ``target``'s column, from its clean value."""
+        col = target.column
+        clean = sql.col(col.name)
+        kind = target.fault_type
+        if kind == "null":
+            return sql.lit(None).cast(spark_type(col.type))
+        if kind == "orphan_key":
+            return (sql.lit(0) - clean - sql.lit(1)).cast(spark_type(col.type))
+        if kind == "out_of_range":
+            return self._out_of_range(target)
+        if kind == "malformed":
+            if "email" in col.name:
+                value = sql.call("replace", clean, sql.lit("@"), sql.lit(""))
+            elif col.kind == "template" or "phone" in col.name:
+                value = sql.call("translate", clean, *map(sql.lit, DIGITS_TO_LETTERS))
+            else:
+                value = sql.concat(clean, sql.lit("0"))  # a postcode one character too long
+            # a derived value may be null: its fault is then a text that is not null
+            return sql.call("coalesce", value, sql.lit("malformed")) if col.kind == "derived" else value
+        variant = sql.pmod(sql.shiftrightunsigned(self.pick, 40), sql.lit(3))
+        upper, lower = sql.call("upper", clean), sql.call("lower", clean)
+        has_case = Expr(f"({upper.sql} <> {lower.sql})", clean.level)
+        return (
+            sql.when((variant == sql.lit(2)) & has_case, sql.when(clean == upper, lower).otherwise(upper))
+            .when(variant == sql.lit(0), sql.concat(sql.lit(" "), clean))
+            .otherwise(sql.concat(clean, sql.lit(" ")))
+        )
+
+    def _out_of_range(self, target: FaultTarget) -> Expr:
+        """Below the declared minimum (the negated value when the minimum is positive); dates mirrored past the base."""
+        col = target.column
+        clean = sql.col(col.name)
+        if col.kind == "date_offset":
+            low, high = int(target.low), int(target.high)
+            base = col.params.get("base", "generation_date")
+            if low <= 0 <= high:
+                return sql.date_add(clean, sql.lit(high - low + 1))
+            if base == "generation_date":
+                origin = self.day
+            elif base == "epoch":
+                origin = sql.lit(self.epoch)
+            else:
+                origin = sql.col(base).cast("date")
+            return sql.date_add(origin, sql.call("datediff", origin, clean))
+        below = 2 * target.low - 1
+        value = sql.lit(0) - clean if target.low > 0 else sql.lit(int(below) if below.is_integer() else below) - clean
+        return value.cast(spark_type(col.type))
+
+    def dirty(self, frame: DataFrame) -> DataFrame:
+        """``frame`` with every targeted cell replaced and every duplicate_row row written twice."""
+        replaced = {}
+        for col in self.table.output_columns:
+            cases = [(i, t) for i, t in enumerate(self.targets) if t.column is not None and t.column.name == col.name]
+            if cases:
+                value = sql.When(tuple((sql.col(TARGET) == sql.lit(i), self._dirty(t)) for i, t in cases))
+                replaced[col.name] = F.expr(value.otherwise(sql.col(col.name)).sql)
+        frame = frame.withColumns(replaced) if replaced else frame
+        duplicate = [i for i, t in enumerate(self.targets) if t.fault_type == "duplicate_row"]
+        if duplicate:
+            copies = f"explode(CASE WHEN {TARGET} = {duplicate[0]} THEN array(0, 1) ELSE array(0) END)"
+            frame = frame.withColumn(COPY, F.expr(copies))
+        return frame
+
+    def labels(self, frame: DataFrame) -> DataFrame:
+        """One row per faulted row of ``frame``: table, date, primary key, column, type, clean and dirty values."""
+
+        def by_target(value) -> str:
+            branches = " ".join(f"WHEN {i} THEN {value(t)}" for i, t in enumerate(self.targets))
+            return f"CASE {TARGET} {branches} END"
+
+        def text(expr: Expr | None) -> str:
+            return "CAST(NULL AS STRING)" if expr is None else f"CAST({expr.sql} AS STRING)"
+
+        return frame.where(f"{TARGET} >= 0").selectExpr(
+            f"{sql.lit(self.table.name).sql} AS `table`",
+            f"{self.day.sql} AS `date`",
+            f"CAST(`{self.table.primary_key}` AS STRING) AS primary_key",
+            f"{by_target(lambda t: sql.lit(t.column.name if t.column else None).sql)} AS `column`",
+            f"{by_target(lambda t: sql.lit(t.fault_type).sql)} AS fault_type",
+            f"{by_target(lambda t: text(sql.col(t.column.name) if t.column else None))} AS clean_value",
+            f"{by_target(lambda t: text(self._dirty(t) if t.column else None))} AS dirty_value",
+        )
+
+
+def label_schema() -> str:
+    """The labels table's columns as DDL (for an empty frame when no table of the batch has faults)."""
+    return ", ".join(f"`{name}` {type_name}" for name, type_name in LABEL_COLUMNS)
+
+
+def fault_labels_frame(
+    spark: SparkSession, config: JobConfig, dataset: DatasetSpec, label_days: list[TableDay], with_file_index: bool
+) -> DataFrame:
+    """The ``_faults`` rows of a batch's label days: the labels of the table-days each labels, one file per day."""
+    groups: dict[str, list[TableDay]] = {}
+    for td in (source for day in label_days for source in day.labels_of):
+        groups.setdefault(td.table.name, []).append(td)
+    # one task per file: no padding rows, whose per-file lookups the pushed-down label filter would evaluate
+    frames = [
+        build_batch_frame(spark, config, dataset, tds, tasks=sum(td.partitions for td in tds), labels=True)
+        for tds in groups.values()
+    ]
+    frame = spark.createDataFrame([], label_schema())
+    for other in frames:
+        frame = frame.unionByName(other)
+    if not with_file_index:
+        return frame
+    dates = " ".join(f"WHEN DATE'{td.date.isoformat()}' THEN {i}" for i, td in enumerate(label_days))
+    frame = frame.selectExpr(f"CASE `date` {dates} END AS {FILE_INDEX}", "*")
+    return frame.repartition(len(label_days), FILE_INDEX).sortWithinPartitions(FILE_INDEX, "table", "primary_key")
+
+
+def is_labels_table(table_days: list[TableDay]) -> bool:
+    """True for the table-days of ``_faults`` (built by ``fault_labels_frame``, not by the engine)."""
+    return table_days[0].table.name == FAULTS_TABLE

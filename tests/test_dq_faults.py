@@ -1,0 +1,266 @@
+"""Data-quality faults: the dirty run = the clean twin + exactly the labelled differences (docs/faults.md)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from functools import reduce
+from pathlib import Path
+
+import pytest
+
+from synthgen_spark.catalog import load_dataset
+from synthgen_spark.cli import main
+from synthgen_spark.config import FAULT_TYPES
+from synthgen_spark.faults import FAULTS_TABLE, fault_day, fault_targets
+from synthgen_spark.planner import build_plan, table_day_faults
+
+from .helpers import files_under, small_config
+
+RATE = 0.05
+TABLES = ("customers", "products", "orders", "order_items")
+DATE_COLUMN = {"customers": "snapshot_date", "products": "snapshot_date", "orders": "order_date"}
+
+
+# --- Spark-free: the selection math and the plan ---------------------------------------------------
+
+
+@pytest.mark.parametrize("rows", [1, 2, 7, 100, 997, 1000])
+def test_the_ranks_are_a_permutation_and_each_type_gets_its_share(tmp_path, rows):
+    config = small_config(tmp_path, fault_rate=0.3)
+    types = FAULT_TYPES[:4]
+    day = fault_day(config, "orders", dt.date(2024, 2, 1), rows, types)
+    ranks = [day.a_inv * (i - day.b) % rows for i in range(rows)]
+    assert sorted(ranks) == list(range(rows))
+    assert day.faulted == round(rows * 0.3) == sum(day.counts.values())
+    slots = [(j * len(types) // max(day.faulted, 1) + day.rotation) % len(types) for j in range(day.faulted)]
+    assert {t: slots.count(i) for i, t in enumerate(types)} == day.counts
+    assert max(day.counts.values()) - min(day.counts.values()) <= 1
+
+
+def test_the_faults_of_a_day_depend_on_seed_table_and_day_only(tmp_path):
+    config = small_config(tmp_path, fault_rate=0.1)
+    day = dt.date(2024, 2, 1)
+    first = fault_day(config, "orders", day, 1000, FAULT_TYPES)
+    assert first == fault_day(small_config(tmp_path, fault_rate=0.1, batch_size=1), "orders", day, 1000, FAULT_TYPES)
+    others = [
+        fault_day(small_config(tmp_path, fault_rate=0.1, seed_value=8), "orders", day, 1000, FAULT_TYPES),
+        fault_day(config, "order_items", day, 1000, FAULT_TYPES),
+        fault_day(config, "orders", day + dt.timedelta(1), 1000, FAULT_TYPES),
+    ]
+    assert all((o.a_inv, o.b) != (first.a_inv, first.b) for o in others)
+
+
+def test_types_apply_only_where_a_table_has_such_a_column_and_never_to_keys_or_the_date(tmp_path):
+    config = small_config(tmp_path, fault_rate=RATE)
+    dataset = load_dataset("retail_oltp_small")
+    columns = {
+        t.name: {
+            f: {x.column.name for x in targets if x.column} for f, targets in fault_targets(config, dataset, t).items()
+        }
+        for t in dataset.tables
+    }
+    assert columns["customers"]["malformed"] == {"email", "phone", "postcode"}
+    assert columns["customers"]["out_of_range"] == {"birth_date"}
+    assert columns["order_items"]["out_of_range"] == {"quantity"}
+    assert columns["order_items"]["orphan_key"] == {"order_id", "product_id"}
+    assert columns["orders"]["whitespace_or_case"] == {"status", "payment_method"}
+    assert "malformed" not in columns["orders"] and "orphan_key" not in columns["customers"]
+    assert "shipped_date" not in columns["orders"]["null"]  # null by status: not declared non-null
+    for table in dataset.tables:
+        touched = set().union(*columns[table.name].values())
+        assert table.primary_key not in touched and table.primary_date_column not in touched
+    only = small_config(tmp_path, fault_rate=RATE, fault_types="malformed,orphan_key")
+    assert list(fault_targets(only, dataset, dataset.table("orders"))) == ["orphan_key"]
+
+
+def test_the_plan_counts_duplicates_and_labels_and_rate_zero_plans_nothing_new(tmp_path):
+    clean = build_plan(small_config(tmp_path))
+    plan = build_plan(small_config(tmp_path, fault_rate=RATE))
+    assert FAULTS_TABLE not in {td.table.name for td in clean.table_days}
+    labels = {td.date: td.rows for td in plan.table_days if td.table.name == FAULTS_TABLE}
+    faulted: dict[dt.date, int] = {}
+    for td in plan.table_days:
+        if td.table.name != FAULTS_TABLE:
+            faults = table_day_faults(plan.config, plan.dataset, td)
+            assert td.written_rows == td.rows + faults.duplicates and abs(faults.faulted - td.rows * RATE) <= 0.5
+            faulted[td.date] = faulted.get(td.date, 0) + faults.faulted
+    assert labels == faulted and all(labels.values())
+    label_days = [td for td in plan.table_days if td.table.name == FAULTS_TABLE]
+    # a labels day knows the table-days it labels (so a resumed run labels the skipped ones too)
+    assert all(s.date == td.date and s.rows for td in label_days for s in td.labels_of)
+    assert {s.table.name for td in label_days for s in td.labels_of} == set(TABLES)
+    assert [td.rows for td in clean.table_days] == [td.rows for td in plan.table_days if td.table.name != FAULTS_TABLE]
+
+
+@pytest.mark.parametrize(
+    ("flags", "fragment"),
+    [
+        (["--fault-rate", "1.5"], "field 'fault_rate'"),
+        (["--fault-rate", "-0.1"], "field 'fault_rate'"),
+        (["--fault-rate", "lots"], "field 'fault_rate'"),
+        (["--fault-types", "null,typo"], "field 'fault_types'"),
+        (["--fault-types", "null,null"], "field 'fault_types'"),
+        (["--fault-types", ","], "field 'fault_types'"),
+    ],
+)
+def test_bad_fault_parameters_exit_2_with_one_line_and_write_nothing(tmp_path, monkeypatch, capsys, flags, fragment):
+    monkeypatch.chdir(tmp_path)
+    base = ["--dataset-id", "retail_oltp_small", "--start-date", "2024-02-01", "--end-date", "2024-02-02"]
+    code = main(["generate", *base, *flags])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and fragment in err, err
+    assert "allowed:" in err and files_under(tmp_path) == []
+
+
+# --- Spark: one dirty CSV run against its clean twin -----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def dirty_run(spark, tmp_path_factory):
+    """A faulted CSV run (2 days, 2% volume) and the clean twin's frames built by the engine."""
+    from synthgen_spark.api import generate
+    from synthgen_spark.engine import build_batch_frame
+
+    root = tmp_path_factory.mktemp("faults")
+    config = small_config(
+        root, fault_rate=RATE, output_mode="csv", path_format="flat", scale_factor=0.02, end_date="2024-02-02"
+    )
+    report = generate(config, spark=spark)
+    clean = build_plan(config.with_overrides({"fault_rate": 0.0}))
+    twins = {
+        name: build_batch_frame(
+            spark, clean.config, clean.dataset, [td for td in clean.table_days if td.table.name == name]
+        )
+        for name in TABLES
+    }
+    return config, report, twins
+
+
+def _dirty(spark, report, table):
+
+    from .helpers import read_table
+
+    if table != FAULTS_TABLE:
+        return read_table(spark, report, table).drop("_file")
+    paths = [p for r in report.results if r.table == table for p in r.paths]
+    return (
+        spark.read.schema(
+            "`table` string, `date` date, primary_key string, `column` string, fault_type string, "
+            "clean_value string, dirty_value string"
+        )
+        .option("header", "true")
+        .csv(paths)
+    )
+
+
+def _differences(clean, dirty, table, pk, date_column):
+    """(table, date, pk, column, clean, dirty) of every cell that differs, pairing rows by (date, key): one join."""
+    from pyspark.sql import functions as F
+
+    cells = [
+        F.struct(
+            F.lit(c).alias("column"),
+            F.col(f"c.{c}").cast("string").alias("clean_value"),
+            F.col(f"d.{c}").cast("string").alias("dirty_value"),
+            (~F.col(f"c.{c}").eqNullSafe(F.col(f"d.{c}"))).alias("differs"),
+        )
+        for c in clean.columns
+        if c not in (pk, date_column)
+    ]
+    joined = clean.alias("c").join(dirty.dropDuplicates().alias("d"), [date_column, pk], "full_outer")
+    exploded = joined.select(
+        F.col(date_column).alias("date"),
+        F.col(pk).cast("string").alias("primary_key"),
+        F.explode(F.array(*cells)).alias("x"),
+    )
+    return exploded.where("x.differs").select(
+        F.lit(table).alias("table"), "date", "primary_key", "x.column", "x.clean_value", "x.dirty_value"
+    )
+
+
+def test_dirty_equals_clean_plus_exactly_the_labelled_cells_and_duplicates(spark, dirty_run):
+    from pyspark.sql import functions as F
+
+    config, report, twins = dirty_run
+    labels = _dirty(spark, report, FAULTS_TABLE)
+    dataset = load_dataset("retail_oltp_small")
+    seen_types = set()
+    for name in TABLES:
+        spec = dataset.table(name)
+        date_column = DATE_COLUMN.get(name, "order_date")
+        dirty, clean = _dirty(spark, report, name), twins[name]
+        mine = labels.where(F.col("table") == name).drop("fault_type")
+        cells = mine.where("`column` IS NOT NULL")
+        differences = _differences(clean, dirty, name, spec.primary_key, date_column)
+        assert differences.exceptAll(cells).count() == 0, name  # no unlabelled difference
+        assert cells.exceptAll(differences).count() == 0, name  # no label without a difference
+        repeated = dirty.groupBy(date_column, spec.primary_key).agg(
+            F.count("*").alias("n"), F.countDistinct(*dirty.columns).alias("k")
+        )
+        assert repeated.where("n > 2 OR k > 1").count() == 0, name  # a duplicate is an exact copy
+        copies = repeated.where("n = 2").select(
+            F.col(date_column).alias("date"), F.col(spec.primary_key).cast("string").alias("primary_key")
+        )
+        duplicates = mine.where("`column` IS NULL").select("date", "primary_key")
+        assert sorted(copies.collect()) == sorted(duplicates.collect()) and duplicates.count(), name
+        seen_types |= {r[0] for r in labels.where(F.col("table") == name).select("fault_type").distinct().collect()}
+    assert seen_types == set(FAULT_TYPES)
+
+
+def test_fault_share_matches_the_rate_and_files_match_the_plan_for_an_independent_reader(spark, dirty_run):
+    config, report, _ = dirty_run
+    plan = build_plan(config)
+    label_rows = {td.date: td.rows for td in plan.table_days if td.table.name == FAULTS_TABLE}
+    counted = dict(_dirty(spark, report, FAULTS_TABLE).groupBy("date").count().collect())
+    assert {d: counted.get(d, 0) for d in label_rows} == label_rows
+    padded = 0
+    for td in plan.table_days:
+        with Path(td.paths[0]).open(newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        assert len(rows) == td.written_rows, td.paths[0]
+        if td.table.name == "orders":
+            padded += sum(r[c] != r[c].strip() for r in rows for c in ("status", "payment_method"))
+    assert padded, "the CSV writer keeps the padding of whitespace faults"
+    by_table = dict(_dirty(spark, report, FAULTS_TABLE).groupBy("table").count().collect())
+    for name in TABLES:
+        rows = sum(td.rows for td in plan.table_days if td.table.name == name)
+        days = sum(td.table.name == name for td in plan.table_days)
+        assert abs(by_table[name] - RATE * rows) <= 0.5 * days, name
+
+
+def test_orphan_keys_do_not_join_and_every_other_key_does(spark, dirty_run):
+    from pyspark.sql import functions as F
+
+    _, report, _ = dirty_run
+    labels = _dirty(spark, report, FAULTS_TABLE).where("fault_type = 'orphan_key'")
+    parents = {"customer_id": "customers", "product_id": "products", "order_id": "orders"}
+    for child, key in (("orders", "customer_id"), ("order_items", "product_id"), ("order_items", "order_id")):
+        pk = "order_id" if child == "orders" else "order_item_id"
+        parent = _dirty(spark, report, parents[key]).select(key).distinct()
+        dirty = _dirty(spark, report, child).where(F.col(key).isNotNull())
+        unmatched = dirty.join(parent, key, "left_anti").select(F.col(pk).cast("string").alias("primary_key"))
+        expected = labels.where((F.col("table") == child) & (F.col("column") == key)).select("primary_key")
+        assert sorted(unmatched.collect()) == sorted(expected.collect()) and expected.count(), (child, key)
+
+
+def test_faults_and_labels_are_the_same_for_any_batch_size(spark, tmp_path):
+    from pyspark.sql import DataFrame
+
+    from synthgen_spark.engine import build_batch_frame
+
+    from .helpers import assert_same
+
+    def frames(batch_size: int):
+        config = small_config(tmp_path, fault_rate=0.2, scale_factor=0.01, batch_size=batch_size, end_date="2024-02-02")
+        plan = build_plan(config)
+        orders, labels = [], []
+        for batch in plan.batches:
+            tds = [td for td in batch.table_days if td.table.name == "orders"]
+            orders.append(build_batch_frame(spark, plan.config, plan.dataset, tds))
+            labels.append(build_batch_frame(spark, plan.config, plan.dataset, tds, labels=True))
+        return reduce(DataFrame.unionByName, orders), reduce(DataFrame.unionByName, labels)
+
+    (orders_1, labels_1), (orders_2, labels_2) = frames(1), frames(2)
+    assert_same(orders_1, orders_2, "orders")
+    assert labels_1.exceptAll(labels_2).union(labels_2.exceptAll(labels_1)).count() == 0 and labels_2.count()
