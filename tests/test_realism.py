@@ -1,0 +1,58 @@
+"""Realism defects found by an independent audit of the output (issue 21), each pinned by a test."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from synthgen_spark.api import generate
+from synthgen_spark.catalog import load_dataset
+from synthgen_spark.changes import change_feed_spec, history_spec
+from synthgen_spark.engine import required_columns
+
+from .helpers import small_config
+
+
+def _schemas_by_table(root: Path) -> dict[str, set[tuple]]:
+    """Every parquet file's (name, type, nullable) fields, by table folder."""
+    schemas: dict[str, set[tuple]] = {}
+    for path in root.rglob("*.parquet"):
+        table = path.relative_to(root).parts[6]
+        fields = tuple((f.name, str(f.type), f.nullable) for f in pq.read_schema(path))
+        schemas.setdefault(table, set()).add(fields)
+    return schemas
+
+
+@pytest.fixture(scope="module")
+def two_batch_sizes(spark, tmp_path_factory):
+    """One two-day job written with daily batches and with one batch (change feeds included)."""
+    roots = []
+    for batch_size in (1, 2):
+        root = tmp_path_factory.mktemp(f"batch{batch_size}")
+        config = small_config(root, batch_size=batch_size, end_date="2024-02-02", scale_factor=0.01, change_feed=True)
+        generate(config, spark, progress=None)
+        roots.append(root)
+    return [_schemas_by_table(root) for root in roots]
+
+
+def test_every_parquet_file_of_a_table_has_the_same_schema_whatever_the_batch_size(two_batch_sizes):
+    daily, batched = two_batch_sizes
+    assert set(daily) == set(batched) and "customers_changes" in daily
+    for table in daily:
+        schemas = daily[table] | batched[table]
+        assert len(schemas) == 1, (table, schemas)
+
+
+def test_only_the_primary_key_and_the_generated_date_are_required(two_batch_sizes):
+    daily, _ = two_batch_sizes
+    dataset = load_dataset("retail_oltp_small")
+    tables = {t.name: t for t in dataset.tables}
+    for base in dataset.tables:
+        if base.changes:
+            tables.update({spec.name: spec for spec in (change_feed_spec(base), history_spec(base))})
+    for name, schemas in daily.items():
+        required = {field for field, _, nullable in next(iter(schemas)) if not nullable}
+        table = tables[name]
+        assert required == required_columns(table) == {table.primary_key, table.primary_date_column}, name
