@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 
 from synthgen_spark.api import generate
-from synthgen_spark.catalog import load_dataset
+from synthgen_spark.calendar import snapshot_in_force
+from synthgen_spark.catalog import builtin_dataset_ids, load_dataset
 from synthgen_spark.changes import change_feed_spec, history_spec
 from synthgen_spark.engine import required_columns
+from synthgen_spark.planner import build_plan
 
 from .helpers import small_config
 
@@ -56,3 +59,20 @@ def test_only_the_primary_key_and_the_generated_date_are_required(two_batch_size
         required = {field for field, _, nullable in next(iter(schemas)) if not nullable}
         table = tables[name]
         assert required == required_columns(table) == {table.primary_key, table.primary_date_column}, name
+
+
+@pytest.mark.parametrize("dataset_id", builtin_dataset_ids())
+@pytest.mark.parametrize("start", ["2024-05-29", "2024-06-01", "2024-08-14"])
+def test_every_snapshot_and_row_finds_the_referenced_snapshot_in_force_in_the_run(tmp_path, dataset_id, start):
+    """The rule: a row dated d (fact or snapshot) joins the referenced table's snapshot in force on d."""
+    config = small_config(tmp_path, dataset_id=dataset_id, start_date=start, end_date="2024-08-20")
+    plan = build_plan(config)
+    written: dict[str, set[dt.date]] = {}
+    for td in plan.table_days:
+        written.setdefault(td.table.name, set()).add(td.date)
+    for table in plan.dataset.tables:
+        for target in {c.params["references"].split(".")[0] for c in table.columns if "references" in c.params}:
+            frequency = plan.dataset.table(target).frequency
+            for day in written[table.name]:
+                in_force = snapshot_in_force(frequency, day, plan.dataset.epoch)
+                assert in_force in written[target], (table.name, day, target, in_force)
