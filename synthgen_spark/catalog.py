@@ -49,10 +49,11 @@ COLUMN_KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
     "normal": (("mean", "stddev"), ("min", "max"), "double"),
     "lognormal": (("median", "sigma"), ("min", "max"), "double"),
     "choice": (("values",), ("weights", "drift_toward"), "string"),
-    "pool": (("pool",), ("field", "pick"), "string"),
+    "pool": (("pool",), ("field", "pick", "distinct_per_parent"), "string"),
     "template": (("pattern",), (), "string"),
     "foreign_key": (("references",), (), "long"),
     "parent_key": ((), (), "long"),
+    "parent_value": (("column",), (), "string"),
     "line_number": ((), (), "int"),
     "generation_date": ((), (), "date"),
     "timestamp": ((), ("base",), "timestamp"),
@@ -94,6 +95,7 @@ INLINE_KINDS = frozenset(COLUMN_KINDS) - {
     "child_count",
     "child_sum",
     "parent_key",
+    "parent_value",
     "line_number",
     "lifecycle_end",
     "lifecycle_status",
@@ -784,8 +786,22 @@ def _validate_column_references(
                 f"per parent, and '{child.name}' has rows_per_parent {child.rows_per_parent:g} (got {p['child']!r}); "
                 f"allowed: rows_per_parent <= {MAX_CHILD_SUM_ROWS_PER_PARENT}"
             )
-    if col.kind in ("parent_key", "line_number") and table.parent is None:
+    if col.kind in ("parent_key", "line_number", "parent_value") and table.parent is None:
         raise SpecError(f"{where}: field 'kind': {col.kind} needs the table to declare a parent")
+    if col.kind == "parent_value":
+        parent = tables[table.parent]
+        if p["column"] not in parent.column_names or not is_inline(parent, p["column"]):
+            raise SpecError(
+                f"{where}: field 'column': must be a generated column of the parent '{parent.name}', not derived "
+                f"(got {p['column']!r}); allowed: {', '.join(n for n in parent.column_names if is_inline(parent, n))}"
+            )
+    if p.get("distinct_per_parent") is not None and (
+        p["distinct_per_parent"] is not True or not {"parent_key", "line_number"} <= {c.kind for c in table.columns}
+    ):
+        raise SpecError(
+            f"{where}: field 'distinct_per_parent': must be true, on a child table with parent_key and line_number "
+            f"columns (got {p['distinct_per_parent']!r}); allowed: true"
+        )
     if col.kind == "pool":
         _check_pool(spec, col, where)
     for name in ("min", "max"):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from pyspark.sql import functions as F
 
 from synthgen_spark.api import generate
 from synthgen_spark.calendar import snapshot_in_force
@@ -15,7 +16,7 @@ from synthgen_spark.changes import change_feed_spec, history_spec
 from synthgen_spark.engine import required_columns
 from synthgen_spark.planner import build_plan
 
-from .helpers import small_config
+from .helpers import read_table, small_config
 
 
 def _schemas_by_table(root: Path) -> dict[str, set[tuple]]:
@@ -76,3 +77,42 @@ def test_every_snapshot_and_row_finds_the_referenced_snapshot_in_force_in_the_ru
             for day in written[table.name]:
                 in_force = snapshot_in_force(frequency, day, plan.dataset.epoch)
                 assert in_force in written[target], (table.name, day, target, in_force)
+
+
+@pytest.fixture(scope="module")
+def healthcare(spark, tmp_path_factory):
+    """Two days of healthcare_oltp_small, every table read back."""
+    config = small_config(
+        tmp_path_factory.mktemp("healthcare"),
+        dataset_id="healthcare_oltp_small",
+        end_date="2024-02-02",
+        scale_factor=0.01,
+    )
+    report = generate(config, spark, progress=None)
+    return {name: read_table(spark, report, name).drop("_file") for name in ("patients", "appointments", "diagnoses")}
+
+
+def test_appointments_have_one_to_three_distinct_diagnoses(healthcare):
+    per_appointment = (
+        healthcare["diagnoses"]
+        .groupBy("appointment_id")
+        .agg(F.count("*").alias("codes"), F.countDistinct("icd10_code").alias("distinct_codes"))
+    )
+    counts = {r["codes"] for r in per_appointment.select("codes").distinct().collect()}
+    assert counts == {1, 2, 3}
+    assert per_appointment.where("codes != distinct_codes").count() == 0
+
+
+def test_no_diagnosis_begins_before_the_patient_was_born(healthcare):
+    patients = healthcare["patients"].select(
+        "patient_id", "birth_date", F.col("snapshot_date").alias("appointment_date")
+    )
+    visits = healthcare["appointments"].select("appointment_id", "patient_id", "appointment_date")
+    diagnoses = (
+        healthcare["diagnoses"]
+        .join(visits, ["appointment_id", "appointment_date"])
+        .join(patients, ["patient_id", "appointment_date"])
+    )
+    assert diagnoses.count() == healthcare["diagnoses"].count()
+    assert diagnoses.where("onset_date < birth_date").count() == 0
+    assert diagnoses.where("onset_date > appointment_date").count() == 0
