@@ -13,8 +13,9 @@ from synthgen_spark.api import generate
 from synthgen_spark.calendar import snapshot_in_force
 from synthgen_spark.catalog import builtin_dataset_ids, load_dataset
 from synthgen_spark.changes import change_feed_spec, history_spec
-from synthgen_spark.engine import required_columns
+from synthgen_spark.engine import build_batch_frame, required_columns
 from synthgen_spark.planner import build_plan
+from synthgen_spark.verify import verify_plan
 
 from .helpers import read_table, small_config
 
@@ -116,3 +117,39 @@ def test_no_diagnosis_begins_before_the_patient_was_born(healthcare):
     assert diagnoses.count() == healthcare["diagnoses"].count()
     assert diagnoses.where("onset_date < birth_date").count() == 0
     assert diagnoses.where("onset_date > appointment_date").count() == 0
+
+
+def test_which_customers_never_churn_shows_no_id_pattern(spark, tmp_path):
+    """Entity 1 and one per block of ten never churn, at a hashed offset: ids ending in 0 churn like the rest."""
+    plan = build_plan(small_config(tmp_path, start_date="2024-06-03", end_date="2024-06-03", scale_factor=0.2))
+    day = next(td for td in plan.table_days if td.table.name == "customers")
+    customers = build_batch_frame(spark, plan.config, plan.dataset, [day])
+    shares = customers.groupBy((F.col("customer_id") % 10 == 0).alias("ends_in_0")).agg(
+        F.avg(F.col("churn_date").isNotNull().cast("double")).alias("churned"), F.count("*").alias("n")
+    )
+    churned = {r["ends_in_0"]: r["churned"] for r in shares.collect()}
+    assert 0.4 < churned[False] < 0.8 and abs(churned[True] - churned[False]) < 0.1, churned
+    blocks = customers.groupBy(F.floor((F.col("customer_id") - 1) / 10).alias("block")).agg(
+        F.sum(F.col("churn_date").isNull().cast("int")).alias("never")
+    )
+    assert blocks.where(f"never = 0 AND block < {day.rows // 10}").count() == 0  # every full block keeps one
+
+
+def test_no_transaction_on_an_account_closed_dormant_or_frozen_that_day(spark, tmp_path):
+    config = small_config(
+        tmp_path, dataset_id="finance_oltp_small", start_date="2024-06-03", end_date="2024-06-04", scale_factor=0.01
+    )
+    report = generate(config, spark, progress=None)
+    accounts = read_table(spark, report, "accounts").select(
+        "account_id", F.col("status").alias("account_status"), "closed_date", F.col("snapshot_date").alias("week")
+    )
+    transactions = read_table(spark, report, "transactions").withColumn(
+        "week", F.date_trunc("week", "transaction_date").cast("date")
+    )
+    joined = transactions.join(accounts, ["account_id", "week"])
+    assert joined.count() == transactions.count()
+    assert joined.where("closed_date <= transaction_date OR account_status = 'CLOSED'").count() == 0
+    blocked = joined.where("account_status IN ('DORMANT', 'FROZEN')")
+    assert blocked.where("status != 'DECLINED' AND transaction_type NOT IN ('FEE', 'INTEREST')").count() == 0
+    assert accounts.where("account_status = 'CLOSED'").count() > 0  # accounts do close (and then see no transactions)
+    assert verify_plan(spark, build_plan(config)).ok
