@@ -51,12 +51,13 @@ COLUMN_KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
     "choice": (("values",), ("weights", "drift_toward"), "string"),
     "pool": (("pool",), ("field", "pick", "distinct_per_parent"), "string"),
     "template": (("pattern",), (), "string"),
-    "foreign_key": (("references",), (), "long"),
+    "foreign_key": (("references",), ("slots_per_day",), "long"),
     "parent_key": ((), (), "long"),
     "parent_value": (("column",), (), "string"),
     "line_number": ((), (), "int"),
+    "slot": (("key",), (), "int"),
     "generation_date": ((), (), "date"),
-    "timestamp": ((), ("base",), "timestamp"),
+    "timestamp": ((), ("base", "hourly_weights"), "timestamp"),
     "date_offset": (("min_days", "max_days"), ("base",), "date"),
     "lookup": (("references", "key"), (), "double"),
     "derived": (("expression",), (), "string"),
@@ -96,6 +97,7 @@ INLINE_KINDS = frozenset(COLUMN_KINDS) - {
     "child_sum",
     "parent_key",
     "parent_value",
+    "slot",
     "line_number",
     "lifecycle_end",
     "lifecycle_status",
@@ -526,6 +528,15 @@ def _check_params(kind: str, params: Mapping[str, Any], where: str) -> None:
             fail("weights", f"must be {len(values)} numbers >= 0 with a positive sum", "one weight per value")
         if "drift_toward" in params and params["drift_toward"] not in values:
             fail("drift_toward", "must be one of the values", ", ".join(map(str, values)))
+    if "hourly_weights" in params:
+        weights = params["hourly_weights"]
+        if (
+            not isinstance(weights, list)
+            or len(weights) != 24
+            or not all(_number(w) and w >= 0 for w in weights)
+            or sum(weights) <= 0
+        ):
+            fail("hourly_weights", "must be 24 numbers >= 0 with a positive sum", "one weight per hour, midnight first")
     for name in ("references",):
         if name in params and not re.fullmatch(r"[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*", str(params[name])):
             fail(name, "must be table.column", "table.column")
@@ -788,6 +799,19 @@ def _validate_column_references(
             )
     if col.kind in ("parent_key", "line_number", "parent_value") and table.parent is None:
         raise SpecError(f"{where}: field 'kind': {col.kind} needs the table to declare a parent")
+    slots = p.get("slots_per_day")
+    if slots is not None and (not isinstance(slots, int) or isinstance(slots, bool) or not 1 <= slots <= 10_000):
+        raise SpecError(
+            f"{where}: field 'slots_per_day': must be an integer from 1 to 10000 (got {slots!r}); "
+            "allowed: e.g. 36 (15-minute slots from 08:00 to 17:00)"
+        )
+    if col.kind == "slot" and (
+        p["key"] not in table.column_names or "slots_per_day" not in table.column(p["key"]).params
+    ):
+        raise SpecError(
+            f"{where}: field 'key': must name a foreign_key column of this table with slots_per_day (got {p['key']!r}); "
+            "allowed: e.g. provider_id"
+        )
     if col.kind == "parent_value":
         parent = tables[table.parent]
         if p["column"] not in parent.column_names or not is_inline(parent, p["column"]):

@@ -153,3 +153,30 @@ def test_no_transaction_on_an_account_closed_dormant_or_frozen_that_day(spark, t
     assert blocked.where("status != 'DECLINED' AND transaction_type NOT IN ('FEE', 'INTEREST')").count() == 0
     assert accounts.where("account_status = 'CLOSED'").count() > 0  # accounts do close (and then see no transactions)
     assert verify_plan(spark, build_plan(config)).ok
+
+
+def _one_day_frame(spark, tmp_path, dataset_id: str, table: str, scale_factor: float):
+    plan = build_plan(small_config(tmp_path, dataset_id=dataset_id, end_date="2024-02-01", scale_factor=scale_factor))
+    days = [td for td in plan.table_days if td.table.name == table]
+    return build_batch_frame(spark, plan.config, plan.dataset, days)
+
+
+def test_timestamps_follow_the_domain_s_hours(spark, tmp_path):
+    orders = _one_day_frame(spark, tmp_path, "retail_oltp_small", "orders", 0.5)
+    sales = _one_day_frame(spark, tmp_path, "retail_star_small", "fact_sales", 0.05)
+    hours = (
+        orders.groupBy(F.hour("order_ts").alias("h"))
+        .count()
+        .union(sales.groupBy((F.hour("sale_ts") + 100).alias("h")).count())
+    )
+    by_hour = {r["h"]: r["count"] for r in hours.collect()}
+    evening = sum(by_hour.get(h, 0) for h in (19, 20, 21))
+    night = sum(by_hour.get(h, 0) for h in (2, 3, 4))
+    assert evening > 10 * night > 0  # the web shop sleeps at night, peaks in the evening
+    assert {h - 100 for h in by_hour if h >= 100} == set(range(8, 22))  # stores sell only while open
+
+
+def test_no_provider_is_double_booked(healthcare):
+    slots = healthcare["appointments"].groupBy("provider_id", "scheduled_ts").count()
+    assert slots.where("count > 1").count() == 0
+    assert healthcare["appointments"].select("provider_id").distinct().count() > 1
