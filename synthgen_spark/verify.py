@@ -1,8 +1,8 @@
 """Verify what a job wrote: read it back with Spark and score the invariants the generator promises.
 
 Checks (each PASS or FAIL, one line per table or key): volumes equal to the plan, primary keys
-unique, foreign and parent keys joining the referenced snapshot in force on the row's date, the
-declared ``date_columns`` in order, and ``child_count``/``child_sum`` columns equal to their children.
+unique, foreign and parent keys joining the referenced snapshot in force on the row's date (and
+naming an entity active then, where the target has a lifecycle status), the declared ``date_columns`` in order, and ``child_count``/``child_sum`` columns equal to their children.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import combinations
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from synthgen_spark.calendar import snapshot_in_force
@@ -157,11 +157,35 @@ def _keys(
         rows = frame.where(F.col(col.name).isNotNull()).select(F.col(col.name).alias("_sg_key"), F.col(date))
         rows = rows.join(in_force, rows[date] == in_force["_sg_day"])
         keys = referenced.select(
-            F.col(target.primary_key).alias("_sg_key"), F.col(target.primary_date_column).alias("_sg_in_force")
+            F.col(target.primary_key).alias("_sg_key"),
+            F.col(target.primary_date_column).alias("_sg_in_force"),
+            _is_active(target).alias("_sg_active"),
         )
-        orphans = rows.join(keys, ["_sg_key", "_sg_in_force"], "left_anti").count()
+        joined = rows.join(keys, ["_sg_key", "_sg_in_force"], "left")
+        counts = joined.agg(
+            F.sum(F.col("_sg_active").isNull().cast("int")).alias("orphans"),
+            F.sum((~F.coalesce(F.col("_sg_active"), F.lit(True))).cast("int")).alias("inactive"),
+        ).collect()[0]
+        orphans, inactive = counts["orphans"] or 0, counts["inactive"] or 0
         checks.append(Check("keys join as of date", subject, not orphans, f"{orphans} orphans" if orphans else ""))
+        if col.kind == "foreign_key" and _status_column(target):
+            detail = f"{inactive} rows refer to an inactive entity" if inactive else ""
+            checks.append(Check("keys refer to active", subject, not inactive, detail))
     return checks
+
+
+def _status_column(table: TableSpec) -> str | None:
+    """The written lifecycle status column of a snapshot table, if it has one."""
+    return next((c.name for c in table.output_columns if c.kind == "lifecycle_status"), None)
+
+
+def _is_active(table: TableSpec) -> Column:
+    """True where the snapshot row's entity is active (its lifecycle status is the first value); True without one."""
+    status = _status_column(table)
+    if status is None:
+        return F.lit(True)
+    active = table.column(status).params.get("values", ["active", "churned"])[0]
+    return F.col(status) == F.lit(active)
 
 
 def _sums(plan: Plan, table: TableSpec, frame: DataFrame, frames: dict[str, DataFrame | None]) -> list[Check]:

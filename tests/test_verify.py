@@ -39,6 +39,7 @@ def test_verify_passes_on_what_a_job_wrote(written, capsys):
         "primary key unique         orders.order_id",
         "keys join as of date       orders.customer_id -> customers",
         "keys join as of date       order_items.order_id -> orders",
+        "keys refer to active       orders.customer_id -> customers",
         "declared sums hold         orders.order_total = order_items",
         "dates in declared order    orders.order_date <= shipped_date",
         "volumes equal the plan     order_items",
