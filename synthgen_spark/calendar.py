@@ -113,6 +113,14 @@ def retail_event(day: dt.date, country: str) -> str | None:
     return events.get(day)
 
 
+def references(table: TableSpec, target: str) -> bool:
+    """True if a foreign key or lookup column of ``table`` reads table ``target``."""
+    return any(
+        c.kind in ("foreign_key", "lookup") and str(c.params["references"]).split(".")[0] == target
+        for c in table.columns
+    )
+
+
 class Calendar:
     """Volumes, holidays and ID offsets of one dataset under one job config (pure Python)."""
 
@@ -200,10 +208,24 @@ class Calendar:
             sums.append(sums[-1] + self.volume(table, previous).rows)
         return sums[index]
 
+    def leading_snapshot_date(self, table: TableSpec, start: dt.date, _seen: frozenset[str] = frozenset()) -> dt.date:
+        """The first snapshot date a run from ``start`` writes for ``table``.
+
+        The snapshot in force on ``start``, or earlier: a snapshot table's keys (foreign keys and
+        lookups) join the referenced table's snapshot in force on their own snapshot date, so a table
+        other snapshot tables reference also writes the snapshot in force on their leading dates
+        (finance: weekly accounts from Monday 2024-05-27 need the daily customers of that Monday).
+        """
+        day = start
+        for other in self.dataset.tables:
+            if other.kind == "snapshot" and other.name not in _seen | {table.name} and references(other, table.name):
+                day = min(day, self.leading_snapshot_date(other, start, _seen | {table.name}))
+        return snapshot_in_force(table.frequency, day, self.dataset.epoch)
+
     def snapshot_dates(self, table: TableSpec, start: dt.date, end: dt.date) -> list[dt.date]:
-        """Snapshot dates a run over start..end writes: the one in force on ``start``, then each scheduled date."""
+        """Snapshot dates a run over start..end writes: the leading one (see above), then each scheduled date."""
         epoch = self.dataset.epoch
-        dates = {snapshot_in_force(table.frequency, start, epoch)}
+        dates = {self.leading_snapshot_date(table, start)}
         day = start
         while day <= end:
             if is_scheduled(table.frequency, day, epoch):

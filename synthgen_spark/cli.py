@@ -65,7 +65,7 @@ def _add_job_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``synthgen`` command line: generate, plan, state show, report, datasets [show ID]."""
+    """The ``synthgen`` command line: generate, plan, state show, report, verify, datasets [show ID]."""
     parser = _Parser(prog="synthgen", description="Seeded, reproducible synthetic data on Spark, day by day.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     generate = commands.add_parser("generate", help="generate and write a job")
@@ -82,6 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     state.add_argument("action", choices=["show"])
     _add_job_flags(state)
     _add_job_flags(commands.add_parser("report", help="write the job's report (HTML and JSON) again from its ledger"))
+    _add_job_flags(
+        commands.add_parser("verify", help="read what the job wrote and check its invariants (exit 1 if any fails)")
+    )
     schema = commands.add_parser("schema", help="print the JSON Schema of job files or dataset files")
     schema.add_argument("kind", choices=["job", "dataset"])
     datasets = commands.add_parser("datasets", help="list datasets, or 'datasets show ID'")
@@ -160,6 +163,12 @@ def _run(args: argparse.Namespace) -> int:
     if threading.current_thread() is threading.main_thread():  # PySpark's handler calls the JVM mid-call
         signal.signal(signal.SIGINT, signal.default_int_handler)
     logging.getLogger().addFilter(_drop_py4j_interrupt_log)  # once: the same filter is not added twice
+    if args.command == "verify":
+        from synthgen_spark.verify import verify_plan
+
+        scorecard = verify_plan(spark, job_plan)
+        print(scorecard.describe())
+        return 0 if scorecard.ok else 1
     store = StateStore(open_file_system(spark, job_plan.layout), config)
     if args.command == "state":
         ledger = store.load()

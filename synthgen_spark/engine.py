@@ -362,9 +362,41 @@ def _segment_rows(
     return frame.selectExpr("*", f"{row_index.sql} AS {ROW_INDEX}"), facts
 
 
+def required_columns(table: TableSpec) -> frozenset[str]:
+    """Output columns written NOT NULL: the primary key and a generated date column (never null by construction)."""
+    date = table.primary_date_column
+    generated = date in table.column_names and table.column(date).kind == "generation_date"
+    return frozenset({table.primary_key} | ({date} if generated and not table.column(date).null_rate else set()))
+
+
 def table_ddl(table: TableSpec) -> str:
-    """The output schema as a DDL string (for reading CSV back with exact types)."""
-    return ", ".join(f"{c.name} {spark_type(c.type)}" for c in table.output_columns)
+    """The output schema as a DDL string, nullability included (every file of a table has this schema)."""
+    required = required_columns(table)
+    return ", ".join(f"{c.name} {spark_type(c.type)}{' NOT NULL' * (c.name in required)}" for c in table.output_columns)
+
+
+def _zero_sql(type_name: str) -> str:
+    """A typed non-null literal of a catalog type (the never-taken fallback of a required column)."""
+    if type_name in ("date", "timestamp"):
+        return f"CAST(DATE'1970-01-01' AS {type_name.upper()})"
+    return f"CAST('0' AS {spark_type(type_name)})" if type_name == "string" else f"CAST(0 AS {spark_type(type_name)})"
+
+
+def output_selection(table: TableSpec, guard: str) -> list[str]:
+    """The output columns with the DDL's nullability, whatever the batch's shape.
+
+    Spark infers nullability from the expressions, which differ with the batch (a literal day or
+    an array lookup, one file or several), so it would flip between files. Required columns are
+    wrapped in ``coalesce`` with a typed zero (never taken), the others in ``IF(guard, c, NULL)``
+    where ``guard`` is a condition true on every row that the optimizer cannot fold away.
+    """
+    required = required_columns(table)
+    return [
+        f"coalesce(`{c.name}`, {_zero_sql(c.type)}) AS `{c.name}`"
+        if c.name in required
+        else f"IF({guard}, `{c.name}`, NULL) AS `{c.name}`"
+        for c in table.output_columns
+    ]
 
 
 def task_count(slices: list[FileSlice], parallelism: int) -> int:
@@ -431,7 +463,8 @@ def build_batch_frame(
     if table.derived_from:  # a change feed or history: built from the snapshot table's generators
         from synthgen_spark.derived import derived_frame
 
-        return derived_frame(frame, config, dataset, table, slices, grouped)
+        frame = derived_frame(frame, config, dataset, table, slices, grouped)  # its primary key is a long >= 0
+        return frame.selectExpr(*[FILE_INDEX] * grouped, *output_selection(table, f"`{table.primary_key}` >= 0"))
     scope = RowScope(config, dataset, table, facts, stages, sql.col(ROW_INDEX))
     if is_late_table(table):  # the date of the file the row is in
         arrivals = [(td.date - UNIX_EPOCH).days for td in table_days for _ in range(td.partitions)]
@@ -466,4 +499,4 @@ def build_batch_frame(
         if labels:
             return faults.labels(frame)
         frame = faults.dirty(frame)
-    return frame.select(*[FILE_INDEX] * grouped, *[c.name for c in table.output_columns])
+    return frame.selectExpr(*[FILE_INDEX] * grouped, *output_selection(table, f"{ROW_INDEX} >= 0"))

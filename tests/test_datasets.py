@@ -103,7 +103,7 @@ CASES = {
             "accounts": (
                 "(status = 'CLOSED') != (closed_date IS NOT NULL)",
                 "status = 'CLOSED' AND current_balance != 0",
-                "opened_date >= DATE'2020-01-01'",
+                "opened_date > snapshot_date",
             ),
             "transactions": (
                 "(status IN ('POSTED', 'REVERSED')) != (posted_date IS NOT NULL)",

@@ -30,13 +30,15 @@ COLUMN_KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
     "normal": (("mean", "stddev"), ("min", "max"), "double"),
     "lognormal": (("median", "sigma"), ("min", "max"), "double"),
     "choice": (("values",), ("weights", "drift_toward"), "string"),
-    "pool": (("pool",), ("field", "pick"), "string"),
+    "pool": (("pool",), ("field", "pick", "distinct_per_parent"), "string"),
     "template": (("pattern",), (), "string"),
-    "foreign_key": (("references",), (), "long"),
+    "foreign_key": (("references",), ("slots_per_day",), "long"),
     "parent_key": ((), (), "long"),
+    "parent_value": (("column",), (), "string"),
     "line_number": ((), (), "int"),
+    "slot": (("key",), (), "int"),
     "generation_date": ((), (), "date"),
-    "timestamp": ((), ("base",), "timestamp"),
+    "timestamp": ((), ("base", "hourly_weights"), "timestamp"),
     "date_offset": (("min_days", "max_days"), ("base",), "date"),
     "lookup": (("references", "key"), (), "double"),
     "derived": (("expression",), (), "string"),
@@ -54,6 +56,8 @@ INLINE_KINDS = frozenset(COLUMN_KINDS) - {
     "child_count",
     "child_sum",
     "parent_key",
+    "parent_value",
+    "slot",
     "line_number",
     "lifecycle_end",
     "lifecycle_status",
@@ -103,6 +107,15 @@ def check_params(kind: str, params: Mapping[str, Any], where: str) -> None:
             fail("weights", f"must be {len(values)} numbers >= 0 with a positive sum", "one weight per value")
         if "drift_toward" in params and params["drift_toward"] not in values:
             fail("drift_toward", "must be one of the values", ", ".join(map(str, values)))
+    if "hourly_weights" in params:
+        weights = params["hourly_weights"]
+        if (
+            not isinstance(weights, list)
+            or len(weights) != 24
+            or not all(is_number(w) and w >= 0 for w in weights)
+            or sum(weights) <= 0
+        ):
+            fail("hourly_weights", "must be 24 numbers >= 0 with a positive sum", "one weight per hour, midnight first")
     for name in ("references",):
         if name in params and not re.fullmatch(r"[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*", str(params[name])):
             fail(name, "must be table.column", "table.column")

@@ -243,7 +243,7 @@ def _validate_column_references(
                     problem=f"child_sum adds up at most {MAX_CHILD_SUM_ROWS_PER_PARENT + 1} children per parent, and '{child.name}' has rows_per_parent {child.rows_per_parent:g}",
                 )
             )
-    if col.kind in ("parent_key", "line_number") and table.parent is None:
+    if col.kind in ("parent_key", "line_number", "parent_value") and table.parent is None:
         raise SpecError(
             invalid(
                 "kind",
@@ -253,6 +253,7 @@ def _validate_column_references(
                 problem="needs the table to declare a parent",
             )
         )
+    _check_family(tables, table, col, where)
     if col.kind == "pool":
         _check_pool(spec, col, where)
     for name in ("min", "max"):
@@ -273,3 +274,29 @@ def _validate_column_references(
                 problem="no such column",
             )
         )
+
+
+def _check_family(tables: Mapping[str, TableSpec], table: TableSpec, col: ColumnSpec, where: str) -> None:
+    """Bookings (slots_per_day, slot), a parent's value (parent_value), codes distinct per parent."""
+    p = col.params
+    slots = p.get("slots_per_day")
+    if slots is not None and (not isinstance(slots, int) or isinstance(slots, bool) or not 1 <= slots <= 10_000):
+        allowed = "integers from 1 to 10000, e.g. 36 (15-minute slots from 08:00 to 17:00)"
+        raise SpecError(invalid("slots_per_day", allowed, slots, where=where, problem="must be an integer in range"))
+    if col.kind == "slot" and (
+        p["key"] not in table.column_names or "slots_per_day" not in table.column(p["key"]).params
+    ):
+        allowed = "a foreign_key column of this table with slots_per_day, e.g. provider_id"
+        raise SpecError(invalid("key", allowed, p["key"], where=where, problem="must name a booked foreign key"))
+    if col.kind == "parent_value":
+        parent = tables[table.parent]
+        if p["column"] not in parent.column_names or not is_inline(parent, p["column"]):
+            allowed = ", ".join(n for n in parent.column_names if is_inline(parent, n))
+            problem = f"must be a generated column of the parent '{parent.name}', not derived"
+            raise SpecError(invalid("column", allowed, p["column"], where=where, problem=problem))
+    distinct = p.get("distinct_per_parent")
+    if distinct is not None and (
+        distinct is not True or not {"parent_key", "line_number"} <= {c.kind for c in table.columns}
+    ):
+        problem = "must be true, on a child table with parent_key and line_number columns"
+        raise SpecError(invalid("distinct_per_parent", "true", distinct, where=where, problem=problem))

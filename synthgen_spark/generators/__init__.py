@@ -3,7 +3,14 @@
 Importing this package registers every kind; ``build_column`` dispatches on the spec's kind.
 """
 
-from synthgen_spark.generators import categorical, keys, lifecycle, numeric, temporal  # noqa: F401  (register kinds)
+from synthgen_spark.generators import (  # noqa: F401  (register kinds)
+    categorical,
+    family,
+    keys,
+    lifecycle,
+    numeric,
+    temporal,
+)
 from synthgen_spark.generators.core import column_seed, day_row_key
 from synthgen_spark.generators.registry import Scope, build_column, build_value, register, registered_kinds
 

@@ -11,6 +11,7 @@ from functools import lru_cache
 from synthgen_spark.catalog import ColumnSpec
 from synthgen_spark.generators import sql
 from synthgen_spark.generators.core import bounded_index, derive_seed, hash_key, unit_interval
+from synthgen_spark.generators.family import distinct_record_index
 from synthgen_spark.generators.registry import Scope, register
 from synthgen_spark.generators.sql import Expr
 
@@ -107,7 +108,10 @@ def _pool(spec: ColumnSpec, scope: Scope) -> Expr:
     field_index = pool.fields.index(spec.params.get("field", pool.fields[0]))
     values = tuple(record[field_index] for record in pool.records)
     pick = spec.params.get("pick", spec.name)  # columns with one pick name read the same record
-    index = pool_index(scope.row_key, scope.seed(pick, "pick"), len(values))
+    if spec.params.get("distinct_per_parent"):  # e.g. no ICD-10 code twice in one appointment
+        index = distinct_record_index(scope, scope.seed(pick, "pick"), len(values))
+    else:
+        index = pool_index(scope.row_key, scope.seed(pick, "pick"), len(values))
     if "pick" in spec.params:
         index = scope.stage(f"_sg_pick_{pick}_{spec.params['pool']}", index)
     return build_pool_pick_column(index, values=values)

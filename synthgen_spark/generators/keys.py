@@ -12,6 +12,7 @@ from synthgen_spark.catalog import MAX_CHILDREN_SUMMED, ColumnSpec
 from synthgen_spark.errors import SpecError
 from synthgen_spark.generators import sql
 from synthgen_spark.generators.core import bounded_index, column_seed, day_row_key, hash_key
+from synthgen_spark.generators.family import booked_index
 from synthgen_spark.generators.lifecycle import EntityLifecycle
 from synthgen_spark.generators.registry import Scope, register
 from synthgen_spark.generators.sql import Expr
@@ -83,6 +84,8 @@ def _foreign_key(spec: ColumnSpec, scope: Scope) -> Expr:
     table = spec.params["references"].split(".")[0]
     population = scope.day_fact("population", table)
     start = sql.lit(_sequence_start(scope, table)).cast("bigint")
+    if "slots_per_day" in spec.params:  # a booking: no two rows of a day share an (entity, slot) cell
+        return start + booked_index(spec, scope)
     target = scope.dataset.table(table)
     if target.lifecycle.churn_rate > 0:
         lifecycle = EntityLifecycle(scope.config, scope.dataset, target)

@@ -4,7 +4,8 @@ Entity k (1-based) of a snapshot table with N0 entities on the epoch and r = N0 
 new entities per period signs up on: a day 1..4 years before the epoch when k <= N0, else on
 epoch + ceil((k - N0) / r) periods, exactly as ``Calendar.population`` counts them. Its lifetime
 is geometric with the daily churn rate: 1 + floor(ln(1-u) / ln(1-p)) days. The first entity and
-every tenth never churn, so a foreign key always has an active entity to fall back on.
+one entity of every block of ten (indices 10b..10b+9, at an offset hashed from b) never churn, so a
+foreign key always has an active entity to fall back on, and no id pattern shows which.
 """
 
 from __future__ import annotations
@@ -64,9 +65,14 @@ class EntityLifecycle:
         rate = self.table.lifecycle.churn_rate
         u = unit_interval(hash_key(index, self._seed("__churn")))
         days = sql.lit(1.0) + sql.floor(sql.log(sql.lit(1.0) - u) / sql.lit(math.log(1.0 - rate)))
-        k = index + sql.lit(1)
-        loyal = (k == sql.lit(1)) | (k % sql.lit(LOYAL_EVERY) == sql.lit(0))
+        block = sql.div(index, sql.lit(LOYAL_EVERY).cast("bigint"))
+        offset = index - block * sql.lit(LOYAL_EVERY).cast("bigint")
+        loyal = (index == sql.lit(0)) | (offset == self._loyal_offset(block))
         return loyal, sql.least(days, sql.lit(float(MAX_LIFETIME_DAYS))).cast("bigint")
+
+    def _loyal_offset(self, block: Expr) -> Expr:
+        """The offset (0..9) of the never-churning entity of block ``block`` (entities 10b..10b+9)."""
+        return bounded_index(hash_key(block, self._seed("__loyal")), LOYAL_EVERY)
 
     def end(self, index: Expr) -> Expr:
         """Churn day ordinal of entity ``index``, or null if it never churns."""
@@ -93,12 +99,8 @@ class EntityLifecycle:
         """
         seed = scope.seed(name)
         tens = sql.div(population, sql.lit(LOYAL_EVERY).cast("bigint"))
-        loyal = sql.when(
-            tens > sql.lit(0),
-            (bounded_index(hash_key(scope.row_key, derive_seed(seed, 0)), sql.greatest(tens, sql.lit(1))) + sql.lit(1))
-            * sql.lit(LOYAL_EVERY)
-            - sql.lit(1),
-        )
+        block = bounded_index(hash_key(scope.row_key, derive_seed(seed, 0)), sql.greatest(tens, sql.lit(1)))
+        loyal = sql.when(tens > sql.lit(0), block * sql.lit(LOYAL_EVERY).cast("bigint") + self._loyal_offset(block))
         result = loyal.otherwise(sql.lit(0).cast("bigint"))
         candidates = [
             scope.stage(

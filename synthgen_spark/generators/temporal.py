@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from synthgen_spark.catalog import ColumnSpec
 from synthgen_spark.generators import sql
-from synthgen_spark.generators.core import bounded_index, hash_key
+from synthgen_spark.generators.categorical import (
+    build_pool_pick_column,
+    build_weighted_choice_column,
+    choice_table,
+    pool_index,
+)
+from synthgen_spark.generators.core import bounded_index, derive_seed, hash_key, unit_interval
 from synthgen_spark.generators.registry import Scope, register
 from synthgen_spark.generators.sql import Expr
 
 SECONDS_PER_DAY = 86400
+SECONDS_PER_HOUR = 3600
 
 
 def build_timestamp_in_day_column(row_key: Expr, seed: int, *, day: Expr) -> Expr:
@@ -38,8 +45,29 @@ def _generation_date(spec: ColumnSpec, scope: Scope) -> Expr:
     return scope.day
 
 
+def build_timestamp_by_hour_column(
+    scope: Scope, name: str, seed: int, *, day: Expr, hourly_weights: list[float]
+) -> Expr:
+    """A timestamp within ``day``: the hour drawn with ``hourly_weights`` (24, midnight first), the second uniform in it."""
+    hours = list(range(24))
+    table = choice_table(hours, hourly_weights)
+    if table is not None:
+        hour = build_pool_pick_column(pool_index(scope.row_key, seed, len(table)), values=table)
+    else:
+        u = scope.stage(f"_sg_{name}_hour_u", unit_interval(hash_key(scope.row_key, seed)))
+        hour = build_weighted_choice_column(u, values=hours, weights=hourly_weights)
+    second = bounded_index(hash_key(scope.row_key, derive_seed(seed, 1)), SECONDS_PER_HOUR)
+    start = sql.unix_date(day).cast("bigint") * sql.lit(SECONDS_PER_DAY)
+    return sql.timestamp_seconds(start + hour.cast("bigint") * sql.lit(SECONDS_PER_HOUR) + second)
+
+
 @register("timestamp")
 def _timestamp(spec: ColumnSpec, scope: Scope) -> Expr:
+    """A second of the base day: uniform, or by a diurnal profile (``hourly_weights``)."""
+    if "hourly_weights" in spec.params:
+        weights = [float(w) for w in spec.params["hourly_weights"]]
+        day = _base_date(spec, scope)
+        return build_timestamp_by_hour_column(scope, spec.name, scope.seed(spec.name), day=day, hourly_weights=weights)
     return build_timestamp_in_day_column(scope.row_key, scope.seed(spec.name), day=_base_date(spec, scope))
 
 

@@ -201,7 +201,7 @@ def _run_facts(run: dict[str, Any]) -> dict[str, Any]:
 def population(calendar: Calendar, table: TableSpec, first: str, last: str) -> list[dict[str, Any]]:
     """Signed up (exact), active and churned (expected: churn is drawn per entity) on each day first..last.
 
-    An entity that is not loyal (the first and every tenth never churn) is still active ``t`` days after
+    An entity that is not loyal (the first and one in every ten never churn) is still active ``t`` days after
     signing up with probability (1 - churn_rate)^t, as its lifetime is drawn in ``generators.lifecycle``.
     """
     epoch, start, end = calendar.dataset.epoch, dt.date.fromisoformat(first), dt.date.fromisoformat(last)
@@ -233,5 +233,5 @@ def population(calendar: Calendar, table: TableSpec, first: str, last: str) -> l
 
 
 def _not_loyal(entities: int) -> int:
-    """Entities 1..n that may churn: all but the first and every tenth."""
+    """Entities 1..n that may churn: all but the first and one per ten (expected; the last block's is hashed)."""
     return entities - entities // LOYAL_EVERY - (1 if entities >= 1 else 0)

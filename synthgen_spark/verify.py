@@ -1,0 +1,217 @@
+"""Verify what a job wrote: read it back with Spark and score the invariants the generator promises.
+
+Checks (each PASS or FAIL, one line per table or key): volumes equal to the plan, primary keys
+unique, foreign and parent keys joining the referenced snapshot in force on the row's date (and
+naming an entity active then, where the target has a lifecycle status), the declared ``date_columns`` in order, and ``child_count``/``child_sum`` columns equal to their children.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import combinations
+
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from synthgen_spark.calendar import snapshot_in_force
+from synthgen_spark.catalog import TableSpec
+from synthgen_spark.engine import table_ddl
+from synthgen_spark.planner import Plan, TableDay
+from synthgen_spark.writers.files import CSV_OPTIONS
+from synthgen_spark.writers.fs import open_file_system
+
+
+@dataclass(frozen=True)
+class Check:
+    """One verified invariant: what, of which table or key, and whether it holds."""
+
+    name: str
+    subject: str
+    ok: bool
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    """Every check of one job; ``ok`` when all hold."""
+
+    checks: tuple[Check, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+    def describe(self) -> str:
+        """One line per check, then a total line."""
+        lines = [
+            f"{'PASS' if c.ok else 'FAIL'}  {c.name:<26} {c.subject}{'  ' + c.detail if c.detail else ''}"
+            for c in self.checks
+        ]
+        failed = sum(not c.ok for c in self.checks)
+        lines.append(f"{len(self.checks) - failed} passed, {failed} failed")
+        return "\n".join(lines)
+
+
+def read_written(spark: SparkSession, plan: Plan, table_days: list[TableDay]) -> DataFrame | None:
+    """The rows the job wrote for one table's planned days (None if none of its files exist)."""
+    table, config = table_days[0].table, plan.config
+    if config.output_mode == "table":
+        target = table_days[0].paths[0]
+        reader = spark.read.format("delta")
+        frame = reader.load(target) if config.table_location == "path" else spark.read.table(target)
+        dates = ", ".join(f"DATE'{td.date.isoformat()}'" for td in table_days)
+        return frame.where(f"{table.primary_date_column} IN ({dates})")
+    fs = open_file_system(spark, config.output_root, config.output_mode)
+    paths = [p for td in table_days for p in td.paths if fs.exists(p)]
+    if not paths:
+        return None
+    if config.output_mode == "csv":
+        return spark.read.schema(table_ddl(table)).options(**CSV_OPTIONS).csv(paths)
+    return spark.read.parquet(*paths)
+
+
+def verify_plan(spark: SparkSession, plan: Plan) -> Scorecard:
+    """Read every table the plan writes and check it (see the module docstring)."""
+    by_table: dict[str, list[TableDay]] = {}
+    for td in plan.table_days:
+        by_table.setdefault(td.table.name, []).append(td)
+    frames = {name: read_written(spark, plan, tds) for name, tds in by_table.items()}
+    checks: list[Check] = []
+    for name, tds in by_table.items():
+        table, frame = tds[0].table, frames[name]
+        if frame is None:
+            checks.append(Check("volumes equal the plan", name, False, "no file written"))
+            continue
+        checks.append(_volumes(table, frame, tds))
+        checks.append(_primary_key(table, frame))
+        checks.extend(_date_orders(table, frame))
+        if not table.derived_from:
+            checks.extend(_keys(spark, plan, table, frame, frames, tds))
+            checks.extend(_sums(plan, table, frame, frames))
+    return Scorecard(tuple(checks))
+
+
+def _volumes(table: TableSpec, frame: DataFrame, tds: list[TableDay]) -> Check:
+    """Rows per date as planned (a change feed or a hard-deleting snapshot keeps fewer rows: at most planned)."""
+    date = table.primary_date_column
+    counts = {r[0]: r[1] for r in frame.groupBy(date).count().collect()}
+    exact = not table.derived_from and table.churn != "delete"
+    wrong = [
+        f"{td.date}: {counts.get(td.date, 0)} rows, planned {td.rows}"
+        for td in tds
+        if (counts.get(td.date, 0) != td.rows if exact else counts.get(td.date, 0) > td.rows)
+    ]
+    extra = sorted(set(counts) - {td.date for td in tds})
+    wrong += [f"{d}: {counts[d]} rows on an unplanned date" for d in extra]
+    return Check("volumes equal the plan", table.name, not wrong, "; ".join(wrong[:3]))
+
+
+def _primary_key(table: TableSpec, frame: DataFrame) -> Check:
+    keys = [table.primary_date_column, table.primary_key] if table.kind == "snapshot" else [table.primary_key]
+    repeated = frame.groupBy(*keys).count().where("count > 1").count()
+    nulls = frame.where(F.col(table.primary_key).isNull()).count()
+    detail = f"{repeated} repeated, {nulls} null" if repeated or nulls else ""
+    return Check("primary key unique", f"{table.name}.{table.primary_key}", not detail, detail)
+
+
+def _date_orders(table: TableSpec, frame: DataFrame) -> list[Check]:
+    """Every pair of declared date columns in order on every row (nulls skipped)."""
+    pairs = list(combinations(table.date_columns, 2))
+    if not pairs:
+        return []
+    counts = frame.agg(*[F.sum(F.when(F.col(a) > F.col(b), 1).otherwise(0)).alias(f"{a}>{b}") for a, b in pairs])
+    row = counts.collect()[0]
+    return [
+        Check("dates in declared order", f"{table.name}.{a} <= {b}", not row[i], f"{row[i]} rows out of order")
+        if row[i]
+        else Check("dates in declared order", f"{table.name}.{a} <= {b}", True)
+        for i, (a, b) in enumerate(pairs)
+    ]
+
+
+def _keys(
+    spark: SparkSession,
+    plan: Plan,
+    table: TableSpec,
+    frame: DataFrame,
+    frames: dict[str, DataFrame | None],
+    tds: list[TableDay],
+) -> list[Check]:
+    """Foreign keys join the referenced snapshot in force on the row's date; parent keys their parent that day."""
+    date, checks = table.primary_date_column, []
+    for col in table.columns:
+        if col.hidden or col.kind not in ("foreign_key", "parent_key"):
+            continue
+        if col.kind == "parent_key":
+            target = plan.dataset.table(table.parent)
+            pairs = [(td.date, td.date) for td in tds]
+        else:
+            target = plan.dataset.table(col.params["references"].split(".")[0])
+            pairs = [(td.date, snapshot_in_force(target.frequency, td.date, plan.dataset.epoch)) for td in tds]
+        subject = f"{table.name}.{col.name} -> {target.name}"
+        referenced = frames.get(target.name)
+        if referenced is None:
+            checks.append(Check("keys join as of date", subject, False, f"{target.name} was not written"))
+            continue
+        in_force = spark.createDataFrame(pairs, "_sg_day date, _sg_in_force date")
+        rows = frame.where(F.col(col.name).isNotNull()).select(F.col(col.name).alias("_sg_key"), F.col(date))
+        rows = rows.join(in_force, rows[date] == in_force["_sg_day"])
+        keys = referenced.select(
+            F.col(target.primary_key).alias("_sg_key"),
+            F.col(target.primary_date_column).alias("_sg_in_force"),
+            _is_active(target).alias("_sg_active"),
+        )
+        joined = rows.join(keys, ["_sg_key", "_sg_in_force"], "left")
+        counts = joined.agg(
+            F.sum(F.col("_sg_active").isNull().cast("int")).alias("orphans"),
+            F.sum((~F.coalesce(F.col("_sg_active"), F.lit(True))).cast("int")).alias("inactive"),
+        ).collect()[0]
+        orphans, inactive = counts["orphans"] or 0, counts["inactive"] or 0
+        checks.append(Check("keys join as of date", subject, not orphans, f"{orphans} orphans" if orphans else ""))
+        if col.kind == "foreign_key" and _status_column(target):
+            detail = f"{inactive} rows refer to an inactive entity" if inactive else ""
+            checks.append(Check("keys refer to active", subject, not inactive, detail))
+    return checks
+
+
+def _status_column(table: TableSpec) -> str | None:
+    """The written lifecycle status column of a snapshot table, if it has one."""
+    return next((c.name for c in table.output_columns if c.kind == "lifecycle_status"), None)
+
+
+def _is_active(table: TableSpec) -> Column:
+    """True where the snapshot row's entity is active (its lifecycle status is the first value); True without one."""
+    status = _status_column(table)
+    if status is None:
+        return F.lit(True)
+    active = table.column(status).params.get("values", ["active", "churned"])[0]
+    return F.col(status) == F.lit(active)
+
+
+def _sums(plan: Plan, table: TableSpec, frame: DataFrame, frames: dict[str, DataFrame | None]) -> list[Check]:
+    """``child_count`` and ``child_sum`` columns equal the count and sum of the written children."""
+    checks = []
+    for col in table.columns:
+        if col.hidden or col.kind not in ("child_count", "child_sum"):
+            continue
+        if any(plan.dataset.table(col.params["child"]).column(n).hidden for n in col.params.get("of", ())):
+            continue  # the factors are not written: nothing to add up
+        child = plan.dataset.table(col.params["child"])
+        children = frames.get(child.name)
+        subject = f"{table.name}.{col.name} = {child.name}"
+        if children is None:
+            checks.append(Check("declared sums hold", subject, False, f"{child.name} was not written"))
+            continue
+        link = next(c.name for c in child.columns if c.kind == "parent_key")
+        if col.kind == "child_count":
+            value = F.count(F.lit(1))
+        else:
+            product = F.col(col.params["of"][0])
+            for name in col.params["of"][1:]:
+                product = product * F.col(name)
+            value = F.sum(product)
+        totals = children.groupBy(F.col(link).alias(table.primary_key)).agg(value.alias("_sg_total"))
+        joined = frame.join(totals, table.primary_key, "left")
+        wrong = joined.where(~F.coalesce(F.col("_sg_total"), F.lit(0)).eqNullSafe(F.col(col.name))).count()
+        checks.append(Check("declared sums hold", subject, not wrong, f"{wrong} rows differ" if wrong else ""))
+    return checks
