@@ -17,8 +17,7 @@ from synthgen_spark.calendar import snapshot_in_force
 from synthgen_spark.catalog import TableSpec
 from synthgen_spark.engine import table_ddl
 from synthgen_spark.planner import Plan, TableDay
-from synthgen_spark.writers.files import CSV_OPTIONS
-from synthgen_spark.writers.fs import open_file_system
+from synthgen_spark.writers import open_file_system, open_sink
 
 
 @dataclass(frozen=True)
@@ -53,21 +52,9 @@ class Scorecard:
 
 
 def read_written(spark: SparkSession, plan: Plan, table_days: list[TableDay]) -> DataFrame | None:
-    """The rows the job wrote for one table's planned days (None if none of its files exist)."""
-    table, config = table_days[0].table, plan.config
-    if config.output_mode == "table":
-        target = table_days[0].paths[0]
-        reader = spark.read.format("delta")
-        frame = reader.load(target) if config.table_location == "path" else spark.read.table(target)
-        dates = ", ".join(f"DATE'{td.date.isoformat()}'" for td in table_days)
-        return frame.where(f"{table.primary_date_column} IN ({dates})")
-    fs = open_file_system(spark, config.output_root, config.output_mode)
-    paths = [p for td in table_days for p in td.paths if fs.exists(p)]
-    if not paths:
-        return None
-    if config.output_mode == "csv":
-        return spark.read.schema(table_ddl(table)).options(**CSV_OPTIONS).csv(paths)
-    return spark.read.parquet(*paths)
+    """The rows the job wrote for one table's planned days (None if none of them are there)."""
+    sink = open_sink(spark, plan, open_file_system(spark, plan.layout))
+    return sink.read_back(table_days, table_ddl(table_days[0].table))
 
 
 def verify_plan(spark: SparkSession, plan: Plan) -> Scorecard:

@@ -147,6 +147,14 @@ class DeltaSink(Sink):
     def locations(self, table_days: list[TableDay]) -> tuple[str, ...]:
         return tuple(sorted({td.target.table for td in table_days}))
 
+    def read_back(self, table_days: list[TableDay], ddl: str) -> DataFrame | None:
+        table = table_days[0].table
+        frame = existing_table(self.spark, self.config, table_days[0].target.table)
+        if frame is None:
+            return None
+        dates = ", ".join(f"DATE'{td.date.isoformat()}'" for td in table_days)
+        return frame.where(f"{write_date_column(table)} IN ({dates})")
+
     def table_files(self, sizes, tables: list[TableSpec]) -> dict[str, dict]:
         """Per table: the Delta table's location and its current files with their sizes.
 

@@ -47,6 +47,14 @@ class FileSink(Sink):
         temp_dir = f"{self.temp_root}/batch{batch.index:05d}_{table_days[0].table.name}"
         write_files(frame, table_days, self.layout.file_format, temp_dir, self.fs)
 
+    def read_back(self, table_days: list[TableDay], ddl: str) -> DataFrame | None:
+        paths = [p for td in table_days for p in td.paths if self.fs.exists(p)]
+        if not paths:
+            return None
+        if self.layout.file_format == "csv":
+            return self.spark.read.schema(ddl).options(**CSV_OPTIONS).csv(paths)
+        return self.spark.read.parquet(*paths)
+
     def close(self) -> None:
         self.fs.delete(self.temp_root)
 

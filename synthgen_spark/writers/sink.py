@@ -63,6 +63,10 @@ class Sink(ABC):
         for future in futures:
             future.result()  # the first failure, in table order
 
+    @abstractmethod
+    def read_back(self, table_days: list[TableDay], ddl: str) -> DataFrame | None:
+        """The rows written for one table's ``table_days`` (None if none are there); ``ddl`` types a text format."""
+
     def close(self) -> None:
         """After the run (a failed one too): remove what only this run used."""
         return None  # nothing, unless the output has something to do
