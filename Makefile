@@ -56,9 +56,10 @@ FAST := smoke or not (spark or connect or cluster or wheel or notebook)
 check: setup lint
 	$(BIN)/python -m pytest -q -m "$(FAST)"
 
-# the whole suite on Spark 4.1, then the Delta, writer and data tests on Spark 3.5
+# the whole suite on Spark 4.1 (two pytest workers, each test file on one of them, each with its own
+# local SparkSession), then the Delta, writer and data tests on Spark 3.5
 test: setup browser lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 	$(MAKE) test-spark35
 
 test-spark35: setup35
