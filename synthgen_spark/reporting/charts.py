@@ -89,36 +89,49 @@ OPERATION_COLOURS = {"insert": "#54a24b", "delete": "#e45756", "update churn": "
 UPDATE_COLOURS = ("#4c78a8", "#72b7b2", "#b279a2", "#9d755d", "#bab0ac")
 
 
-def changes_figure(facts: dict[str, Any]) -> go.Figure | None:
-    """One panel per change feed: its expected rows per day by operation (inserts exact), stacked."""
-    feeds = {n: t for n, t in facts["tables"].items() if any("operations" in d for d in t["days"])}
-    if not feeds:
+Series = tuple[str, str, list[str], list[float], str]  # name, colour, dates, values, hover format of a value
+
+
+def stacked_panels(panels: dict[str, list[Series]]) -> go.Figure | None:
+    """One panel of stacked bars per entry (title -> its series); a series' name shows once in the legend."""
+    if not panels:
         return None
-    figure = make_subplots(rows=len(feeds), cols=1, subplot_titles=list(feeds), vertical_spacing=0.3 / len(feeds))
+    figure = make_subplots(rows=len(panels), cols=1, subplot_titles=list(panels), vertical_spacing=0.3 / len(panels))
     shown: set[str] = set()
-    for row, table in enumerate(feeds.values(), start=1):
-        days = [d for d in table["days"] if "operations" in d]
-        updates = iter(UPDATE_COLOURS * 4)
-        for operation in days[0]["operations"]:
-            colour = OPERATION_COLOURS.get(operation) or next(updates)
+    for row, series in enumerate(panels.values(), start=1):
+        for name, colour, dates, values, value_format in series:
             figure.add_trace(
                 go.Bar(
-                    x=[d["date"] for d in days],
-                    y=[d["operations"][operation] for d in days],
-                    name=operation,
+                    x=dates,
+                    y=values,
+                    name=name,
                     marker_color=colour,
-                    legendgroup=operation,
-                    showlegend=operation not in shown,
-                    hovertemplate=f"%{{x}}<br>{operation}: %{{y:,.1f}}<extra></extra>",
+                    legendgroup=name,
+                    showlegend=name not in shown,
+                    hovertemplate=f"%{{x}}<br>{name}: %{{y:{value_format}}}<extra></extra>",
                 ),
                 row=row,
                 col=1,
             )
-            shown.add(operation)
+            shown.add(name)
     figure.update_layout(
-        barmode="stack", height=ROW_HEIGHT * len(feeds), margin={"t": 40, "b": 30, "l": 60, "r": 20}, bargap=0.1
+        barmode="stack", height=ROW_HEIGHT * len(panels), margin={"t": 40, "b": 30, "l": 60, "r": 20}, bargap=0.1
     )
     return figure
+
+
+def changes_figure(facts: dict[str, Any]) -> go.Figure | None:
+    """One panel per change feed: its expected rows per day by operation (inserts exact), stacked."""
+    panels = {}
+    for name, table in facts["tables"].items():
+        days = [d for d in table["days"] if "operations" in d]
+        if days:
+            dates, updates = [d["date"] for d in days], iter(UPDATE_COLOURS * 4)
+            panels[name] = [
+                (op, OPERATION_COLOURS.get(op) or next(updates), dates, [d["operations"][op] for d in days], ",.1f")
+                for op in days[0]["operations"]
+            ]
+    return stacked_panels(panels)
 
 
 FAULT_COLOURS = {
@@ -134,31 +147,12 @@ FAULT_COLOURS = {
 def faults_figure(facts: dict[str, Any]) -> go.Figure | None:
     """One panel per faulted table: its labelled faults per day, stacked by fault type."""
     labels = [d for t in facts["tables"].values() for d in t["days"] if "faults" in d]
-    tables = sorted({name for d in labels for name in d["faults"]})
-    if not tables:
-        return None
-    figure = make_subplots(rows=len(tables), cols=1, subplot_titles=tables, vertical_spacing=0.3 / len(tables))
-    for row, table in enumerate(tables, start=1):
-        for kind, colour in FAULT_COLOURS.items():
-            counts = [d["faults"].get(table, {}).get(kind, 0) for d in labels]
-            if any(counts):
-                figure.add_trace(
-                    go.Bar(
-                        x=[d["date"] for d in labels],
-                        y=counts,
-                        name=kind,
-                        marker_color=colour,
-                        legendgroup=kind,
-                        showlegend=row == 1,
-                        hovertemplate=f"%{{x}}<br>{kind}: %{{y:,}} rows<extra></extra>",
-                    ),
-                    row=row,
-                    col=1,
-                )
-    figure.update_layout(
-        barmode="stack", height=ROW_HEIGHT * len(tables), margin={"t": 40, "b": 30, "l": 60, "r": 20}, bargap=0.1
-    )
-    return figure
+    dates = [d["date"] for d in labels]
+    panels = {}
+    for table in sorted({name for d in labels for name in d["faults"]}):
+        counts = {kind: [d["faults"].get(table, {}).get(kind, 0) for d in labels] for kind in FAULT_COLOURS}
+        panels[table] = [(k, FAULT_COLOURS[k], dates, n, ",") for k, n in counts.items() if any(n)]
+    return stacked_panels(panels)
 
 
 LATE_COLOURS = ("#4c78a8", "#f58518", "#e45756", "#b279a2", "#9d755d", "#bab0ac")
@@ -166,34 +160,27 @@ LATE_COLOURS = ("#4c78a8", "#f58518", "#e45756", "#b279a2", "#9d755d", "#bab0ac"
 
 def lateness_figure(facts: dict[str, Any]) -> go.Figure | None:
     """One panel per table with late arrivals: rows per arrival day by how many days after their event day."""
-    late = {n: t for n, t in facts["tables"].items() if any("arrivals" in d for d in t["days"])}
-    if not late:
-        return None
-    figure = make_subplots(rows=len(late), cols=1, subplot_titles=list(late), vertical_spacing=0.3 / len(late))
-    shown: set[int] = set()
-    for row, table in enumerate(late.values(), start=1):
+    panels = {}
+    for name, table in facts["tables"].items():
         days = [d for d in table["days"] if "arrivals" in d]
-        lags = [{_lag(d["date"], event): rows for event, rows in d["arrivals"].items()} for d in days]
-        for lag in sorted({lag for by_lag in lags for lag in by_lag}):
-            name = "on time" if lag == 0 else f"{lag} day{'s' * (lag > 1)} late"
-            figure.add_trace(
-                go.Bar(
-                    x=[d["date"] for d in days],
-                    y=[by_lag.get(lag, 0) for by_lag in lags],
-                    name=name,
-                    marker_color=LATE_COLOURS[min(lag, len(LATE_COLOURS) - 1)],
-                    legendgroup=name,
-                    showlegend=lag not in shown,
-                    hovertemplate=f"arrived %{{x}}<br>{name}: %{{y:,}} rows<extra></extra>",
-                ),
-                row=row,
-                col=1,
-            )
-            shown.add(lag)
-    figure.update_layout(
-        barmode="stack", height=ROW_HEIGHT * len(late), margin={"t": 40, "b": 30, "l": 60, "r": 20}, bargap=0.1
-    )
-    return figure
+        if days:
+            dates = [d["date"] for d in days]
+            lags = [{_lag(d["date"], event): rows for event, rows in d["arrivals"].items()} for d in days]
+            panels[name] = [
+                (
+                    _late_name(lag),
+                    LATE_COLOURS[min(lag, len(LATE_COLOURS) - 1)],
+                    dates,
+                    [x.get(lag, 0) for x in lags],
+                    ",",
+                )
+                for lag in sorted({lag for by_lag in lags for lag in by_lag})
+            ]
+    return stacked_panels(panels)
+
+
+def _late_name(lag: int) -> str:
+    return "on time" if lag == 0 else f"{lag} day{'s' * (lag > 1)} late"
 
 
 def _lag(arrival: str, event: str) -> int:
