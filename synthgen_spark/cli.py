@@ -162,7 +162,9 @@ def _run(args: argparse.Namespace) -> int:
     spark = get_or_create_session()
     if threading.current_thread() is threading.main_thread():  # PySpark's handler calls the JVM mid-call
         signal.signal(signal.SIGINT, signal.default_int_handler)
-    logging.getLogger().addFilter(_drop_py4j_interrupt_log)  # once: the same filter is not added twice
+    # a logger's filters see only its own records, not those its children propagate: filter at the source
+    for name in PY4J_LOGGERS:
+        logging.getLogger(name).addFilter(_drop_py4j_interrupt_log)  # once: the same filter is not added twice
     if args.command == "verify":
         from synthgen_spark.verify import verify_plan
 
@@ -239,6 +241,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         first_line = (str(exc).strip().splitlines() or [""])[0]
         _say(f"failed: {type(exc).__name__}: {first_line}")
         return 1
+
+
+PY4J_LOGGERS = ("", "py4j.java_gateway", "py4j.clientserver")
 
 
 def _drop_py4j_interrupt_log(record: logging.LogRecord) -> bool:
