@@ -27,6 +27,7 @@ class Sink(ABC):
     """One output mode: the places of a run's table-days, their checks before writing, and batch writes."""
 
     file_index = False  # whether a batch frame carries the file index (``layout.FILE_INDEX``) per row
+    table_writers = TABLE_WRITERS  # how many of a batch's tables are written at once
 
     def __init__(self, spark: SparkSession, plan: Plan, fs: FileSystem, run_id: str = "") -> None:
         self.spark, self.plan, self.fs, self.run_id = spark, plan, fs, run_id
@@ -54,10 +55,11 @@ class Sink(ABC):
         Every table is finished (written or failed) before this returns, so the ledger, written after it,
         never records a day whose files are still being written.
         """
-        if len(frames) == 1:
-            self.write_table(batch, *frames[0])
+        if len(frames) == 1 or self.table_writers == 1:
+            for table_days, frame in frames:
+                self.write_table(batch, table_days, frame)
             return
-        with ThreadPoolExecutor(min(TABLE_WRITERS, len(frames)), thread_name_prefix="synthgen-table") as pool:
+        with ThreadPoolExecutor(min(self.table_writers, len(frames)), thread_name_prefix="synthgen-table") as pool:
             futures = [pool.submit(self.write_table, batch, table_days, frame) for table_days, frame in frames]
             wait(futures)
         for future in futures:
