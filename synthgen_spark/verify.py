@@ -16,7 +16,7 @@ from pyspark.sql import functions as F
 from synthgen_spark.calendar import snapshot_in_force
 from synthgen_spark.catalog import TableSpec
 from synthgen_spark.engine import table_ddl
-from synthgen_spark.planner import Plan, TableDay
+from synthgen_spark.planner import Plan, TableDay, by_table
 from synthgen_spark.writers import open_file_system, open_sink
 
 
@@ -51,20 +51,13 @@ class Scorecard:
         return "\n".join(lines)
 
 
-def read_written(spark: SparkSession, plan: Plan, table_days: list[TableDay]) -> DataFrame | None:
-    """The rows the job wrote for one table's planned days (None if none of them are there)."""
-    sink = open_sink(spark, plan, open_file_system(spark, plan.layout))
-    return sink.read_back(table_days, table_ddl(table_days[0].table))
-
-
 def verify_plan(spark: SparkSession, plan: Plan) -> Scorecard:
-    """Read every table the plan writes and check it (see the module docstring)."""
-    by_table: dict[str, list[TableDay]] = {}
-    for td in plan.table_days:
-        by_table.setdefault(td.table.name, []).append(td)
-    frames = {name: read_written(spark, plan, tds) for name, tds in by_table.items()}
+    """Read every table the plan writes back through the job's sink, and check it (see the module docstring)."""
+    grouped = by_table(list(plan.table_days))
+    sink = open_sink(spark, plan, open_file_system(spark, plan.layout))
+    frames = {name: sink.read_back(tds, table_ddl(tds[0].table)) for name, tds in grouped.items()}
     checks: list[Check] = []
-    for name, tds in by_table.items():
+    for name, tds in grouped.items():
         table, frame = tds[0].table, frames[name]
         if frame is None:
             checks.append(Check("volumes equal the plan", name, False, "no file written"))
