@@ -12,7 +12,7 @@ DELTA35 := test_rerunning_days_replaces_exactly_those_days test_mismatched_exist
 SPARK35_TESTS := tests/test_golden.py tests/test_layout.py::test_exact_layout_and_file_dates \
 	$(addprefix tests/test_delta.py::,$(DELTA35))
 
-.PHONY: setup setup35 browser demo check test test-spark35 lint format golden bench report-screenshot clean
+.PHONY: setup setup35 browser demo check test test-spark35 lint format golden bench report-screenshot plotly-bundle clean
 
 setup: $(VENV)/.installed
 
@@ -71,6 +71,12 @@ bench: setup browser
 	$(BIN)/python -m pip install -q -e ".[local,test,bench]"
 	$(BIN)/python benchmarks/run_benchmarks.py --profile --out benchmarks/results.json
 	$(BIN)/python benchmarks/render_markdown.py benchmarks/results.json --out docs/performance.md
+
+# refresh the report's vendored plotly.js basic bundle to the installed plotly's plotly.js version (from npm)
+plotly-bundle: setup
+	version=$$($(BIN)/python -c "import re, plotly.offline as o; print(re.search(r'plotly.js v([0-9.]+)', o.get_plotlyjs()[:500]).group(1))") && \
+	scratch=$$(mktemp -d) && cd $$scratch && npm pack --silent plotly.js-basic-dist-min@$$version && \
+	tar xzf plotly.js-basic-dist-min-$$version.tgz && cp package/plotly-basic.min.js package/LICENSE $(CURDIR)/synthgen_spark/data/plotly/
 
 # regenerate the golden checksums after a deliberate generator change (note it in CHANGELOG.md)
 golden: setup

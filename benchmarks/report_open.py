@@ -1,22 +1,20 @@
-"""How long the run report takes to open: a year of 10 tables in headless Chromium (section h).
+"""How soon the run report opens: a year of 10 tables in headless Chromium (section j).
 
 The report's facts come from a plan and a ledger that credits every planned table-day (no Spark, no data):
-ecommerce_star_small over 2024 with its change feeds and SCD2 histories, 10 tables. Chromium opens the
-page offline (``--dump-dom`` returns once the load event has fired, after every inline script, plotly.js and
-each ``Plotly.newPlot`` included, has run). The time to open is the CPU time of Chromium's processes for
-the report minus the same for an empty page (Chromium's own start), median of ``repeats``: on a shared machine
-the wall time counts other processes' load too (it is recorded as well), while an idle reader's machine spends
-about the CPU time (the page's work is one renderer thread: parsing plotly.js, then drawing).
+ecommerce_star_small over 2024 with its change feeds and SCD2 histories, 10 tables. Chromium opens the page
+offline; a probe logs on the console the page's own clock (``performance.now()``, from navigation start) at the
+load event (the page is shown: plotly.js parsed, the charts on the first screen drawn) and when the report marks
+every chart drawn (those below the fold are drawn one per task after the load event). Both are net of the same
+for an empty page (Chromium's own start), median of ``repeats``, with the load average (a shared machine slows it).
 """
 
 from __future__ import annotations
 
-import resource
+import re
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from timing import Run, say
@@ -57,28 +55,40 @@ def year_of_ten_tables(folder: Path) -> tuple[Path, int, int]:
     return page, len(facts["tables"]), page.stat().st_size
 
 
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+# logs, on the console, the load event's time and the time the report marked every chart drawn
+PROBE = """<script>addEventListener('load', () => {
+  console.log('sg-open ' + performance.now());
+  const wait = () => {
+    const done = document.querySelector('[data-charts-drawn-ms]');
+    if (done || !document.querySelector('.sg-chart'))
+      console.log('sg-drawn ' + (done ? done.dataset.chartsDrawnMs : performance.now()));
+    else setTimeout(wait, 10);
+  };
+  wait();
+});</script>"""
+TIMES = re.compile(r'"sg-(open|drawn) ([0-9.]+)"')
 
 
-def _open_seconds(page: Path) -> tuple[float, float]:
-    """CPU and wall seconds of Chromium opening ``page`` until its load event (start included)."""
-    started, cpu = time.monotonic(), _children_cpu()
-    dom = subprocess.run(
-        [report_browser.chromium(), *report_browser.LIVE, *report_browser.OFFLINE, "--dump-dom", page.as_uri()],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    ).stdout
-    seconds = (_children_cpu() - cpu, time.monotonic() - started)
-    if "main-svg" not in dom and page.stat().st_size > 1000:
-        raise RuntimeError(f"the report's charts did not render in Chromium: {page}")
-    return seconds
+def _open(page: Path) -> dict[str, float]:
+    """Milliseconds from navigation start to the load event and to every chart drawn."""
+    probed = page.with_suffix(".probed.html")
+    probed.write_text(page.read_text(encoding="utf-8").replace("<head>", "<head>" + PROBE, 1), encoding="utf-8")
+    command = [report_browser.chromium(), *report_browser.LIVE, *report_browser.OFFLINE, "--enable-logging=stderr"]
+    times: dict[str, float] = {}
+    with subprocess.Popen([*command, "--v=0", probed.as_uri()], stderr=subprocess.PIPE, text=True) as chromium:
+        for line in chromium.stderr:
+            if match := TIMES.search(line):
+                times[match.group(1)] = float(match.group(2))
+            if "drawn" in times:
+                break
+        chromium.terminate()
+    if "drawn" not in times:
+        raise RuntimeError(f"the report's charts did not draw in Chromium: {page}")
+    return times
 
 
 def report_open(run: Run, repeats: int = 5) -> None:
-    """Section h: seconds to open the report of a year of 10 tables, net of Chromium's start."""
+    """Section j: how soon the report of a year of 10 tables opens and has every chart drawn, net of an empty page."""
     if report_browser.chromium() is None:
         run.out["report_open"] = {"skipped": "chromium is not installed (make browser installs it)"}
         say("report open: skipped, no chromium")
@@ -88,18 +98,21 @@ def report_open(run: Run, repeats: int = 5) -> None:
         page, tables, size = year_of_ten_tables(folder)
         empty = folder / "empty.html"
         empty.write_text("<!DOCTYPE html><html><head></head><body></body></html>")
-        pairs = [(_open_seconds(empty), _open_seconds(page)) for _ in range(repeats)]
-    start = [statistics.median(p[0][i] for p in pairs) for i in (0, 1)]
-    opened = [statistics.median(p[1][i] for p in pairs) - start[i] for i in (0, 1)]
+        pairs = [(_open(empty), _open(page)) for _ in range(repeats)]
+    start = {key: statistics.median(p[0][key] for p in pairs) for key in ("open",)}
+    opened = {key: statistics.median(p[1][key] for p in pairs) for key in ("open", "drawn")}
     run.out["report_open"] = {
         "tables": tables,
         "days": 366,
         "html_bytes": size,
-        "chromium_start_cpu_seconds": round(start[0], 3),
-        "open_cpu_seconds": round(opened[0], 3),
-        "open_wall_seconds": round(opened[1], 3),
+        "open_seconds": round((opened["open"] - start["open"]) / 1000, 3),
+        "all_charts_seconds": round((opened["drawn"] - start["open"]) / 1000, 3),
         "load_average": Path("/proc/loadavg").read_text().split()[0] if Path("/proc/loadavg").exists() else None,
         "target_seconds": TARGET_SECONDS,
-        "met": opened[0] <= TARGET_SECONDS,
+        "met": opened["open"] - start["open"] <= TARGET_SECONDS * 1000,
     }
-    say(f"report open: {tables} tables x 366 days, {size:,} bytes, {opened[0]:.2f} s CPU, {opened[1]:.2f} s wall")
+    out = run.out["report_open"]
+    say(
+        f"report open: {tables} tables x 366 days, {size:,} bytes, opens in {out['open_seconds']:.2f} s, "
+        f"all charts in {out['all_charts_seconds']:.2f} s"
+    )

@@ -125,10 +125,18 @@ def test_the_report_opens_offline_in_chromium_with_charts_and_no_errors(csv_job,
     html_path = Path(state_folder(csv_job[1]), REPORT_FOLDER, "report.html")
     html = html_path.read_text()
     assert report_browser.external_references(html) == []
-    dom, probe = report_browser.dump_dom(html_path, tmp_path)
-    assert dom.count('class="main-svg"') >= 4  # rows per day, populations, changes per day, batches
-    assert "Changes per day by operation" in dom
+    unfolded = tmp_path / "unfolded.html"  # the reader unfolds the files table
+    unfolded.write_text(
+        html.replace("</body>", "<script>document.querySelector('details').open = true</script></body>")
+    )
+    dom, probe = report_browser.dump_dom(unfolded, tmp_path)
+    charts = html.count('class="sg-chart"')
+    assert charts >= 4 and dom.count('class="main-svg"') >= charts  # every chart drawn, the first screen's first
+    assert "Changes per day by operation" in dom and "data-charts-drawn-ms" in dom
     assert probe == {"errors": [], "resources": []}
+    facts = read_facts(csv_job[1])
+    paths = [f["path"] for t in facts["tables"].values() for d in t["days"] for f in d["files"]]
+    assert dom.count("<tr>") >= len(paths) + 1 and all(path in dom for path in paths)
     png = tmp_path / "report.png"
     report_browser.screenshot(html_path, png)
     assert report_browser.distinct_colours(png) > 50
@@ -149,6 +157,32 @@ def test_without_plotly_the_page_says_how_to_get_the_charts(tmp_path, monkeypatc
     page = render_html(facts)
     assert "pip install 'synthgen_spark[report]'" in page and "plotly.js" not in page.lower()
     assert "<table>" in page
+
+
+def test_the_page_inlines_the_basic_plotly_bundle_only_when_its_version_matches_the_installed_plotly(
+    tmp_path, monkeypatch
+):
+    import plotly.offline
+
+    from synthgen_spark.reporting import html as page_html
+
+    facts = _facts_without_spark(tmp_path)
+    page_html.plotly_js.cache_clear()
+    assert "plotly.js (basic - minified) v" in render_html(facts)
+    monkeypatch.setattr(plotly.offline, "get_plotlyjs", lambda: "/* plotly.js v0.0.1 */ window.Plotly = {};")
+    page_html.plotly_js.cache_clear()
+    page = render_html(facts)
+    assert "plotly.js v0.0.1" in page and "(basic - minified)" not in page
+    page_html.plotly_js.cache_clear()
+
+
+def test_chart_and_file_data_cannot_close_their_script_elements(tmp_path):
+    facts = _facts_without_spark(tmp_path)
+    table = next(iter(facts["tables"].values()))
+    day = next(d for d in table["days"] if d["files"])
+    day["files"][0]["path"] = "/x/</script><script>alert(1)</script>.csv"
+    page = render_html(facts)
+    assert "</script><script>alert(1)" not in page and "<\\/script><script>alert(1)<\\/script>" in page
 
 
 def test_populations_count_signed_up_exactly_and_never_more_active_than_signed_up(tmp_path):

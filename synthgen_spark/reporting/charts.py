@@ -36,53 +36,60 @@ def _hover(day: dict[str, Any], calendar: dict[str, Any]) -> str:
     return "<br>".join(lines)
 
 
-def rows_figure(facts: dict[str, Any], colours: dict[str, str]) -> go.Figure | None:
-    """One panel per table: rows written per day (bars coloured by weekday/weekend/holiday/event), expected as a line."""
-    tables = {n: t for n, t in facts["tables"].items() if "derived_from" not in t}
-    if not tables:
-        return None
-    calendar = {d["date"]: d for d in facts["calendar"]}
-    names = list(tables)
-    figure = make_subplots(
-        rows=len(names), cols=1, shared_xaxes=True, subplot_titles=names, vertical_spacing=0.25 / len(names)
+def _panel(title: str, height: int = ROW_HEIGHT, **layout: Any) -> go.Figure:
+    """An empty figure of one panel: the report draws each panel on its own, when it scrolls into view."""
+    figure = go.Figure()
+    figure.update_layout(
+        title={"text": title, "font": {"size": 14}, "x": 0.01},
+        height=height,
+        margin={"t": 34, "b": 26, "l": 60, "r": 20},
+        bargap=0.1,
+        **layout,
     )
-    for row, name in enumerate(names, start=1):
-        days = tables[name]["days"]
+    return figure
+
+
+def _date_range(facts: dict[str, Any]) -> list[str]:
+    """The x range every per-day panel shares (half a day beyond each end), so panels line up."""
+    first = dt.date.fromisoformat(facts["start_date"]) - dt.timedelta(days=1)
+    return [f"{first.isoformat()} 12:00", f"{facts['end_date']} 12:00"]
+
+
+def rows_figures(facts: dict[str, Any], colours: dict[str, str]) -> list[go.Figure]:
+    """A panel per table: rows written per day (bars coloured by weekday/weekend/holiday/event), expected as a line."""
+    tables = {n: t for n, t in facts["tables"].items() if "derived_from" not in t}
+    calendar = {d["date"]: d for d in facts["calendar"]}
+    figures = []
+    for name, table in tables.items():
+        days = table["days"]
         dates = [d["date"] for d in days]
         cal = [
             calendar.get(d["date"]) or {"weekday": "", "weekend": False, "holiday": None, "event": None} for d in days
         ]
-        hover = [_hover(d, c) for d, c in zip(days, cal, strict=True)]
+        figure = _panel(name, showlegend=False, xaxis={"range": _date_range(facts)})
         figure.add_trace(
             go.Bar(
                 x=dates,
                 y=[d["rows"] for d in days],
                 marker_color=[colours[_day_kind(c)] for c in cal],
                 width=DAY_MS * 0.8,  # a weekly snapshot's bar is one day wide too
-                hovertext=hover,
+                hovertext=[_hover(d, c) for d, c in zip(days, cal, strict=True)],
                 hoverinfo="text",
                 name=f"{name} written",
-                showlegend=False,
-            ),
-            row=row,
-            col=1,
+            )
         )
         figure.add_trace(
             go.Scatter(
                 x=dates,
                 y=[d["expected_rows"] for d in days],
-                mode="lines+markers",
+                mode="lines",
                 line={"color": "#222", "width": 1, "dash": "dot"},
-                marker={"size": 4},
                 hoverinfo="skip",
                 name=f"{name} expected",
-                showlegend=False,
-            ),
-            row=row,
-            col=1,
+            )
         )
-    figure.update_layout(height=ROW_HEIGHT * len(names), margin={"t": 40, "b": 30, "l": 60, "r": 20}, bargap=0.1)
-    return figure
+        figures.append(figure)
+    return figures
 
 
 OPERATION_COLOURS = {"insert": "#54a24b", "delete": "#e45756", "update churn": "#f58518"}
@@ -92,13 +99,11 @@ UPDATE_COLOURS = ("#4c78a8", "#72b7b2", "#b279a2", "#9d755d", "#bab0ac")
 Series = tuple[str, str, list[str], list[float], str]  # name, colour, dates, values, hover format of a value
 
 
-def stacked_panels(panels: dict[str, list[Series]]) -> go.Figure | None:
-    """One panel of stacked bars per entry (title -> its series); a series' name shows once in the legend."""
-    if not panels:
-        return None
-    figure = make_subplots(rows=len(panels), cols=1, subplot_titles=list(panels), vertical_spacing=0.3 / len(panels))
-    shown: set[str] = set()
-    for row, series in enumerate(panels.values(), start=1):
+def stacked_panels(panels: dict[str, list[Series]], date_range: list[str]) -> list[go.Figure]:
+    """A panel of stacked bars per entry (title -> its series)."""
+    figures = []
+    for title, series in panels.items():
+        figure = _panel(title, barmode="stack", xaxis={"range": date_range})
         for name, colour, dates, values, value_format in series:
             figure.add_trace(
                 go.Bar(
@@ -106,22 +111,15 @@ def stacked_panels(panels: dict[str, list[Series]]) -> go.Figure | None:
                     y=values,
                     name=name,
                     marker_color=colour,
-                    legendgroup=name,
-                    showlegend=name not in shown,
                     hovertemplate=f"%{{x}}<br>{name}: %{{y:{value_format}}}<extra></extra>",
-                ),
-                row=row,
-                col=1,
+                )
             )
-            shown.add(name)
-    figure.update_layout(
-        barmode="stack", height=ROW_HEIGHT * len(panels), margin={"t": 40, "b": 30, "l": 60, "r": 20}, bargap=0.1
-    )
-    return figure
+        figures.append(figure)
+    return figures
 
 
-def changes_figure(facts: dict[str, Any]) -> go.Figure | None:
-    """One panel per change feed: its expected rows per day by operation (inserts exact), stacked."""
+def changes_figures(facts: dict[str, Any]) -> list[go.Figure]:
+    """A panel per change feed: its expected rows per day by operation (inserts exact), stacked."""
     panels = {}
     for name, table in facts["tables"].items():
         days = [d for d in table["days"] if "operations" in d]
@@ -131,7 +129,7 @@ def changes_figure(facts: dict[str, Any]) -> go.Figure | None:
                 (op, OPERATION_COLOURS.get(op) or next(updates), dates, [d["operations"][op] for d in days], ",.1f")
                 for op in days[0]["operations"]
             ]
-    return stacked_panels(panels)
+    return stacked_panels(panels, _date_range(facts))
 
 
 FAULT_COLOURS = {
@@ -144,22 +142,22 @@ FAULT_COLOURS = {
 }
 
 
-def faults_figure(facts: dict[str, Any]) -> go.Figure | None:
-    """One panel per faulted table: its labelled faults per day, stacked by fault type."""
+def faults_figures(facts: dict[str, Any]) -> list[go.Figure]:
+    """A panel per faulted table: its labelled faults per day, stacked by fault type."""
     labels = [d for t in facts["tables"].values() for d in t["days"] if "faults" in d]
     dates = [d["date"] for d in labels]
     panels = {}
     for table in sorted({name for d in labels for name in d["faults"]}):
         counts = {kind: [d["faults"].get(table, {}).get(kind, 0) for d in labels] for kind in FAULT_COLOURS}
         panels[table] = [(k, FAULT_COLOURS[k], dates, n, ",") for k, n in counts.items() if any(n)]
-    return stacked_panels(panels)
+    return stacked_panels(panels, _date_range(facts))
 
 
 LATE_COLOURS = ("#4c78a8", "#f58518", "#e45756", "#b279a2", "#9d755d", "#bab0ac")
 
 
-def lateness_figure(facts: dict[str, Any]) -> go.Figure | None:
-    """One panel per table with late arrivals: rows per arrival day by how many days after their event day."""
+def lateness_figures(facts: dict[str, Any]) -> list[go.Figure]:
+    """A panel per table with late arrivals: rows per arrival day by how many days after their event day."""
     panels = {}
     for name, table in facts["tables"].items():
         days = [d for d in table["days"] if "arrivals" in d]
@@ -176,7 +174,7 @@ def lateness_figure(facts: dict[str, Any]) -> go.Figure | None:
                 )
                 for lag in sorted({lag for by_lag in lags for lag in by_lag})
             ]
-    return stacked_panels(panels)
+    return stacked_panels(panels, _date_range(facts))
 
 
 def _late_name(lag: int) -> str:
@@ -187,38 +185,29 @@ def _lag(arrival: str, event: str) -> int:
     return (dt.date.fromisoformat(arrival) - dt.date.fromisoformat(event)).days
 
 
-def population_figure(facts: dict[str, Any]) -> go.Figure | None:
-    """One panel per snapshot table: signed up, active and churned entities per day."""
-    tables = {n: t for n, t in facts["tables"].items() if t.get("population")}
-    if not tables:
-        return None
-    figure = make_subplots(rows=len(tables), cols=1, subplot_titles=list(tables), vertical_spacing=0.3 / len(tables))
+def population_figures(facts: dict[str, Any]) -> list[go.Figure]:
+    """A panel per snapshot table: signed up, active and churned entities per day."""
     styles = {"signed_up": "#4c78a8", "active": "#54a24b", "churned": "#e45756"}
-    for row, table in enumerate(tables.values(), start=1):
-        points = table["population"]
+    figures = []
+    for name, table in facts["tables"].items():
+        points = table.get("population")
+        if not points:
+            continue
+        figure = _panel(name, xaxis={"range": _date_range(facts)})
+        dates = [p["date"] for p in points]
         for key, colour in styles.items():
             figure.add_trace(
-                go.Scatter(
-                    x=[p["date"] for p in points],
-                    y=[p[key] for p in points],
-                    mode="lines",
-                    line={"color": colour},
-                    name=key.replace("_", " "),
-                    legendgroup=key,
-                    showlegend=row == 1,
-                ),
-                row=row,
-                col=1,
+                go.Scatter(x=dates, y=[p[key] for p in points], mode="lines", line={"color": colour}, name=key)
             )
-    figure.update_layout(height=ROW_HEIGHT * len(tables), margin={"t": 40, "b": 30, "l": 60, "r": 20})
-    return figure
+        figures.append(figure)
+    return figures
 
 
-def batches_figure(facts: dict[str, Any]) -> go.Figure | None:
+def batches_figures(facts: dict[str, Any]) -> list[go.Figure]:
     """Seconds per batch (bars) and rows per second (line) in the order they finished, one colour per run."""
     batches = facts["batches"]
     if not batches:
-        return None
+        return []
     figure = make_subplots(specs=[[{"secondary_y": True}]])
     for run in dict.fromkeys(b["run_id"] for b in batches):
         mine = [b for b in batches if b["run_id"] == run]
@@ -238,4 +227,4 @@ def batches_figure(facts: dict[str, Any]) -> go.Figure | None:
     figure.update_yaxes(title_text="seconds", secondary_y=False)
     figure.update_yaxes(title_text="rows/s", secondary_y=True)
     figure.update_layout(height=340, margin={"t": 30, "b": 30, "l": 60, "r": 60})
-    return figure
+    return [figure]

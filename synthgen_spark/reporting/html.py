@@ -5,7 +5,11 @@ Without plotly installed the page still has the header and tables, and says how 
 
 from __future__ import annotations
 
+import functools
 import html
+import json
+import re
+from importlib import resources
 from typing import Any
 
 INSTALL_HINT = "pip install 'synthgen_spark[report]'  (or: pip install plotly)"
@@ -132,63 +136,139 @@ def _files_table(facts: dict[str, Any]) -> str:
             for f in day["files"]
         ]
     summary = f"{len(rows):,} files, {sum(r[4] or 0 for r in rows):,} bytes (path, table, date, rows, bytes)"
-    table = _table(["path", "table", "date", "rows", "bytes"], rows, {3, 4})
-    return f"{section}<details><summary>{summary}</summary>{table}</details>"
+    data = _json_in_script(json.dumps(rows, separators=(",", ":")))
+    return (
+        f'{section}<details><summary>{summary}</summary><script type="application/json" class="sg-files">{data}'
+        f"</script></details><script>{FILES_LOADER}</script>"
+    )
+
+
+# Draws each chart when it nears the screen (those on the first screen at once), and the rest one per task
+# after the load event, so the page opens without waiting for charts below the fold; then it marks the report
+# with data-charts-drawn-ms (performance.now()). Scoped to its own report, so a notebook may show several.
+LOADER = """(function () {
+  const root = document.currentScript.closest('.synthgen-report') || document.body;
+  const figures = JSON.parse(root.querySelector('script.sg-figures').textContent);
+  const config = {displaylogo: false, responsive: true};
+  const pending = new Map();
+  root.querySelectorAll('.sg-chart').forEach(div => pending.set(div, figures[div.dataset.figure]));
+  const draw = div => {
+    const figure = pending.get(div);
+    if (!figure) return;
+    pending.delete(div);
+    Plotly.newPlot(div, figure.data, figure.layout, config);
+    if (!pending.size) root.dataset.chartsDrawnMs = Math.round(performance.now());
+  };
+  const near = new IntersectionObserver(seen => seen.forEach(e => e.isIntersecting && draw(e.target)),
+                                        {rootMargin: '300px'});
+  pending.forEach((_, div) => near.observe(div));
+  [...pending.keys()].filter(div => div.getBoundingClientRect().top < innerHeight).forEach(draw);
+  const rest = () => { const next = pending.keys().next(); if (!next.done) { draw(next.value); setTimeout(rest, 0); } };
+  if (document.readyState === 'complete') setTimeout(rest, 0); else addEventListener('load', () => setTimeout(rest, 0));
+})();"""
+# Builds the files table from its JSON rows when the reader unfolds it (thousands of rows cost the page's opening)
+FILES_LOADER = """(function () {
+  const details = document.currentScript.previousElementSibling;
+  details.addEventListener('toggle', () => {
+    if (!details.open || details.querySelector('table')) return;
+    const table = document.createElement('table');
+    const rows = JSON.parse(details.querySelector('script.sg-files').textContent);
+    [['path', 'table', 'date', 'rows', 'bytes'], ...rows].forEach((row, i) => {
+      const tr = table.insertRow();
+      row.forEach((value, j) => {
+        const cell = document.createElement(i ? 'td' : 'th');
+        cell.textContent = typeof value === 'number' ? value.toLocaleString('en') : (value ?? '-');
+        if (j >= 3) cell.className = 'n';
+        tr.appendChild(cell);
+      });
+    });
+    details.appendChild(table);
+  });
+})();"""
+
+
+def _json_in_script(text: str) -> str:
+    """JSON made safe inside a ``<script>`` element (no ``</`` that could close it)."""
+    return text.replace("</", "<\\/")
 
 
 def _charts(facts: dict[str, Any]) -> list[str] | None:
     """The chart sections, or None without plotly."""
     try:
-        import plotly.offline
+        import plotly  # noqa: F401
     except ImportError:
         return None
-    from synthgen_spark.reporting.charts import (
-        batches_figure,
-        changes_figure,
-        faults_figure,
-        lateness_figure,
-        population_figure,
-        rows_figure,
-    )
+    from synthgen_spark.reporting import charts
 
-    config = {"displaylogo": False, "responsive": True}
-    # MathJax "local": plotly.js never fetches MathJax from a network address
-    script = f"window.PlotlyConfig = {{MathJaxConfig: 'local'}};</script><script>{plotly.offline.get_plotlyjs()}"
-    sections = [f"<script>{script}</script>"]
     key = "".join(f'<span style="background:{c}"></span>{k}' for k, c in DAY_COLOURS.items())
-    figures = [
+    sections = [
         (
             "Rows per day per table",
-            rows_figure(facts, DAY_COLOURS),
+            charts.rows_figures(facts, DAY_COLOURS),
             f'<p class="key">rows written per day (bars), by kind of day:{key} &nbsp;·&nbsp; expected rows: dotted line</p>',
         ),
         (
             "Populations of snapshot tables",
-            population_figure(facts),
+            charts.population_figures(facts),
             "<p>signed up (exact); active and churned (expected)</p>",
         ),
         (
             "Changes per day by operation",
-            changes_figure(facts),
+            charts.changes_figures(facts),
             "<p>per change feed, the rows expected by operation: inserts exact (the population's growth), "
             "updates per change group and churn from their daily rates</p>",
         ),
         (
             "Late rows per arrival day",
-            lateness_figure(facts),
+            charts.lateness_figures(facts),
             "<p>per table with late arrivals, the rows each day's file holds by how many days after their event "
             "day they arrived (on time: 0); from the plan (docs/lateness.md)</p>",
         ),
         (
             "Faults per type per table",
-            faults_figure(facts),
+            charts.faults_figures(facts),
             "<p>per table, the rows given a data-quality fault on each day by fault type: exact, from the plan; "
             "the `_faults` table labels each one (docs/faults.md)</p>",
         ),
-        ("Batches over time", batches_figure(facts), "<p>seconds per batch (bars) and rows per second (line)</p>"),
+        (
+            "Batches over time",
+            charts.batches_figures(facts),
+            "<p>seconds per batch (bars) and rows per second (line)</p>",
+        ),
     ]
-    for title, figure, legend in figures:
-        if figure is not None:
-            chart = figure.to_html(full_html=False, include_plotlyjs=False, config=config)
-            sections.append(f"<h2>{html.escape(title)}</h2>{legend}{chart}")
-    return sections
+    html_parts, figures = [], []
+    for title, section_figures, legend in sections:
+        if section_figures:
+            divs = []
+            for figure in section_figures:
+                height = figure.layout.height
+                divs.append(f'<div class="sg-chart" data-figure="{len(figures)}" style="height:{height}px"></div>')
+                figures.append(figure.to_json())
+            html_parts.append(f"<h2>{html.escape(title)}</h2>{legend}{''.join(divs)}")
+    data = _json_in_script("[" + ",".join(figures) + "]")
+    # MathJax "local": plotly.js never fetches MathJax from a network address
+    return [
+        f"<script>window.PlotlyConfig = {{MathJaxConfig: 'local'}};</script><script>{plotly_js()}</script>",
+        *html_parts,
+        f'<script type="application/json" class="sg-figures">{data}</script><script>{LOADER}</script>',
+    ]
+
+
+VENDORED_PLOTLY = "data/plotly/plotly-basic.min.js"
+_VERSION = re.compile(r"plotly\.js (?:\(basic - minified\) )?v(\d+\.\d+\.\d+)")
+
+
+@functools.cache
+def plotly_js() -> str:
+    """plotly.js to inline: the vendored basic bundle (bar, scatter) when it has the installed plotly's version.
+
+    The basic bundle is a quarter of the full one, which is what the page spends most of its opening on; with
+    another plotly version installed, its own full bundle keeps figures and library in step.
+    """
+    import plotly.offline
+
+    full = plotly.offline.get_plotlyjs()
+    basic = resources.files("synthgen_spark").joinpath(VENDORED_PLOTLY).read_text(encoding="utf-8")
+    versions = [_VERSION.search(bundle[:500]) for bundle in (full, basic)]
+    same = all(versions) and versions[0].group(1) == versions[1].group(1)
+    return basic if same else full
