@@ -19,7 +19,7 @@ from synthgen_spark.catalog import (
     parse_dataset,
 )
 from synthgen_spark.config import JobConfig
-from synthgen_spark.errors import SpecError
+from synthgen_spark.errors import ConfigError, SpecError
 from synthgen_spark.generators.lifecycle import EntityLifecycle
 
 from .helpers import MINI_DATASET
@@ -48,7 +48,7 @@ def test_describe_dataset_lists_columns_types_and_keys():
 
 
 def test_unknown_dataset_lists_the_built_in_ones():
-    with pytest.raises(SpecError) as caught:
+    with pytest.raises(ConfigError) as caught:
         load_dataset("nope")
     assert "field 'dataset_id'" in str(caught.value)
     for dataset_id in builtin_dataset_ids():

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from synthgen_spark.errors import invalid, place
+from synthgen_spark.errors import ConfigError, invalid, place
 
 PACKAGE = Path(__file__).resolve().parent.parent / "synthgen_spark"
 # modules whose one-line errors all come from errors.invalid (the parsers, checks and faces)
@@ -78,3 +78,15 @@ def test_the_parsers_checks_and_faces_build_no_field_message_by_hand():
     found = [hit for name in CHECKED for hit in hand_built_field_messages(PACKAGE / name)]
     assert len(CHECKED) > 12 and found == []
     assert hand_built_field_messages(PACKAGE / "errors.py")  # the check sees the helper's own literal
+
+
+def test_an_unknown_dataset_id_is_a_config_error_like_any_other_bad_job_field():
+    from synthgen_spark.catalog import load_dataset
+    from synthgen_spark.config import JobConfig
+
+    with pytest.raises(ConfigError, match=r"^config: field 'dataset_id': unknown dataset \(got 'nope'\)"):
+        load_dataset("nope")
+    with pytest.raises(ConfigError, match=r"field 'locale'"):
+        JobConfig.from_mapping(
+            {"dataset_id": "retail_oltp_small", "start_date": "2024-01-01", "end_date": "2024-01-01", "locale": "xx-yy"}
+        )

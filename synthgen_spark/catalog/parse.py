@@ -34,7 +34,7 @@ from synthgen_spark.catalog.model import (
 from synthgen_spark.catalog.validate import validate_references
 from synthgen_spark.changes import parse_change_groups, parse_churn
 from synthgen_spark.config import MAX_LATE_DAYS
-from synthgen_spark.errors import SpecError, invalid, place
+from synthgen_spark.errors import ConfigError, SpecError, invalid, place
 from synthgen_spark.safe_yaml import YamlProblem, load_yaml, read_yaml_file
 
 # (required, optional) keys of a dataset file, a table and a lifecycle; unknown keys are errors, and
@@ -84,8 +84,8 @@ def load_dataset(dataset_id: str, dataset_path: str | None = None) -> DatasetSpe
             raise SpecError(f"{dataset_path}: {exc}") from None
         return dataset_from_yaml(raw, source=str(dataset_path))
     ids = builtin_dataset_ids()
-    if dataset_id not in ids:
-        raise SpecError(
+    if dataset_id not in ids:  # a job field, like a bad locale: a ConfigError (a broken dataset file is a SpecError)
+        raise ConfigError(
             invalid(
                 "dataset_id",
                 ", ".join(ids),
