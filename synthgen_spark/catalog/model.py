@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from synthgen_spark.changes import ChangeGroup
-from synthgen_spark.errors import SpecError
+from synthgen_spark.errors import SpecError, invalid, place
 
 TABLE_KINDS = ("incremental", "snapshot")
 RETAIL_EVENTS = ("black_friday", "cyber_monday", "christmas_eve", "boxing_day")  # dated by rule in calendar
@@ -86,7 +86,8 @@ class TableSpec:
         for col in self.columns:
             if col.name == name:
                 return col
-        raise SpecError(f"table '{self.name}': no column '{name}'; allowed: {', '.join(self.column_names)}")
+        where = place("", table=self.name)
+        raise SpecError(invalid("column", ", ".join(self.column_names), name, where=where, problem="no such column"))
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -125,7 +126,9 @@ class DatasetSpec:
             if table.name == name:
                 return table
         names = ", ".join(t.name for t in self.tables)
-        raise SpecError(f"{self.source}: dataset '{self.dataset_id}': no table '{name}'; allowed: {names}")
+        raise SpecError(
+            invalid("table", names, name, where=f"{self.source}: dataset '{self.dataset_id}'", problem="no such table")
+        )
 
     def children_of(self, name: str) -> tuple[TableSpec, ...]:
         return tuple(t for t in self.tables if t.parent == name)

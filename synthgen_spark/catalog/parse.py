@@ -178,14 +178,21 @@ def _parse_pool(name: str, body: Any, source: str) -> PoolSpec:
         fields = tuple(body["fields"])
         records = tuple(tuple(r) for r in _as_list(body["records"], "records", where))
         if any(len(r) != len(fields) for r in records):
-            raise SpecError(f"{where}: every record needs {len(fields)} values ({', '.join(fields)})")
+            bad = next(r for r in records if len(r) != len(fields))
+            problem = f"every record needs {len(fields)} values"
+            raise SpecError(
+                invalid(
+                    "records", f"one value per field ({', '.join(fields)})", list(bad), where=where, problem=problem
+                )
+            )
         return PoolSpec(name, fields, records)
-    raise SpecError(f"{where}: must be a non-empty list or a mapping with fields and records (got {body!r})")
+    allowed = "a non-empty list of values, or a mapping with fields and records"
+    raise SpecError(invalid("values", allowed, body, where=where, problem="is not a pool"))
 
 
 def _parse_table(body: Any, source: str) -> TableSpec:
     if not isinstance(body, Mapping) or "name" not in body:
-        raise SpecError(f"{source}: every table needs a mapping with a name (got {body!r})")
+        raise SpecError(invalid("tables", "a mapping with a name per table", body, where=source, problem="not a table"))
     name = body["name"]
     if not isinstance(name, str) or not NAME.fullmatch(name) or len(name) > MAX_NAME_LENGTH:
         shown = str(name)[:80]
@@ -381,7 +388,8 @@ def _parse_event_multipliers(raw: Any, where: str) -> dict[str, float]:
 
 def _parse_column(body: Any, where: str) -> ColumnSpec:
     if not isinstance(body, Mapping) or "name" not in body or "kind" not in body:
-        raise SpecError(f"{where}: every column needs a name and a kind (got {body!r})")
+        allowed = "a mapping with a name and a kind per column"
+        raise SpecError(invalid("columns", allowed, body, where=where, problem="not a column"))
     where = place(where, column=body["name"])
     kind = body["kind"]
     if kind not in COLUMN_KINDS:
