@@ -59,7 +59,7 @@ check: setup lint
 # the whole suite on Spark 4.1 (two pytest workers, each test file on one of them, each with its own
 # local SparkSession), then the Delta, writer and data tests on Spark 3.5
 test: setup browser lint
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile --durations=15
 	$(MAKE) test-spark35
 
 test-spark35: setup35
