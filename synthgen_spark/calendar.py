@@ -14,7 +14,7 @@ from functools import cached_property
 
 import holidays
 
-from synthgen_spark.catalog import DatasetSpec, TableSpec
+from synthgen_spark.catalog import KEY_KINDS, DatasetSpec, TableSpec
 from synthgen_spark.config import JobConfig
 from synthgen_spark.errors import ConfigError, invalid
 
@@ -116,8 +116,7 @@ def retail_event(day: dt.date, country: str) -> str | None:
 def references(table: TableSpec, target: str) -> bool:
     """True if a foreign key or lookup column of ``table`` reads table ``target``."""
     return any(
-        c.kind in ("foreign_key", "lookup") and str(c.params["references"]).split(".")[0] == target
-        for c in table.columns
+        c.kind in (*KEY_KINDS, "lookup") and str(c.params["references"]).split(".")[0] == target for c in table.columns
     )
 
 

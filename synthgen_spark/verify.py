@@ -14,7 +14,7 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from synthgen_spark.calendar import snapshot_in_force
-from synthgen_spark.catalog import TableSpec
+from synthgen_spark.catalog import KEY_KINDS, TableSpec
 from synthgen_spark.engine import table_ddl
 from synthgen_spark.planner import Plan, TableDay, by_table
 from synthgen_spark.writers import open_file_system, open_sink
@@ -120,7 +120,7 @@ def _keys(
     """Foreign keys join the referenced snapshot in force on the row's date; parent keys their parent that day."""
     date, checks = table.primary_date_column, []
     for col in table.columns:
-        if col.hidden or col.kind not in ("foreign_key", "parent_key"):
+        if col.hidden or col.kind not in (*KEY_KINDS, "parent_key"):
             continue
         if col.kind == "parent_key":
             target = plan.dataset.table(table.parent)
@@ -148,7 +148,7 @@ def _keys(
         ).collect()[0]
         orphans, inactive = counts["orphans"] or 0, counts["inactive"] or 0
         checks.append(Check("keys join as of date", subject, not orphans, f"{orphans} orphans" if orphans else ""))
-        if col.kind == "foreign_key" and _status_column(target):
+        if col.kind in KEY_KINDS and _status_column(target):
             detail = f"{inactive} rows refer to an inactive entity" if inactive else ""
             checks.append(Check("keys refer to active", subject, not inactive, detail))
     return checks

@@ -47,7 +47,15 @@ COLUMN_KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
     "lifecycle_start": (("min_days", "max_days"), (), "date"),
     "lifecycle_end": ((), (), "date"),
     "lifecycle_status": ((), ("values",), "string"),
+    "visit": (("references",), ("orders",), "long"),
+    "visit_step": (("key",), (), "int"),
+    "visit_event": (("key", "values"), ("weights",), "string"),
+    "visit_product": (("key", "event", "product"), ("ordered",), "long"),
+    "visit_time": (("key",), ("hourly_weights", "gap_seconds"), "timestamp"),
+    "order_visit": (("references", "events"), (), "long"),
 }
+# kinds whose value is a key of the snapshot their ``references`` names (joined as of the row's date)
+KEY_KINDS = ("foreign_key", "visit", "order_visit")
 COMMON_COLUMN_KEYS = ("name", "kind", "type", "null_rate", "hidden", "drift", "description")
 
 # kinds whose expression can be rebuilt for another row key (lookups and child rollups need that)
@@ -93,7 +101,7 @@ def check_params(kind: str, params: Mapping[str, Any], where: str) -> None:
     for name in ("stddev", "sigma"):
         if name in params and params[name] <= 0:
             fail(name, "must be positive", "numbers > 0")
-    if kind == "choice":
+    if kind in ("choice", "visit_event"):
         values = params["values"]
         if not isinstance(values, list) or not values:
             fail("values", "must be a non-empty list", "a list of values")
@@ -107,6 +115,9 @@ def check_params(kind: str, params: Mapping[str, Any], where: str) -> None:
             fail("weights", f"must be {len(values)} numbers >= 0 with a positive sum", "one weight per value")
         if "drift_toward" in params and params["drift_toward"] not in values:
             fail("drift_toward", "must be one of the values", ", ".join(map(str, values)))
+    gap = params.get("gap_seconds")
+    if gap is not None and (not isinstance(gap, int) or isinstance(gap, bool) or not 1 <= gap <= 3600):
+        fail("gap_seconds", "must be an integer from 1 to 3600", "integers from 1 to 3600, e.g. 45")
     if "hourly_weights" in params:
         weights = params["hourly_weights"]
         if (
@@ -215,7 +226,7 @@ def check_values_fit_type(kind: str, params: Mapping[str, Any], type_name: str, 
 
 def column_dependencies(table: TableSpec, col: ColumnSpec) -> tuple[str, ...]:
     """Columns of the same table that ``col``'s parameters name (uniform bounds, date bases, lookup keys)."""
-    names = [col.params.get(k) for k in ("min", "max", "base", "key")]
+    names = [col.params.get(k) for k in ("min", "max", "base", "key", "event", "product", "given")]
     return tuple(n for n in names if isinstance(n, str) and n in table.column_names)
 
 
