@@ -29,7 +29,7 @@ COLUMN_KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
     "uniform": (("min", "max"), (), "long"),
     "normal": (("mean", "stddev"), ("min", "max"), "double"),
     "lognormal": (("median", "sigma"), ("min", "max"), "double"),
-    "choice": (("values",), ("weights", "drift_toward"), "string"),
+    "choice": (("values",), ("weights", "drift_toward", "given", "cases"), "string"),
     "pool": (("pool",), ("field", "pick", "distinct_per_parent"), "string"),
     "template": (("pattern",), (), "string"),
     "foreign_key": (("references",), ("slots_per_day",), "long"),
@@ -113,6 +113,7 @@ def check_params(kind: str, params: Mapping[str, Any], where: str) -> None:
             or sum(weights) <= 0
         ):
             fail("weights", f"must be {len(values)} numbers >= 0 with a positive sum", "one weight per value")
+        _check_cases(params, len(values), fail)
         if "drift_toward" in params and params["drift_toward"] not in values:
             fail("drift_toward", "must be one of the values", ", ".join(map(str, values)))
     gap = params.get("gap_seconds")
@@ -136,6 +137,29 @@ def check_params(kind: str, params: Mapping[str, Any], where: str) -> None:
         _check_derived_sql(params, where)
     if kind == "template" and not isinstance(params["pattern"], str):
         fail("pattern", "must be text", "text with # for digits and ? for letters")
+
+
+def _good_weights(weights: Any, count: int) -> bool:
+    return (
+        isinstance(weights, list)
+        and len(weights) == count
+        and all(is_number(w) and w >= 0 for w in weights)
+        and sum(weights) > 0
+    )
+
+
+def _check_cases(params: Mapping[str, Any], count: int, fail: Any) -> None:
+    """A conditional choice: ``given`` names a column, ``cases`` maps its values to weights (one per value)."""
+    if ("given" in params) != ("cases" in params):
+        fail("cases" if "given" in params else "given", "is missing: given and cases go together", "both, or neither")
+    cases = params.get("cases")
+    if cases is None:
+        return
+    if not isinstance(cases, Mapping) or not cases:
+        fail("cases", "must map values of the given column to weights", "{value: [weights], ...}")
+    for value, weights in cases.items():
+        if isinstance(value, dt.date) or not _good_weights(weights, count):
+            fail("cases", f"case {value!r} must be {count} numbers >= 0 with a positive sum", "one weight per value")
 
 
 INTEGER_RANGES = {"int": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}

@@ -266,6 +266,10 @@ def _validate_column_references(
                     name, f"numbers, {', '.join(table.column_names)}", p[name], where=where, problem="no such column"
                 )
             )
+    given = p.get("given")
+    if given is not None and (given not in table.column_names or given == col.name):
+        others = ", ".join(n for n in table.column_names if n != col.name)
+        raise SpecError(invalid("given", others, given, where=where, problem="no such column"))
     base = p.get("base")
     if base is not None and base not in ("generation_date", "epoch") and base not in table.column_names:
         raise SpecError(
