@@ -26,7 +26,7 @@ MAX_CHILD_SUM_ROWS_PER_PARENT = MAX_CHILDREN_SUMMED - 1
 # a test checks that the two agree.
 COLUMN_KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
     "sequence": ((), ("start",), "long"),
-    "uniform": (("min", "max"), (), "long"),
+    "uniform": (("min", "max"), ("endings",), "long"),
     "normal": (("mean", "stddev"), ("min", "max"), "double"),
     "lognormal": (("median", "sigma"), ("min", "max"), "double"),
     "choice": (("values",), ("weights", "drift_toward", "given", "cases"), "string"),
@@ -116,6 +116,11 @@ def check_params(kind: str, params: Mapping[str, Any], where: str) -> None:
         _check_cases(params, len(values), fail)
         if "drift_toward" in params and params["drift_toward"] not in values:
             fail("drift_toward", "must be one of the values", ", ".join(map(str, values)))
+    endings = params.get("endings")
+    if endings is not None and (
+        not isinstance(endings, list) or not endings or not all(is_number(e) and 0 <= e < 1 for e in endings)
+    ):
+        fail("endings", "must be a non-empty list of numbers from 0 to below 1", "e.g. [0.99, 0.49]")
     gap = params.get("gap_seconds")
     if gap is not None and (not isinstance(gap, int) or isinstance(gap, bool) or not 1 <= gap <= 3600):
         fail("gap_seconds", "must be an integer from 1 to 3600", "integers from 1 to 3600, e.g. 45")
