@@ -66,3 +66,32 @@ def test_invalid_endings_fail_in_one_line(endings):
     with pytest.raises(SpecError, match=r"^mini.yaml: .*field 'endings'") as caught:
         parse_dataset(text, "mini.yaml")
     assert "\n" not in str(caught.value)
+
+
+def test_baskets_are_mostly_one_item_and_the_orders_add_up_their_items(spark, tmp_path):
+    orders = _frame(spark, tmp_path, "retail_oltp_small", "orders", "2024-02-02")
+    items = _frame(spark, tmp_path, "retail_oltp_small", "order_items", "2024-02-02")
+    sums = items.groupBy("order_id").agg(
+        F.count("*").alias("lines"),
+        F.sum("line_total").alias("total"),
+        F.max("line_number").alias("last_line"),
+    )
+    joined = orders.join(sums, "order_id", "left")
+    wrong = joined.where(
+        F.col("lines").isNull()
+        | (F.col("lines") != F.col("item_count"))
+        | (F.col("last_line") != F.col("lines"))
+        | (F.col("total") != F.col("order_total"))
+    )
+    assert wrong.count() == 0
+    sizes = {r[0]: r[1] for r in orders.groupBy("item_count").count().collect()}
+    assert max(sizes, key=sizes.get) == 1 and 0.3 < sizes[1] / sum(sizes.values()) < 0.5, sizes
+    assert max(sizes) >= 6 and min(sizes) == 1
+
+
+@pytest.mark.parametrize("shape", ["[1, 1]", "[3]", "[1, 0, 4]", "x"])
+def test_invalid_children_shapes_fail_in_one_line(shape):
+    text = MINI_DATASET.replace("    rows: 5\n", f"    rows: 5\n    parent: events\n    children_shape: {shape}\n", 1)
+    with pytest.raises(SpecError, match=r"^mini.yaml: .*field 'children_shape'") as caught:
+        parse_dataset(text, "mini.yaml")
+    assert "\n" not in str(caught.value)
