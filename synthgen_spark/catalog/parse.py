@@ -49,6 +49,7 @@ TABLE_KEYS = (
         "parent",
         "rows_per_parent",
         "children_shape",
+        "volume_noise",
         "holiday_multiplier",
         "event_multipliers",
         "lifecycle",
@@ -253,6 +254,7 @@ def _parse_table(body: Any, source: str) -> TableSpec:
         parent=body.get("parent"),
         rows_per_parent=float(body.get("rows_per_parent", 0.0)),
         children_shape=tuple(int(s) for s in body.get("children_shape", ())),
+        volume_noise=_parse_volume_noise(body, where),
         holiday_multiplier=float(body.get("holiday_multiplier", 1.0)),
         event_multipliers=_parse_event_multipliers(body.get("event_multipliers", {}), where),
         lifecycle=_parse_lifecycle(body.get("lifecycle", {}), body["kind"], where),
@@ -458,3 +460,12 @@ def _check_children_shape(body: Mapping, where: str) -> None:
                 problem="is not a list of relative child counts",
             )
         )
+
+
+def _parse_volume_noise(body: Mapping, where: str) -> float:
+    """``volume_noise``: the log-sd (0..1) of an incremental table's day-level noise; not on a child table."""
+    noise = body.get("volume_noise", 0.0)
+    if not is_number(noise) or not 0 <= noise <= 1 or (noise and (body["kind"] != "incremental" or body.get("parent"))):
+        allowed = "a number from 0 to 1 on an incremental table without a parent (children follow it), e.g. 0.1"
+        raise SpecError(invalid("volume_noise", allowed, noise, where=where, problem="is not one"))
+    return float(noise)
