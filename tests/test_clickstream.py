@@ -115,3 +115,10 @@ def test_invalid_visit_columns_fail_in_one_line_before_spark(old, new, fragment)
         parse_dataset(ECOMMERCE.replace(old, new, 1), "shop.yaml")
     message = str(caught.value)
     assert message.startswith("shop.yaml") and fragment in message and "\n" not in message, message
+
+
+def test_an_order_time_needs_the_events_time():
+    text = ECOMMERCE.replace("kind: visit_time\n        key: session_key\n", "kind: timestamp\n", 1)
+    text = text.replace("        gap_seconds: 45\n", "", 1)
+    with pytest.raises(SpecError, match="field 'key': has none"):
+        parse_dataset(text, "shop.yaml")

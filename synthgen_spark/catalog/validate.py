@@ -337,6 +337,10 @@ def _check_visits(tables: Mapping[str, TableSpec], table: TableSpec, col: Column
             fail("references", "the references of the events' visit column", "names other sessions")
     elif col.kind == "visit_time" and kinds.get(p["key"]) not in ("visit", "order_visit"):
         fail("key", ", ".join(visits) or "a visit or order_visit column of this table", "is not one")
+    elif col.kind == "visit_time" and kinds[p["key"]] == "order_visit":
+        events = tables.get(table.column(p["key"]).params["events"])
+        if events is not None and not any(c.kind == "visit_time" for c in events.columns):
+            fail("key", f"an order_visit whose events table '{events.name}' has a visit_time column", "has none")
     elif col.kind != "visit_time" and kinds.get(p["key"]) != "visit":
         fail("key", ", ".join(visits) or "a visit column of this table", "is not one")
     if col.kind == "visit_event" and "purchase" in p["values"]:

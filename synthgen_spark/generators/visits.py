@@ -145,11 +145,12 @@ def _visit_product(spec: ColumnSpec, scope: Scope) -> Expr:
     row = EventRow(scope, spec.params["key"])
     event, pick = scope.column(spec.params["event"]), spec.params["product"]
     previous = scope.related(scope.table.name, scope.row_index - row.visits.slots, via="visit_previous").column(pick)
-    result = sql.when(event == sql.lit("remove_from_cart"), previous)
+    removal = event == sql.lit("remove_from_cart")
+    result = sql.when(removal, previous)
     if row.visits.orders and "ordered" in spec.params:
         ordered = scope.related(row.visits.orders, row.slot, via="visit_order").column(spec.params["ordered"])
         in_tail = row.in_tail & sql.call("array_contains", sql.lit(list(TAIL_PRODUCT_EVENTS)), event)
-        result = sql.when(in_tail, ordered).when(event == sql.lit("remove_from_cart"), previous)
+        result = sql.when(in_tail, ordered).when(removal, previous)
     browsing = sql.call("array_contains", sql.lit(list(BROWSE_PRODUCT_EVENTS)), event)
     return result.when(browsing, scope.column(pick)).otherwise(sql.lit(None))
 
