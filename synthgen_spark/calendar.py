@@ -7,14 +7,16 @@ Snapshot tables with ``scaled: false`` (calendars, reference lists) ignore scale
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property
+from statistics import NormalDist
 
 import holidays
 
-from synthgen_spark.catalog import DatasetSpec, TableSpec
+from synthgen_spark.catalog import KEY_KINDS, DatasetSpec, TableSpec
 from synthgen_spark.config import JobConfig
 from synthgen_spark.errors import ConfigError, invalid
 
@@ -31,6 +33,20 @@ class Volume:
     holiday: float
     growth: float
     rows: int
+    noise: float = 1.0
+
+
+def volume_noise(seed_value: int, table: str, day: dt.date, sigma: float) -> float:
+    """A table's seeded noise factor on ``day``: lognormal with mean 1 and log-sd ``sigma`` (1 when 0).
+
+    exp(sigma·z − sigma²/2), z the standard normal quantile of a uniform hashed from (seed, table, date):
+    the same factor in every run, batch and plan.
+    """
+    if sigma <= 0:
+        return 1.0
+    digest = hashlib.blake2b(f"{seed_value}|{table}|{day.isoformat()}".encode(), digest_size=8).digest()
+    u = ((int.from_bytes(digest, "big") >> 11) + 0.5) / 2**53
+    return math.exp(sigma * NormalDist().inv_cdf(u) - sigma * sigma / 2)
 
 
 def table_scale_factor(table: TableSpec, scale_factor: float) -> float:
@@ -116,8 +132,7 @@ def retail_event(day: dt.date, country: str) -> str | None:
 def references(table: TableSpec, target: str) -> bool:
     """True if a foreign key or lookup column of ``table`` reads table ``target``."""
     return any(
-        c.kind in ("foreign_key", "lookup") and str(c.params["references"]).split(".")[0] == target
-        for c in table.columns
+        c.kind in (*KEY_KINDS, "lookup") and str(c.params["references"]).split(".")[0] == target for c in table.columns
     )
 
 
@@ -172,13 +187,16 @@ class Calendar:
         if table.parent is not None:
             parent = self.volume(self.dataset.table(table.parent), day)
             rows = max(parent.rows, round_half_up(parent.rows * table.rows_per_parent))
-            return Volume(table.rows, self.config.scale_factor, parent.weekday, parent.holiday, parent.growth, rows)
+            return Volume(
+                table.rows, self.config.scale_factor, parent.weekday, parent.holiday, parent.growth, rows, parent.noise
+            )
         weekday = self.weekday_multipliers[day.weekday()]
         holiday, _ = self.holiday_factor(table, day)
         growth = 1.0
         scale = table_scale_factor(table, self.config.scale_factor)
-        raw = table.rows * scale * weekday * holiday * growth
-        return Volume(table.rows, scale, weekday, holiday, growth, max(1, round_half_up(raw)))
+        noise = volume_noise(self.config.seed_value, table.name, day, table.volume_noise)
+        raw = table.rows * scale * weekday * holiday * growth * noise
+        return Volume(table.rows, scale, weekday, holiday, growth, max(1, round_half_up(raw)), noise)
 
     def rows(self, table: TableSpec, day: dt.date) -> int:
         """Rows of ``table`` on ``day``: the day's new rows (incremental) or the population (snapshot)."""

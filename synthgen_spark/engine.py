@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import math
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -41,6 +40,7 @@ from synthgen_spark.generators.core import (
     round_to_scale,
     spark_type,
 )
+from synthgen_spark.generators.keys import most_children
 from synthgen_spark.generators.lifecycle import EntityLifecycle
 from synthgen_spark.generators.sql import Expr
 from synthgen_spark.generators.versions import changing_value, group_of
@@ -221,14 +221,10 @@ class BatchFacts:
         values = [getattr(s.table_day.facts, attribute)[table] for s in self.slices]
         return self.per_file(f"{kind}_{table}", values).cast("bigint")
 
-    def children_bound(self, parent: str, child: str) -> int:
-        """The most children any parent has on these days: ceil(m/n), plus 1 where the layout jitters."""
-        bound = 0
-        for s in self.slices:
-            parents, children = s.table_day.facts.rows[parent], s.table_day.facts.rows[child]
-            if parents:
-                bound = max(bound, math.ceil(children / parents) + (children >= 2 * parents))
-        return bound
+    def children_bound(self, parent: str, child: str, shape: tuple[int, ...] = ()) -> int:
+        """The most children any parent has on these days (generators.keys.most_children)."""
+        rows = [s.table_day.facts.rows for s in self.slices]
+        return max(most_children(r[parent], r[child], shape) for r in rows)
 
 
 class RowScope:
@@ -330,7 +326,7 @@ class RowScope:
         return self.facts.fact(kind, table)
 
     def children_bound(self, child: str) -> int:
-        return self.facts.children_bound(self.table.name, child)
+        return self.facts.children_bound(self.table.name, child, self.dataset.table(child).children_shape)
 
     def drift_factor(self) -> Expr | None:
         """(1 + drift_percentage/100) ** (days since epoch / 30) when drift is on, else None."""

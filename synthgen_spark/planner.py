@@ -464,6 +464,7 @@ def describe_plan(plan: Plan) -> str:
                     td.table.parent and plan.dataset.table(td.table.parent) or td.table, td.date
                 )
                 factors = f"{v.base_rows} x {v.scale_factor:g} x {v.weekday:g} x {v.holiday:g} x {v.growth:g}"
+                factors += f" x noise {v.noise:.4f}" if v.noise != 1 else ""
                 factors += f" (holiday: {holiday})" if holiday else ""
             elif td.table.derived_from:
                 factors = describe_derived_day(plan, td)

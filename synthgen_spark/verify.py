@@ -14,8 +14,9 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from synthgen_spark.calendar import snapshot_in_force
-from synthgen_spark.catalog import TableSpec
+from synthgen_spark.catalog import KEY_KINDS, TableSpec
 from synthgen_spark.engine import table_ddl
+from synthgen_spark.generators.categorical import case_key
 from synthgen_spark.planner import Plan, TableDay, by_table
 from synthgen_spark.writers import open_file_system, open_sink
 
@@ -68,6 +69,7 @@ def verify_plan(spark: SparkSession, plan: Plan) -> Scorecard:
         if not table.derived_from:
             checks.extend(_keys(spark, plan, table, frame, frames, tds))
             checks.extend(_sums(plan, table, frame, frames))
+            checks.extend(_given_choices(table, frame))
     return Scorecard(tuple(checks))
 
 
@@ -120,7 +122,7 @@ def _keys(
     """Foreign keys join the referenced snapshot in force on the row's date; parent keys their parent that day."""
     date, checks = table.primary_date_column, []
     for col in table.columns:
-        if col.hidden or col.kind not in ("foreign_key", "parent_key"):
+        if col.hidden or col.kind not in (*KEY_KINDS, "parent_key"):
             continue
         if col.kind == "parent_key":
             target = plan.dataset.table(table.parent)
@@ -148,7 +150,7 @@ def _keys(
         ).collect()[0]
         orphans, inactive = counts["orphans"] or 0, counts["inactive"] or 0
         checks.append(Check("keys join as of date", subject, not orphans, f"{orphans} orphans" if orphans else ""))
-        if col.kind == "foreign_key" and _status_column(target):
+        if col.kind in KEY_KINDS and _status_column(target):
             detail = f"{inactive} rows refer to an inactive entity" if inactive else ""
             checks.append(Check("keys refer to active", subject, not inactive, detail))
     return checks
@@ -157,6 +159,27 @@ def _keys(
 def _status_column(table: TableSpec) -> str | None:
     """The written lifecycle status column of a snapshot table, if it has one."""
     return next((c.name for c in table.output_columns if c.kind == "lifecycle_status"), None)
+
+
+def _given_choices(table: TableSpec, frame: DataFrame) -> list[Check]:
+    """A conditional ``choice`` (``given``/``cases``) never takes a value its case weighs 0 (no cash online)."""
+    checks = []
+    for col in table.columns:
+        given = col.params.get("given")
+        if col.kind != "choice" or given is None or col.hidden or table.column(given).hidden:
+            continue
+        values = list(col.params["values"])
+        cases = {case_key(k): w for k, w in col.params["cases"].items()}
+        default = col.params.get("weights", [1] * len(values))
+        pairs = frame.where(F.col(col.name).isNotNull()).select(F.col(given).cast("string"), col.name).distinct()
+        wrong = [
+            f"{value} when {given} = {condition}"
+            for condition, value in pairs.collect()
+            if value in values and not cases.get(condition, default)[values.index(value)]
+        ]
+        subject = f"{table.name}.{col.name} given {given}"
+        checks.append(Check("choices follow their given", subject, not wrong, "; ".join(sorted(wrong)[:3])))
+    return checks
 
 
 def _is_active(table: TableSpec) -> Column:

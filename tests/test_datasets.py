@@ -80,6 +80,7 @@ RETAIL_STAR_RULES = {
         "unit_cost >= unit_price",
         "net_amount != gross_amount - discount_amount",
         "net_amount <= cost_amount",
+        "sales_channel != 'In-Store' AND payment_method = 'cash'",
     ),
     "fact_inventory": (
         "date_key != cast(date_format(inventory_date, 'yyyyMMdd') AS int)",
@@ -111,6 +112,7 @@ CASES = {
                 "signed_amount != CASE WHEN direction = 'CREDIT' THEN amount ELSE -amount END",
                 "(transaction_type = 'CARD_PURCHASE') != (merchant_name IS NOT NULL)",
                 "to_date(transaction_ts) != transaction_date",
+                "(channel = 'ATM') != (transaction_type = 'ATM_WITHDRAWAL')",
             ),
         },
     ),
@@ -124,8 +126,9 @@ CASES = {
             ),
             "dim_product": ("unit_cost >= list_price",),
             "dim_date": ("date_key != cast(date_format(full_date, 'yyyyMMdd') AS int)",),
+            "dim_session": ("browser = 'Safari' AND operating_system IN ('Windows', 'Android')",),
             "fact_web_events": (
-                "(event_type IN ('product_view', 'add_to_cart', 'remove_from_cart')) != (product_key IS NOT NULL)",
+                "(event_type IN ('product_view', 'add_to_cart', 'remove_from_cart', 'purchase')) != (product_key IS NOT NULL)",
                 "(event_type = 'search') != (search_term IS NOT NULL)",
                 "to_date(event_ts) != event_date",
             ),

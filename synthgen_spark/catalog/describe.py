@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from synthgen_spark.catalog.kinds import KEY_KINDS
 from synthgen_spark.catalog.model import DatasetSpec
 
 
@@ -27,7 +28,7 @@ def describe_dataset(spec: DatasetSpec) -> str:
             key = ""
             if col.name == table.primary_key:
                 key = "PK"
-            elif col.kind in ("foreign_key", "lookup"):
+            elif col.kind in (*KEY_KINDS, "lookup"):
                 key = f"-> {col.params['references']}"
             elif col.kind == "parent_key":
                 key = f"-> {table.parent}"

@@ -26,10 +26,10 @@ MAX_CHILD_SUM_ROWS_PER_PARENT = MAX_CHILDREN_SUMMED - 1
 # a test checks that the two agree.
 COLUMN_KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
     "sequence": ((), ("start",), "long"),
-    "uniform": (("min", "max"), (), "long"),
+    "uniform": (("min", "max"), ("endings",), "long"),
     "normal": (("mean", "stddev"), ("min", "max"), "double"),
     "lognormal": (("median", "sigma"), ("min", "max"), "double"),
-    "choice": (("values",), ("weights", "drift_toward"), "string"),
+    "choice": (("values",), ("weights", "drift_toward", "given", "cases"), "string"),
     "pool": (("pool",), ("field", "pick", "distinct_per_parent"), "string"),
     "template": (("pattern",), (), "string"),
     "foreign_key": (("references",), ("slots_per_day",), "long"),
@@ -47,7 +47,15 @@ COLUMN_KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
     "lifecycle_start": (("min_days", "max_days"), (), "date"),
     "lifecycle_end": ((), (), "date"),
     "lifecycle_status": ((), ("values",), "string"),
+    "visit": (("references",), ("orders",), "long"),
+    "visit_step": (("key",), (), "int"),
+    "visit_event": (("key", "values"), ("weights",), "string"),
+    "visit_product": (("key", "event", "product"), ("ordered",), "long"),
+    "visit_time": (("key",), ("hourly_weights", "gap_seconds"), "timestamp"),
+    "order_visit": (("references", "events"), (), "long"),
 }
+# kinds whose value is a key of the snapshot their ``references`` names (joined as of the row's date)
+KEY_KINDS = ("foreign_key", "visit", "order_visit")
 COMMON_COLUMN_KEYS = ("name", "kind", "type", "null_rate", "hidden", "drift", "description")
 
 # kinds whose expression can be rebuilt for another row key (lookups and child rollups need that)
@@ -93,7 +101,7 @@ def check_params(kind: str, params: Mapping[str, Any], where: str) -> None:
     for name in ("stddev", "sigma"):
         if name in params and params[name] <= 0:
             fail(name, "must be positive", "numbers > 0")
-    if kind == "choice":
+    if kind in ("choice", "visit_event"):
         values = params["values"]
         if not isinstance(values, list) or not values:
             fail("values", "must be a non-empty list", "a list of values")
@@ -105,8 +113,17 @@ def check_params(kind: str, params: Mapping[str, Any], where: str) -> None:
             or sum(weights) <= 0
         ):
             fail("weights", f"must be {len(values)} numbers >= 0 with a positive sum", "one weight per value")
+        _check_cases(params, len(values), fail)
         if "drift_toward" in params and params["drift_toward"] not in values:
             fail("drift_toward", "must be one of the values", ", ".join(map(str, values)))
+    endings = params.get("endings")
+    if endings is not None and (
+        not isinstance(endings, list) or not endings or not all(is_number(e) and 0 <= e < 1 for e in endings)
+    ):
+        fail("endings", "must be a non-empty list of numbers from 0 to below 1", "e.g. [0.99, 0.49]")
+    gap = params.get("gap_seconds")
+    if gap is not None and (not isinstance(gap, int) or isinstance(gap, bool) or not 1 <= gap <= 3600):
+        fail("gap_seconds", "must be an integer from 1 to 3600", "integers from 1 to 3600, e.g. 45")
     if "hourly_weights" in params:
         weights = params["hourly_weights"]
         if (
@@ -125,6 +142,29 @@ def check_params(kind: str, params: Mapping[str, Any], where: str) -> None:
         _check_derived_sql(params, where)
     if kind == "template" and not isinstance(params["pattern"], str):
         fail("pattern", "must be text", "text with # for digits and ? for letters")
+
+
+def _good_weights(weights: Any, count: int) -> bool:
+    return (
+        isinstance(weights, list)
+        and len(weights) == count
+        and all(is_number(w) and w >= 0 for w in weights)
+        and sum(weights) > 0
+    )
+
+
+def _check_cases(params: Mapping[str, Any], count: int, fail: Any) -> None:
+    """A conditional choice: ``given`` names a column, ``cases`` maps its values to weights (one per value)."""
+    if ("given" in params) != ("cases" in params):
+        fail("cases" if "given" in params else "given", "is missing: given and cases go together", "both, or neither")
+    cases = params.get("cases")
+    if cases is None:
+        return
+    if not isinstance(cases, Mapping) or not cases:
+        fail("cases", "must map values of the given column to weights", "{value: [weights], ...}")
+    for value, weights in cases.items():
+        if isinstance(value, dt.date) or not _good_weights(weights, count):
+            fail("cases", f"case {value!r} must be {count} numbers >= 0 with a positive sum", "one weight per value")
 
 
 INTEGER_RANGES = {"int": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
@@ -215,7 +255,7 @@ def check_values_fit_type(kind: str, params: Mapping[str, Any], type_name: str, 
 
 def column_dependencies(table: TableSpec, col: ColumnSpec) -> tuple[str, ...]:
     """Columns of the same table that ``col``'s parameters name (uniform bounds, date bases, lookup keys)."""
-    names = [col.params.get(k) for k in ("min", "max", "base", "key")]
+    names = [col.params.get(k) for k in ("min", "max", "base", "key", "event", "product", "given")]
     return tuple(n for n in names if isinstance(n, str) and n in table.column_names)
 
 

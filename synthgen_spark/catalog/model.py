@@ -68,6 +68,8 @@ class TableSpec:
     date_columns: tuple[str, ...] = ()
     parent: str | None = None
     rows_per_parent: float = 0.0
+    children_shape: tuple[int, ...] = ()
+    volume_noise: float = 0.0  # log-sd of the seeded day-level volume noise (calendar.volume_noise)  # relative child counts of consecutive parents (generators.keys)
     holiday_multiplier: float = 1.0
     event_multipliers: Mapping[str, float] = field(default_factory=dict)
     lifecycle: Lifecycle = field(default_factory=Lifecycle)

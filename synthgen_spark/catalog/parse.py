@@ -48,6 +48,8 @@ TABLE_KEYS = (
         "date_columns",
         "parent",
         "rows_per_parent",
+        "children_shape",
+        "volume_noise",
         "holiday_multiplier",
         "event_multipliers",
         "lifecycle",
@@ -258,6 +260,8 @@ def _parse_table(body: Any, source: str) -> TableSpec:
         date_columns=tuple(body.get("date_columns", ())),
         parent=body.get("parent"),
         rows_per_parent=float(body.get("rows_per_parent", 0.0)),
+        children_shape=tuple(int(s) for s in body.get("children_shape", ())),
+        volume_noise=_parse_volume_noise(body, where),
         holiday_multiplier=float(body.get("holiday_multiplier", 1.0)),
         event_multipliers=_parse_event_multipliers(body.get("event_multipliers", {}), where),
         lifecycle=_parse_lifecycle(body.get("lifecycle", {}), body["kind"], where),
@@ -302,6 +306,7 @@ def _check_table_fields(body: Mapping, where: str) -> None:
                     "rows_per_parent", "numbers >= 1", body["rows_per_parent"], where=where, problem="must be a number"
                 )
             )
+    _check_children_shape(body, where)
     holiday = body.get("holiday_multiplier", 1.0)
     if not is_number(holiday) or not holiday > 0:
         raise SpecError(
@@ -437,3 +442,38 @@ def _parse_column(body: Any, where: str) -> ColumnSpec:
         drift=bool(body.get("drift", False)),
         description=str(body.get("description", "")),
     )
+
+
+MAX_CHILDREN_SHAPE = 32  # parents per block of a children_shape (the child side compares with each)
+
+
+def _check_children_shape(body: Mapping, where: str) -> None:
+    """``children_shape``: 2..32 integers >= 1, not all equal, on a child table (generators.keys.ChildLayout)."""
+    if "children_shape" not in body:
+        return
+    shape = body["children_shape"]
+    if (
+        body.get("parent") is None
+        or not isinstance(shape, list)
+        or not 2 <= len(shape) <= MAX_CHILDREN_SHAPE
+        or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 1 for s in shape)
+        or max(shape) == 1
+    ):
+        raise SpecError(
+            invalid(
+                "children_shape",
+                f"2 to {MAX_CHILDREN_SHAPE} integers >= 1, some > 1, on a table with a parent, e.g. [1, 1, 1, 1, 2, 2, 3, 3, 4, 7]",
+                shape,
+                where=where,
+                problem="is not a list of relative child counts",
+            )
+        )
+
+
+def _parse_volume_noise(body: Mapping, where: str) -> float:
+    """``volume_noise``: the log-sd (0..1) of an incremental table's day-level noise; not on a child table."""
+    noise = body.get("volume_noise", 0.0)
+    if not is_number(noise) or not 0 <= noise <= 1 or (noise and (body["kind"] != "incremental" or body.get("parent"))):
+        allowed = "a number from 0 to 1 on an incremental table without a parent (children follow it), e.g. 0.1"
+        raise SpecError(invalid("volume_noise", allowed, noise, where=where, problem="is not one"))
+    return float(noise)

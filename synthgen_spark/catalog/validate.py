@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from synthgen_spark.catalog.kinds import (
+    KEY_KINDS,
     MAX_CHILD_SUM_ROWS_PER_PARENT,
     PRIMARY_KEY_KINDS,
     column_dependencies,
@@ -187,7 +188,7 @@ def _validate_column_references(
                 )
             )
         target = tables[ref_table]
-        if col.kind == "foreign_key" and (target.kind != "snapshot" or target.primary_key != ref_col):
+        if col.kind in KEY_KINDS and (target.kind != "snapshot" or target.primary_key != ref_col):
             raise SpecError(
                 invalid(
                     "references",
@@ -254,6 +255,8 @@ def _validate_column_references(
             )
         )
     _check_family(tables, table, col, where)
+    if col.kind in VISIT_KINDS:
+        _check_visits(tables, table, col, where)
     if col.kind == "pool":
         _check_pool(spec, col, where)
     for name in ("min", "max"):
@@ -263,6 +266,10 @@ def _validate_column_references(
                     name, f"numbers, {', '.join(table.column_names)}", p[name], where=where, problem="no such column"
                 )
             )
+    given = p.get("given")
+    if given is not None and (given not in table.column_names or given == col.name):
+        others = ", ".join(n for n in table.column_names if n != col.name)
+        raise SpecError(invalid("given", others, given, where=where, problem="no such column"))
     base = p.get("base")
     if base is not None and base not in ("generation_date", "epoch") and base not in table.column_names:
         raise SpecError(
@@ -300,3 +307,49 @@ def _check_family(tables: Mapping[str, TableSpec], table: TableSpec, col: Column
     ):
         problem = "must be true, on a child table with parent_key and line_number columns"
         raise SpecError(invalid("distinct_per_parent", "true", distinct, where=where, problem=problem))
+
+
+VISIT_KINDS = ("visit", "visit_step", "visit_event", "visit_product", "visit_time", "order_visit")
+
+
+def _check_visits(tables: Mapping[str, TableSpec], table: TableSpec, col: ColumnSpec, where: str) -> None:
+    """Visits (generators/visits.py): one visit column per events table, the others name it, orders agree."""
+
+    def fail(name: str, allowed: str, problem: str) -> None:
+        raise SpecError(invalid(name, allowed, col.params.get(name), where=where, problem=problem))
+
+    p, kinds = col.params, {c.name: c.kind for c in table.columns}
+    visits = [n for n, k in kinds.items() if k == "visit"]
+    if col.kind == "visit":
+        target = tables[p["references"].split(".")[0]]
+        if len(visits) > 1 or table.kind != "incremental" or target.lifecycle.churn_rate > 0:
+            fail("references", "a snapshot without churn, once per incremental table", "every key must be active")
+        orders = tables.get(p.get("orders", ""))
+        if "orders" in p and (orders is None or not any(c.kind == "order_visit" for c in orders.columns)):
+            fail("orders", "an incremental table with an order_visit column", "is not one")
+    elif col.kind == "order_visit":
+        events = tables.get(p["events"])
+        if events is None or not any(
+            c.kind == "visit" and c.params.get("orders") == table.name for c in events.columns
+        ):
+            fail("events", f"a table whose visit column has orders: {table.name}", "is not one")
+        if p["references"] != next(c for c in events.columns if c.kind == "visit").params["references"]:
+            fail("references", "the references of the events' visit column", "names other sessions")
+    elif col.kind == "visit_time" and kinds.get(p["key"]) not in ("visit", "order_visit"):
+        fail("key", ", ".join(visits) or "a visit or order_visit column of this table", "is not one")
+    elif col.kind == "visit_time" and kinds[p["key"]] == "order_visit":
+        events = tables.get(table.column(p["key"]).params["events"])
+        if events is not None and not any(c.kind == "visit_time" for c in events.columns):
+            fail("key", f"an order_visit whose events table '{events.name}' has a visit_time column", "has none")
+    elif col.kind != "visit_time" and kinds.get(p["key"]) != "visit":
+        fail("key", ", ".join(visits) or "a visit column of this table", "is not one")
+    if col.kind == "visit_event" and "purchase" in p["values"]:
+        fail("values", "browsing events (purchases come from the orders)", "names purchase")
+    if col.kind == "visit_product":
+        if kinds.get(p["event"]) != "visit_event":
+            fail("event", "a visit_event column of this table", "is not one")
+        if p["product"] not in kinds:
+            fail("product", ", ".join(kinds), "no such column")
+        orders = tables.get(table.column(p["key"]).params.get("orders", ""))
+        if "ordered" in p and (orders is None or p["ordered"] not in orders.column_names):
+            fail("ordered", "a column of the visit's orders table", "no such column")

@@ -88,9 +88,30 @@ def choice_table(values: list, weights: list[float]) -> tuple | None:
     return tuple(value for value, count in zip(values, counts, strict=True) for _ in range(count))
 
 
+def case_key(value: object) -> str:
+    """A ``cases`` key as the given column's value reads cast to text (true, 3, 2.5, text)."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _conditional_choice(spec: ColumnSpec, scope: Scope) -> Expr:
+    """One weighted choice per case of the ``given`` column's value (text), the default weights otherwise."""
+    values = list(spec.params["values"])
+    u = scope.stage(f"_sg_{spec.name}_u", unit_interval(hash_key(scope.row_key, scope.seed(spec.name))))
+    given = scope.stage(f"_sg_{spec.name}_given", scope.column(spec.params["given"]).cast("string"))
+    weights = [float(w) for w in spec.params.get("weights", [1] * len(values))]
+    result = None
+    for value, case in spec.params["cases"].items():
+        branch = build_weighted_choice_column(u, values=values, weights=[float(w) for w in case])
+        condition = given == sql.lit(case_key(value))
+        result = sql.when(condition, branch) if result is None else result.when(condition, branch)
+    return result.otherwise(build_weighted_choice_column(u, values=values, weights=weights))
+
+
 @register("choice")
 def _choice(spec: ColumnSpec, scope: Scope) -> Expr:
     """A table lookup when the weights are fixed and small in lowest terms, else a uniform against thresholds."""
+    if "given" in spec.params:
+        return _conditional_choice(spec, scope)
     values = list(spec.params["values"])
     weights: list = [float(w) for w in spec.params.get("weights", [1] * len(values))]
     target, factor = spec.params.get("drift_toward"), scope.drift_factor()

@@ -118,6 +118,14 @@ def cast_to(value: Expr, type_name: str) -> Expr:
     return value.cast(spark_type(type_name))
 
 
+def with_ending(value: Expr, row_key: Expr, seed: int, endings: list[float] | None) -> Expr:
+    """``value``'s whole part plus one of ``endings`` (a price ending such as .99 or .49), the same for a row key."""
+    if not endings:
+        return value
+    pick = (bounded_index(hash_key(row_key, seed), len(endings)) + sql.lit(1)).cast("int")
+    return sql.floor(value) + sql.element_at(sql.lit([float(e) for e in endings]), pick)
+
+
 def with_null_rate(value: Expr, row_key: Expr, seed: int, null_rate: float) -> Expr:
     """Null out a deterministic ``null_rate`` share of rows (the same rows in every run)."""
     if null_rate <= 0:

@@ -4,14 +4,22 @@ Parent/child layout (orders -> order_items) on a day with n parents and m >= n c
 belongs to parent o where b(o) <= j < b(o+1), b(o) = floor(o*m/n) + jitter(o), jitter in {0, 1}
 when m >= 2n (else 0), b(0) = 0 and b(n) = m. Every parent gets at least one child, at most
 ceil(m/n) + 1, and both sides compute the layout in O(1) per row, so no join is needed.
+
+With a ``children_shape`` s_0..s_{B-1} (skewed baskets: one item most often), parents come in blocks
+of B: block q spans children c(q) = floor(q·B·m/n) to c(q+1), and its parents get 1 child each plus
+the block's X = c(q+1) − c(q) − B extra children in proportion to the extras s_i − 1, rotated by a
+k hashed from (day, q): b(qB + r) = c(q) + r + floor(E(k, r)·X / E), with E(k, r) the extras of the
+r shape entries from k on (cyclically) and E all of them. A last partial block is laid out linearly.
 """
 
 from __future__ import annotations
 
+import math
+
 from synthgen_spark.catalog import MAX_CHILDREN_SUMMED, ColumnSpec
 from synthgen_spark.errors import SpecError
 from synthgen_spark.generators import sql
-from synthgen_spark.generators.core import bounded_index, column_seed, day_row_key, hash_key
+from synthgen_spark.generators.core import bounded_index, column_seed, day_row_key, derive_seed, hash_key
 from synthgen_spark.generators.family import booked_index
 from synthgen_spark.generators.lifecycle import EntityLifecycle
 from synthgen_spark.generators.registry import Scope, register
@@ -29,14 +37,17 @@ class ChildLayout:
     ``seed`` is the child table's layout seed.
     """
 
-    def __init__(self, scope: Scope, seed: int, parents: Expr, children: Expr) -> None:
+    def __init__(self, scope: Scope, seed: int, parents: Expr, children: Expr, shape: tuple[int, ...] = ()) -> None:
         self.scope = scope
         self.seed = seed
         self.parents = parents
         self.children = children
+        self.shape = shape
 
     def boundary(self, parent_index: Expr) -> Expr:
         """b(o): index of the first child of parent o."""
+        if self.shape:
+            return self._shaped_boundary(parent_index)
         linear = _floor_div(parent_index * self.children, self.parents)
         jittered = (
             (self.children >= sql.lit(2) * self.parents) & (parent_index > sql.lit(0)) & (parent_index < self.parents)
@@ -44,8 +55,54 @@ class ChildLayout:
         jitter = bounded_index(hash_key(day_row_key(self.scope.day_ordinal, parent_index), self.seed), 2)
         return linear + sql.when(jittered, jitter).otherwise(sql.lit(0).cast("bigint"))
 
+    def _block_start(self, block: Expr) -> Expr:
+        """c(q): the first child of block q."""
+        return _floor_div(block * sql.lit(len(self.shape)) * self.children, self.parents)
+
+    def _extras(self, block: Expr) -> tuple[Expr, Expr]:
+        """The block's extra children X, and its rotation k."""
+        size = len(self.shape)
+        extra = self._block_start(block + sql.lit(1)) - self._block_start(block) - sql.lit(size)
+        seed = derive_seed(self.seed, 2)
+        rotation = bounded_index(hash_key(day_row_key(self.scope.day_ordinal, block), seed), size)
+        return extra, rotation
+
+    def _within(self, extra: Expr, rotation: Expr, position: Expr | int) -> Expr:
+        """r + floor(E(k, r)·X / E): where parent r of a block starts, from the block's first child."""
+        cumulative = [0]
+        for value in self.shape + self.shape:
+            cumulative.append(cumulative[-1] + value - 1)
+        prefix = sql.lit(cumulative)
+        at = sql.element_at(prefix, (rotation + sql.as_expr(position) + sql.lit(1)).cast("int"))
+        share = (at - sql.element_at(prefix, (rotation + sql.lit(1)).cast("int"))).cast("bigint") * extra
+        return sql.as_expr(position) + _floor_div(share, sql.lit(cumulative[len(self.shape)]).cast("bigint"))
+
+    def _shaped_boundary(self, parent_index: Expr) -> Expr:
+        size = sql.lit(len(self.shape)).cast("bigint")
+        block = _floor_div(parent_index, size)
+        extra, rotation = self._extras(block)
+        shaped = self._block_start(block) + self._within(extra, rotation, parent_index - block * size)
+        partial = block >= _floor_div(self.parents, size)
+        return sql.when(partial, _floor_div(parent_index * self.children, self.parents)).otherwise(shaped)
+
+    def _shaped_parent_of(self, child_index: Expr) -> Expr:
+        """The block of child j by the block starts, then the parents of the block whose start is <= j."""
+        size = len(self.shape)
+        full = _floor_div(self.parents, sql.lit(size).cast("bigint"))
+        linear = _floor_div((child_index + sql.lit(1)) * self.parents - sql.lit(1), self.children)
+        block = _floor_div((child_index + sql.lit(1)) * self.parents - sql.lit(1), self.children * sql.lit(size))
+        block = self.scope.stage("_sg_parent_block", sql.least(block, full))
+        extra, rotation = self._extras(block)
+        extra, rotation = self.scope.stage("_sg_block_extra", extra), self.scope.stage("_sg_block_rotation", rotation)
+        offset = self.scope.stage("_sg_block_offset", child_index - self._block_start(block))
+        started = [sql.when(self._within(extra, rotation, r) <= offset, 1).otherwise(0) for r in range(1, size)]
+        within = sum(started[1:], started[0]).cast("bigint")
+        return sql.when(block >= full, linear).otherwise(block * sql.lit(size).cast("bigint") + within)
+
     def parent_of(self, child_index: Expr) -> Expr:
         """o(j): index of the parent of child j (the linear guess, one less if a jitter moved b past j)."""
+        if self.shape:
+            return self._shaped_parent_of(child_index)
         guess = _floor_div((child_index + sql.lit(1)) * self.parents - sql.lit(1), self.children)
         guess = self.scope.stage("_sg_parent_guess", guess)
         return guess - sql.when(self.boundary(guess) > child_index, sql.lit(1)).otherwise(sql.lit(0)).cast("bigint")
@@ -57,12 +114,25 @@ def _layout_seed(scope: Scope, child: str) -> int:
 
 def _layout_from_child(scope: Scope) -> ChildLayout:
     parent, child = scope.table.parent, scope.table.name
-    return ChildLayout(scope, _layout_seed(scope, child), scope.day_fact("rows", parent), scope.day_fact("rows", child))
+    rows = scope.day_fact("rows", parent), scope.day_fact("rows", child)
+    return ChildLayout(scope, _layout_seed(scope, child), *rows, scope.table.children_shape)
 
 
 def _layout_from_parent(child: str, scope: Scope) -> ChildLayout:
     parents, children = scope.day_fact("rows", scope.table.name), scope.day_fact("rows", child)
-    return ChildLayout(scope, _layout_seed(scope, child), parents, children)
+    shape = scope.dataset.table(child).children_shape
+    return ChildLayout(scope, _layout_seed(scope, child), parents, children, shape)
+
+
+def most_children(parents: int, children: int, shape: tuple[int, ...]) -> int:
+    """The most children a parent gets on a day with these row counts (the child_sum unroll bound)."""
+    if not parents:
+        return 0
+    linear = math.ceil(children / parents) + (children >= 2 * parents and not shape)
+    if not shape:
+        return linear
+    extra = math.ceil(len(shape) * children / parents) - len(shape)
+    return max(linear, 1 + math.ceil((max(shape) - 1) * extra / sum(s - 1 for s in shape)))
 
 
 def _children(child: str, scope: Scope) -> tuple[Expr, Expr]:

@@ -8,7 +8,7 @@ from typing import Protocol
 from synthgen_spark.catalog import ColumnSpec, DatasetSpec, PoolSpec, TableSpec
 from synthgen_spark.config import JobConfig
 from synthgen_spark.errors import SpecError
-from synthgen_spark.generators.core import cast_to, with_null_rate
+from synthgen_spark.generators.core import cast_to, with_ending, with_null_rate
 from synthgen_spark.generators.sql import Expr
 
 
@@ -82,4 +82,5 @@ def build_value(spec: ColumnSpec, scope: Scope) -> Expr:
     if spec.drift and spec.kind != "choice" and spec.type not in ("string", "date", "timestamp", "boolean"):
         factor = scope.drift_factor()
         value = value if factor is None else value * factor
+    value = with_ending(value, scope.row_key, scope.seed(spec.name, "ending"), spec.params.get("endings"))
     return with_null_rate(value, scope.row_key, scope.seed(spec.name, "null"), spec.null_rate)

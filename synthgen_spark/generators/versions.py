@@ -16,7 +16,7 @@ from synthgen_spark.catalog import ColumnSpec, TableSpec
 from synthgen_spark.changes import ChangeGroup
 from synthgen_spark.generators import sql
 from synthgen_spark.generators.categorical import array_literal
-from synthgen_spark.generators.core import column_seed, hash_key, unit_interval
+from synthgen_spark.generators.core import column_seed, hash_key, unit_interval, with_ending
 from synthgen_spark.generators.lifecycle import EntityLifecycle
 from synthgen_spark.generators.registry import Scope
 from synthgen_spark.generators.sql import Expr
@@ -93,7 +93,8 @@ def changing_value(
     u = unit_interval(hash_key(scope.row_key + sql.shiftleft(current, VERSION_SHIFT), scope.seed(spec.name, "step")))
     if spec.kind != "choice":
         factor = sql.lit(1.0) + (sql.lit(2.0) * u - sql.lit(1.0)) * sql.lit(group.step)
-        return sql.when(current == sql.lit(0), base).otherwise(base * factor)
+        moved = with_ending(base * factor, scope.row_key, scope.seed(spec.name, "ending"), spec.params.get("endings"))
+        return sql.when(current == sql.lit(0), base).otherwise(moved)
     values = array_literal(tuple(spec.params["values"]))
     level = sql.call("array_position", values, base)
     top = sql.lit(len(spec.params["values"])).cast("bigint")
