@@ -18,7 +18,7 @@ from synthgen_spark.errors import SpecError, invalid, place
 LOCALE_POOL_FIELDS: dict[str, tuple[str, ...]] = {
     "first_names": ("value",),
     "last_names": ("value",),
-    "locations": ("city", "state", "postcode"),
+    "locations": ("city", "state", "postcode", "area_code", "weight"),
     "streets": ("value",),
     "companies": ("value",),
     "email_domains": ("value",),
