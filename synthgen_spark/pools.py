@@ -49,6 +49,8 @@ def build_locale_pools(locale: str) -> dict[str, dict]:
     fake.seed_instance(POOL_SEED)
     places = Faker(locale)  # a stream of its own: the places can change without changing the other pools
     places.seed_instance(POOL_SEED + 1)
+    people = Faker(locale)  # first names by sex, a stream of their own too
+    people.seed_instance(POOL_SEED + 2)
 
     def location() -> tuple[str, str, str, str, int]:
         region = places.administrative_unit() if hasattr(places, "administrative_unit") else ""
@@ -58,6 +60,14 @@ def build_locale_pools(locale: str) -> dict[str, dict]:
         "first_names": {
             "fields": ["value"],
             "records": [[v] for v in _unique(fake.first_name, POOL_SIZES["first_names"])],
+        },
+        "first_names_female": {
+            "fields": ["value"],
+            "records": [[v] for v in _unique(people.first_name_female, POOL_SIZES["first_names"])],
+        },
+        "first_names_male": {
+            "fields": ["value"],
+            "records": [[v] for v in _unique(people.first_name_male, POOL_SIZES["first_names"])],
         },
         "last_names": {
             "fields": ["value"],

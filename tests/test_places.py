@@ -1,5 +1,6 @@
-"""Places and phones: real US cities weighted by population, a phone valid in the US with an area code of the
-customer's state (checked with the phonenumbers package), and weighted pools in general."""
+"""People and places: real US cities weighted by population, a phone valid in the US with an area code of the
+customer's state (checked with the phonenumbers package), weighted pools, first names of the recorded sex and
+ages by a population pyramid."""
 
 from __future__ import annotations
 
@@ -44,7 +45,21 @@ def _state_of(number: phonenumbers.PhoneNumber) -> str | None:
 def customers(spark, tmp_path_factory):
     config = small_config(tmp_path_factory.mktemp("places"), end_date="2024-02-01", scale_factor=0.2)
     frame = frames(config, spark)["customers"]
-    return [r.asDict() for r in frame.select("customer_id", "city", "state", "postcode", "phone").collect()]
+    columns = ["customer_id", "city", "state", "postcode", "phone", "birth_date", "signup_date"]
+    return [r.asDict() for r in frame.select(*columns).collect()]
+
+
+@pytest.fixture(scope="module")
+def patients(spark, tmp_path_factory):
+    config = small_config(
+        tmp_path_factory.mktemp("patients"), dataset_id="healthcare_oltp_small", end_date="2024-02-01"
+    )
+    frame = frames(config, spark)["patients"]
+    return [r.asDict() for r in frame.select("sex", "first_name", "birth_date", "registration_date").collect()]
+
+
+def _age(born, on) -> float:
+    return (on - born).days / 365.25
 
 
 def test_every_phone_is_valid_in_the_us_with_an_area_code_of_the_customers_state(customers):
@@ -93,3 +108,46 @@ tables:
     with pytest.raises(SpecError, match=r"^shop.yaml: pool 'towns': field 'weight': is not a weight") as caught:
         parse_dataset(text, source="shop.yaml")
     assert "\n" not in str(caught.value)
+
+
+def test_a_patients_first_name_is_one_of_their_recorded_sex(patients):
+    pools = load_locale_pools("en_US")
+    female = {r[0] for r in pools["first_names_female"].records}
+    male = {r[0] for r in pools["first_names_male"].records}
+    by_sex = Counter(p["sex"] for p in patients)
+    assert by_sex["F"] > 300 and by_sex["M"] > 300
+    for patient in patients:
+        if patient["sex"] in {"F", "M"}:
+            assert patient["first_name"] in (female if patient["sex"] == "F" else male), patient
+
+
+def test_ages_follow_the_population_pyramid_not_a_uniform(patients, customers):
+    ages = [_age(p["birth_date"], p["registration_date"]) for p in patients]
+    n = len(ages)
+    assert all(0 <= a < 90.01 for a in ages)
+    decade = Counter(min(int(a // 10), 8) for a in ages)
+    for band, share in {0: 0.120, 4: 0.123, 7: 0.073, 8: 0.031}.items():  # the US pyramid's shares (2020)
+        assert abs(decade[band] / n - share / 0.996) < 4 * math.sqrt(share * (1 - share) / n), (band, decade)
+    assert decade[8] / n < 0.05 < decade[7] / n  # a uniform over 0-90 years would give each decade 11%
+    adults = [_age(c["birth_date"], c["signup_date"]) for c in customers]
+    assert all(18 <= a < 80.01 for a in adults)
+    assert sum(a >= 75 for a in adults) / len(adults) < 0.08 < sum(25 <= a < 35 for a in adults) / len(adults)
+
+
+@pytest.mark.parametrize("weights", ["[]", "[1, -2]", "[0, 0]", "heavy", "[1, 1, 1, 1]"])
+def test_bad_band_weights_are_a_one_line_error_naming_the_column(weights):
+    text = f"""
+dataset_id: shop
+tables:
+  - name: people
+    kind: snapshot
+    rows: 10
+    primary_key: person_id
+    columns:
+      - {{name: person_id, kind: sequence}}
+      - {{name: born, kind: date_offset, min_days: -2, max_days: 0, band_weights: {weights}}}
+"""
+    pattern = r"^shop.yaml: table 'people': column 'born': field 'band_weights': must be a list of weights"
+    with pytest.raises(SpecError, match=pattern) as caught:
+        parse_dataset(text, source="shop.yaml")
+    assert "\n" not in str(caught.value) and "1 to 3 numbers" in str(caught.value)
