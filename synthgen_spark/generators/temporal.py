@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from synthgen_spark.catalog import ColumnSpec
 from synthgen_spark.generators import sql
 from synthgen_spark.generators.categorical import (
@@ -9,6 +11,7 @@ from synthgen_spark.generators.categorical import (
     build_weighted_choice_column,
     choice_table,
     pool_index,
+    weighted_pool_index,
 )
 from synthgen_spark.generators.core import bounded_index, derive_seed, hash_key, unit_interval
 from synthgen_spark.generators.registry import Scope, register
@@ -24,9 +27,25 @@ def build_timestamp_in_day_column(row_key: Expr, seed: int, *, day: Expr) -> Exp
     return sql.timestamp_seconds(seconds + bounded_index(hash_key(row_key, seed), SECONDS_PER_DAY))
 
 
-def build_date_offset_column(row_key: Expr, seed: int, *, base: Expr, min_days: int, max_days: int) -> Expr:
-    """``base`` plus a whole number of days uniform on [min_days, max_days]."""
-    days = sql.lit(min_days).cast("bigint") + bounded_index(hash_key(row_key, seed), max_days - min_days + 1)
+def build_date_offset_column(
+    row_key: Expr, seed: int, *, base: Expr, min_days: int, max_days: int, band_weights: tuple[float, ...] = (1.0,)
+) -> Expr:
+    """``base`` plus a whole number of days on [min_days, max_days]: uniform, or piecewise uniform by bands.
+
+    With ``band_weights`` (k weights) the range is cut into k equal bands (band i: days ``min_days +
+    floor(i·n/k)`` to ``min_days + floor((i+1)·n/k) − 1``, n days in all), band i is picked with probability
+    ``w_i / Σw``, then a day uniformly within it, e.g. ages by a population pyramid.
+    """
+    total, count = max_days - min_days + 1, len(band_weights)
+    starts = tuple(min_days + i * total // count for i in range(count + 1))
+    if count == 1:
+        days = sql.lit(min_days).cast("bigint") + bounded_index(hash_key(row_key, seed), total)
+        return sql.date_add(base, days.cast("int"))
+    band = weighted_pool_index(row_key, derive_seed(seed, 1), tuple(band_weights))
+    start = build_pool_pick_column(band, values=starts[:-1]).cast("bigint")
+    widths = tuple(b - a for a, b in itertools.pairwise(starts))
+    length = build_pool_pick_column(band, values=widths).cast("bigint")
+    days = start + bounded_index(hash_key(row_key, seed), length)
     return sql.date_add(base, days.cast("int"))
 
 
@@ -79,4 +98,5 @@ def _date_offset(spec: ColumnSpec, scope: Scope) -> Expr:
         base=_base_date(spec, scope),
         min_days=int(spec.params["min_days"]),
         max_days=int(spec.params["max_days"]),
+        band_weights=tuple(float(w) for w in spec.params.get("band_weights", [1.0])),
     )
