@@ -13,11 +13,12 @@ from pyspark.sql import functions as F
 
 from synthgen_spark.catalog import DatasetSpec
 from synthgen_spark.config import JobConfig
-from synthgen_spark.engine import FILE_INDEX, BatchFacts, FileSlice, RowScope, build_batch_frame
+from synthgen_spark.engine import FILE_INDEX, LOCAL_INDEX, BatchFacts, RowScope, build_batch_frame
 from synthgen_spark.faults import FAULTS_TABLE, LABEL_COLUMNS, FaultDay, FaultTarget, fault_targets
 from synthgen_spark.generators import column_seed, day_row_key, sql
 from synthgen_spark.generators.core import hash_key, spark_type
 from synthgen_spark.generators.sql import Expr
+from synthgen_spark.lateness import ARRIVAL_COLUMN, is_late_table
 from synthgen_spark.planner import TableDay, table_day_faults
 
 TARGET = "_sg_fault_target"
@@ -29,28 +30,36 @@ DIGITS_TO_LETTERS = ("0123456789", "OIZEASGTBQ")
 class RowFaults:
     """The fault stages of one table's batch frame: the target of each row, and the dirty value of each target."""
 
-    def __init__(self, config: JobConfig, dataset: DatasetSpec, scope: RowScope, slices: list[FileSlice]) -> None:
+    def __init__(
+        self, config: JobConfig, dataset: DatasetSpec, scope: RowScope, table_days: list[TableDay], files: BatchFacts
+    ) -> None:
+        """``table_days``: the batch's (file) days, each in ``partitions`` files; ``files``: facts by file index."""
         self.table = scope.table
         self.targets = [t for group in fault_targets(config, dataset, self.table).values() for t in group]
-        self.day = scope.day
+        self.day = scope.day  # the event day (a late row's clean values are its event day's)
+        self.late = is_late_table(self.table)
         self.epoch = dataset.epoch
         seed = column_seed(config.seed_value, self.table.name, "", "faults")
         self.pick = scope.stage(PICK, hash_key(day_row_key(scope.day_ordinal, scope.row_index), seed))
-        self.target = scope.stage(
-            TARGET, self._target(scope, [table_day_faults(config, dataset, s.table_day) for s in slices])
-        )
+        file_days = [td for td in table_days for _ in range(td.partitions)]
+        days = [table_day_faults(config, dataset, td) for td in file_days]
+        position = scope.row_index
+        if self.late:  # the row's place among the rows arriving on its file's day (its rank's argument)
+            starts = [td.rows * i // td.partitions for td in table_days for i in range(td.partitions)]
+            position = scope.stage("_sg_fault_position", files.lookup(starts) + sql.col(LOCAL_INDEX))
+        self.target = scope.stage(TARGET, self._target(files, position, days))
 
-    def _target(self, scope: RowScope, days: list[FaultDay]) -> Expr:
+    def _target(self, facts: BatchFacts, position: Expr, days: list[FaultDay]) -> Expr:
         """The row's index into ``targets``, or -1: its rank, the type slot of the rank, a column by hash."""
-        facts: BatchFacts = scope.facts
 
         def per_file(name: str, values: list[int]) -> Expr:
             return facts.per_file(f"fault_{name}", values).cast("bigint")
 
         faulted = per_file("faulted", [d.faulted for d in days])
-        offset = scope.row_index - per_file("b", [d.b for d in days])
+        offset = position - per_file("b", [d.b for d in days])
         rows = per_file("rows", [max(d.rows, 1) for d in days])
-        rank = scope.stage("_sg_fault_rank", sql.pmod(per_file("a_inv", [d.a_inv for d in days]) * offset, rows))
+        a_inv = per_file("a_inv", [d.a_inv for d in days])
+        rank = facts.stages.stage("_sg_fault_rank", sql.pmod(a_inv * offset, rows))
         types = list(dict.fromkeys(t.fault_type for t in self.targets))
         m = sql.lit(len(types))
         rotation = per_file("rotation", [d.rotation for d in days])
@@ -138,7 +147,7 @@ class RowFaults:
 
         return frame.where(f"{TARGET} >= 0").selectExpr(
             f"{sql.lit(self.table.name).sql} AS `table`",
-            f"{self.day.sql} AS `date`",
+            f"{sql.col(ARRIVAL_COLUMN).sql if self.late else self.day.sql} AS `date`",  # the file's date
             f"CAST(`{self.table.primary_key}` AS STRING) AS primary_key",
             f"{by_target(lambda t: sql.lit(t.column.name if t.column else None).sql)} AS `column`",
             f"{by_target(lambda t: sql.lit(t.fault_type).sql)} AS fault_type",

@@ -455,6 +455,7 @@ def build_batch_frame(
     grouped = with_file_index and tasks < files
     if grouped:  # the ids are in this order already; the sort tells Spark, whose writer needs it per file
         frame = frame.sortWithinPartitions(FILE_INDEX, LOCAL_INDEX)
+    file_facts = facts
     if is_late_table(table):  # a file holds rows of several event days: facts by segment, not by file
         frame, facts = _segment_rows(frame, segments, facts, stages)
     else:
@@ -468,7 +469,7 @@ def build_batch_frame(
     scope = RowScope(config, dataset, table, facts, stages, sql.col(ROW_INDEX))
     if is_late_table(table):  # the date of the file the row is in
         arrivals = [(td.date - UNIX_EPOCH).days for td in table_days for _ in range(td.partitions)]
-        arrival = sql.date_add(sql.lit(UNIX_EPOCH), BatchFacts(slices, sql.col(FILE_INDEX), stages).lookup(arrivals))
+        arrival = sql.date_add(sql.lit(UNIX_EPOCH), file_facts.lookup(arrivals))
         stages.define(ARRIVAL_COLUMN, lambda: arrival)
     for spec in table.columns:
         scope.column(spec.name)
@@ -476,7 +477,7 @@ def build_batch_frame(
     if config.fault_rate and fault_targets(config, dataset, table):
         from synthgen_spark.dirty import RowFaults
 
-        faults = RowFaults(config, dataset, scope, slices)
+        faults = RowFaults(config, dataset, scope, table_days, file_facts)
     present = None
     if table.churn == "delete":  # churned entities leave the snapshot (hard deletes)
         present = stages.stage(
