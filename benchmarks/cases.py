@@ -271,10 +271,10 @@ def synthgen_orders_and_items(spark, rows: int, days: int, fault_rate: float, la
     )
     plan = build_plan(cfg)
     [batch] = plan.batches
-    frames, planned = [], 0
+    frames, planned, built = [], 0, {}
     for name in ("orders", "order_items"):
         tds = [td for td in batch.table_days if td.table.name == name]
-        frames.append((name, build_batch_frame(spark, cfg, plan.dataset, tds, with_file_index=True)))
+        frames.append((name, build_batch_frame(spark, cfg, plan.dataset, tds, with_file_index=True, labels_into=built)))
         planned += sum(td.written_rows for td in tds)
     if fault_rate:
         labels = [  # the labels of orders and order_items only
@@ -284,5 +284,5 @@ def synthgen_orders_and_items(spark, rows: int, days: int, fault_rate: float, la
             for td in batch.table_days
             if td.table.name == FAULTS_TABLE and td.date >= DAY
         ]
-        frames.append((FAULTS_TABLE, fault_labels_frame(spark, cfg, plan.dataset, labels, True)))
+        frames.append((FAULTS_TABLE, fault_labels_frame(spark, cfg, plan.dataset, labels, True, built)))
     return frames, planned

@@ -13,7 +13,15 @@ from pyspark.sql import functions as F
 
 from synthgen_spark.catalog import DatasetSpec
 from synthgen_spark.config import JobConfig
-from synthgen_spark.engine import FILE_INDEX, LOCAL_INDEX, BatchFacts, RowScope, build_batch_frame
+from synthgen_spark.engine import (
+    FILE_INDEX,
+    LOCAL_INDEX,
+    BatchFacts,
+    RowScope,
+    build_batch_frame,
+    file_slices,
+    task_count,
+)
 from synthgen_spark.faults import FAULTS_TABLE, LABEL_COLUMNS, FaultDay, FaultTarget, fault_targets
 from synthgen_spark.generators import column_seed, day_row_key, sql
 from synthgen_spark.generators.core import hash_key, spark_type
@@ -162,16 +170,24 @@ def label_schema() -> str:
 
 
 def fault_labels_frame(
-    spark: SparkSession, config: JobConfig, dataset: DatasetSpec, label_days: list[TableDay], with_file_index: bool
+    spark: SparkSession,
+    config: JobConfig,
+    dataset: DatasetSpec,
+    label_days: list[TableDay],
+    with_file_index: bool,
+    built: dict[str, tuple[tuple[TableDay, ...], DataFrame]] | None = None,
+    parallelism: int = 2,
 ) -> DataFrame:
-    """The ``_faults`` rows of a batch's label days: the labels of the table-days each labels, one file per day."""
+    """The ``_faults`` rows of a batch's label days: the labels of the table-days each labels, one file per day.
+
+    ``built``: labels the engine made beside the batch's table frames (``labels_into``); a table's are used
+    when they cover exactly the table-days to label, which saves building and analysing its frame again.
+    """
     groups: dict[str, list[TableDay]] = {}
     for td in (source for day in label_days for source in day.labels_of):
         groups.setdefault(td.table.name, []).append(td)
-    # one task per file: no padding rows, whose per-file lookups the pushed-down label filter would evaluate
     frames = [
-        build_batch_frame(spark, config, dataset, tds, tasks=sum(td.partitions for td in tds), labels=True)
-        for tds in groups.values()
+        _table_labels(spark, config, dataset, tds, (built or {}).get(name), parallelism) for name, tds in groups.items()
     ]
     frame = spark.createDataFrame([], label_schema())
     for other in frames:
@@ -181,6 +197,27 @@ def fault_labels_frame(
     dates = " ".join(f"WHEN DATE'{td.date.isoformat()}' THEN {i}" for i, td in enumerate(label_days))
     frame = frame.selectExpr(f"CASE `date` {dates} END AS {FILE_INDEX}", "*")
     return frame.repartition(len(label_days), FILE_INDEX).sortWithinPartitions(FILE_INDEX, "table", "primary_key")
+
+
+def _table_labels(
+    spark: SparkSession,
+    config: JobConfig,
+    dataset: DatasetSpec,
+    table_days: list[TableDay],
+    built: tuple[tuple[TableDay, ...], DataFrame] | None,
+    parallelism: int,
+) -> DataFrame:
+    """One table's labels: the engine's (when they label these days and no others), else a frame of their own."""
+    if built is not None:
+        faulted = {td.date for td in built[0] if table_day_faults(config, dataset, td).faulted}
+        if faulted == {td.date for td in table_days}:
+            return built[1]
+    # tasks of whole files and no padding files, whose per-file lookups the pushed-down label filter would
+    # evaluate (INVALID_ARRAY_INDEX_IN_ELEMENT_AT): a divisor of the files, as few as the rows allow
+    files = sum(td.partitions for td in table_days)
+    wanted = task_count(file_slices(table_days), parallelism)
+    tasks = max(t for t in range(1, wanted + 1) if files % t == 0)
+    return build_batch_frame(spark, config, dataset, table_days, tasks=tasks, labels=True)
 
 
 def is_labels_table(table_days: list[TableDay]) -> bool:

@@ -205,7 +205,7 @@ def test_two_adjacent_delta_runs_with_other_batch_sizes_equal_the_one_run(spark,
     middle = START + dt.timedelta(days=2)
     table = {"output_mode": "table", "table_location": "path", "partition_by_date": True}
     first = api.generate(job(root, dataset_file, end_date=middle.isoformat(), batch_size=3, **table), spark=spark)
-    second = job(root, dataset_file, start_date=(middle + dt.timedelta(1)).isoformat(), batch_size=2, **table)
+    second = job(root, dataset_file, start_date=(middle + dt.timedelta(1)).isoformat(), batch_size=3, **table)
     api.generate(second, spark=spark)
     places = {r.table: r.paths[0] for r in first.results}
     partitions = spark.sql(f"DESCRIBE DETAIL delta.`{places['orders']}`").first()["partitionColumns"]
