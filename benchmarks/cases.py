@@ -247,9 +247,10 @@ def faker_rows(rows: int) -> list[tuple]:
 FAULT_RATE = 0.05
 
 
-def synthgen_orders_and_items(spark, rows: int, days: int, fault_rate: float):
+def synthgen_orders_and_items(spark, rows: int, days: int, fault_rate: float, late_rate: float = 0.0):
     """orders + order_items over ``days`` days (about ``rows`` orders in all) in one batch, as a run builds them:
-    with ``fault_rate`` the dirty frames and the ``_faults`` labels of both. -> [(name, frame)], rows planned."""
+    with ``fault_rate`` the dirty frames and the ``_faults`` labels of both, with ``late_rate`` late arrivals
+    (max 3 days). -> [(name, frame)], rows planned."""
     from synthgen_spark.config import JobConfig
     from synthgen_spark.dirty import fault_labels_frame
     from synthgen_spark.engine import build_batch_frame
@@ -265,14 +266,15 @@ def synthgen_orders_and_items(spark, rows: int, days: int, fault_rate: float):
             "enable_seasonal_patterns": False,
             "scale_factor": rows / 10000 / days,
             "fault_rate": fault_rate,
+            "late_arrival_rate": late_rate,
         }
     )
     plan = build_plan(cfg)
     [batch] = plan.batches
-    frames, planned = [], 0
+    frames, planned, built = [], 0, {}
     for name in ("orders", "order_items"):
         tds = [td for td in batch.table_days if td.table.name == name]
-        frames.append((name, build_batch_frame(spark, cfg, plan.dataset, tds, with_file_index=True)))
+        frames.append((name, build_batch_frame(spark, cfg, plan.dataset, tds, with_file_index=True, labels_into=built)))
         planned += sum(td.written_rows for td in tds)
     if fault_rate:
         labels = [  # the labels of orders and order_items only
@@ -282,5 +284,5 @@ def synthgen_orders_and_items(spark, rows: int, days: int, fault_rate: float):
             for td in batch.table_days
             if td.table.name == FAULTS_TABLE and td.date >= DAY
         ]
-        frames.append((FAULTS_TABLE, fault_labels_frame(spark, cfg, plan.dataset, labels, True)))
+        frames.append((FAULTS_TABLE, fault_labels_frame(spark, cfg, plan.dataset, labels, True, built)))
     return frames, planned

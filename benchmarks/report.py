@@ -80,7 +80,7 @@ def ratios(run: Run) -> list[dict]:
     faulted, clean = (r(name, "parquet") for name in run.out["fault_cases"])
     out.append(
         ratio(
-            "fault_rate 0.05 time / no faults time (orders + order_items -> parquet)",
+            "fault_rate 0.05 + late_arrival_rate 0.2 time / neither time (orders + order_items -> parquet)",
             faulted.best_s / clean.best_s,
             1.5,
             "<=",

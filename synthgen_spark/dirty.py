@@ -13,11 +13,20 @@ from pyspark.sql import functions as F
 
 from synthgen_spark.catalog import DatasetSpec
 from synthgen_spark.config import JobConfig
-from synthgen_spark.engine import FILE_INDEX, BatchFacts, FileSlice, RowScope, build_batch_frame
+from synthgen_spark.engine import (
+    FILE_INDEX,
+    LOCAL_INDEX,
+    BatchFacts,
+    RowScope,
+    build_batch_frame,
+    file_slices,
+    task_count,
+)
 from synthgen_spark.faults import FAULTS_TABLE, LABEL_COLUMNS, FaultDay, FaultTarget, fault_targets
 from synthgen_spark.generators import column_seed, day_row_key, sql
 from synthgen_spark.generators.core import hash_key, spark_type
 from synthgen_spark.generators.sql import Expr
+from synthgen_spark.lateness import ARRIVAL_COLUMN, is_late_table
 from synthgen_spark.planner import TableDay, table_day_faults
 
 TARGET = "_sg_fault_target"
@@ -29,28 +38,36 @@ DIGITS_TO_LETTERS = ("0123456789", "OIZEASGTBQ")
 class RowFaults:
     """The fault stages of one table's batch frame: the target of each row, and the dirty value of each target."""
 
-    def __init__(self, config: JobConfig, dataset: DatasetSpec, scope: RowScope, slices: list[FileSlice]) -> None:
+    def __init__(
+        self, config: JobConfig, dataset: DatasetSpec, scope: RowScope, table_days: list[TableDay], files: BatchFacts
+    ) -> None:
+        """``table_days``: the batch's (file) days, each in ``partitions`` files; ``files``: facts by file index."""
         self.table = scope.table
         self.targets = [t for group in fault_targets(config, dataset, self.table).values() for t in group]
-        self.day = scope.day
+        self.day = scope.day  # the event day (a late row's clean values are its event day's)
+        self.late = is_late_table(self.table)
         self.epoch = dataset.epoch
         seed = column_seed(config.seed_value, self.table.name, "", "faults")
         self.pick = scope.stage(PICK, hash_key(day_row_key(scope.day_ordinal, scope.row_index), seed))
-        self.target = scope.stage(
-            TARGET, self._target(scope, [table_day_faults(config, dataset, s.table_day) for s in slices])
-        )
+        file_days = [td for td in table_days for _ in range(td.partitions)]
+        days = [table_day_faults(config, dataset, td) for td in file_days]
+        position = scope.row_index
+        if self.late:  # the row's place among the rows arriving on its file's day (its rank's argument)
+            starts = [td.rows * i // td.partitions for td in table_days for i in range(td.partitions)]
+            position = scope.stage("_sg_fault_position", files.lookup(starts) + sql.col(LOCAL_INDEX))
+        self.target = scope.stage(TARGET, self._target(files, position, days))
 
-    def _target(self, scope: RowScope, days: list[FaultDay]) -> Expr:
+    def _target(self, facts: BatchFacts, position: Expr, days: list[FaultDay]) -> Expr:
         """The row's index into ``targets``, or -1: its rank, the type slot of the rank, a column by hash."""
-        facts: BatchFacts = scope.facts
 
         def per_file(name: str, values: list[int]) -> Expr:
             return facts.per_file(f"fault_{name}", values).cast("bigint")
 
         faulted = per_file("faulted", [d.faulted for d in days])
-        offset = scope.row_index - per_file("b", [d.b for d in days])
+        offset = position - per_file("b", [d.b for d in days])
         rows = per_file("rows", [max(d.rows, 1) for d in days])
-        rank = scope.stage("_sg_fault_rank", sql.pmod(per_file("a_inv", [d.a_inv for d in days]) * offset, rows))
+        a_inv = per_file("a_inv", [d.a_inv for d in days])
+        rank = facts.stages.stage("_sg_fault_rank", sql.pmod(a_inv * offset, rows))
         types = list(dict.fromkeys(t.fault_type for t in self.targets))
         m = sql.lit(len(types))
         rotation = per_file("rotation", [d.rotation for d in days])
@@ -138,7 +155,7 @@ class RowFaults:
 
         return frame.where(f"{TARGET} >= 0").selectExpr(
             f"{sql.lit(self.table.name).sql} AS `table`",
-            f"{self.day.sql} AS `date`",
+            f"{sql.col(ARRIVAL_COLUMN).sql if self.late else self.day.sql} AS `date`",  # the file's date
             f"CAST(`{self.table.primary_key}` AS STRING) AS primary_key",
             f"{by_target(lambda t: sql.lit(t.column.name if t.column else None).sql)} AS `column`",
             f"{by_target(lambda t: sql.lit(t.fault_type).sql)} AS fault_type",
@@ -153,16 +170,24 @@ def label_schema() -> str:
 
 
 def fault_labels_frame(
-    spark: SparkSession, config: JobConfig, dataset: DatasetSpec, label_days: list[TableDay], with_file_index: bool
+    spark: SparkSession,
+    config: JobConfig,
+    dataset: DatasetSpec,
+    label_days: list[TableDay],
+    with_file_index: bool,
+    built: dict[str, tuple[tuple[TableDay, ...], DataFrame]] | None = None,
+    parallelism: int = 2,
 ) -> DataFrame:
-    """The ``_faults`` rows of a batch's label days: the labels of the table-days each labels, one file per day."""
+    """The ``_faults`` rows of a batch's label days: the labels of the table-days each labels, one file per day.
+
+    ``built``: labels the engine made beside the batch's table frames (``labels_into``); a table's are used
+    when they cover exactly the table-days to label, which saves building and analysing its frame again.
+    """
     groups: dict[str, list[TableDay]] = {}
     for td in (source for day in label_days for source in day.labels_of):
         groups.setdefault(td.table.name, []).append(td)
-    # one task per file: no padding rows, whose per-file lookups the pushed-down label filter would evaluate
     frames = [
-        build_batch_frame(spark, config, dataset, tds, tasks=sum(td.partitions for td in tds), labels=True)
-        for tds in groups.values()
+        _table_labels(spark, config, dataset, tds, (built or {}).get(name), parallelism) for name, tds in groups.items()
     ]
     frame = spark.createDataFrame([], label_schema())
     for other in frames:
@@ -172,6 +197,27 @@ def fault_labels_frame(
     dates = " ".join(f"WHEN DATE'{td.date.isoformat()}' THEN {i}" for i, td in enumerate(label_days))
     frame = frame.selectExpr(f"CASE `date` {dates} END AS {FILE_INDEX}", "*")
     return frame.repartition(len(label_days), FILE_INDEX).sortWithinPartitions(FILE_INDEX, "table", "primary_key")
+
+
+def _table_labels(
+    spark: SparkSession,
+    config: JobConfig,
+    dataset: DatasetSpec,
+    table_days: list[TableDay],
+    built: tuple[tuple[TableDay, ...], DataFrame] | None,
+    parallelism: int,
+) -> DataFrame:
+    """One table's labels: the engine's (when they label these days and no others), else a frame of their own."""
+    if built is not None:
+        faulted = {td.date for td in built[0] if table_day_faults(config, dataset, td).faulted}
+        if faulted == {td.date for td in table_days}:
+            return built[1]
+    # tasks of whole files and no padding files, whose per-file lookups the pushed-down label filter would
+    # evaluate (INVALID_ARRAY_INDEX_IN_ELEMENT_AT): a divisor of the files, as few as the rows allow
+    files = sum(td.partitions for td in table_days)
+    wanted = task_count(file_slices(table_days), parallelism)
+    tasks = max(t for t in range(1, wanted + 1) if files % t == 0)
+    return build_batch_frame(spark, config, dataset, table_days, tasks=tasks, labels=True)
 
 
 def is_labels_table(table_days: list[TableDay]) -> bool:

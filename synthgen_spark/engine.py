@@ -416,6 +416,7 @@ def build_batch_frame(
     tasks: int | None = None,
     parallelism: int = 2,
     labels: bool = False,
+    labels_into: dict[str, tuple[tuple[TableDay, ...], DataFrame]] | None = None,
 ) -> DataFrame:
     """The rows of one table over a batch of days, file by file in order, each file within one partition.
 
@@ -423,7 +424,8 @@ def build_batch_frame(
     with the column ``_sg_file_index``: file f's rows, sorted within their partition. ``tasks``
     defaults to ``task_count`` for ``parallelism`` (the tasks Spark runs at once; the run passes the
     session's). Neither changes the data, only how it is split into Spark tasks. With ``fault_rate``
-    the data-quality faults are applied last (synthgen_spark/dirty.py); ``labels`` returns their labels instead.
+    the data-quality faults are applied last (synthgen_spark/dirty.py); ``labels`` returns their labels instead,
+    and ``labels_into`` receives them by table name (with the table-days), built on the same analysed frame.
     """
     table = table_days[0].table
     segments = file_segments(table_days)
@@ -432,6 +434,7 @@ def build_batch_frame(
     ]
     files, widest = len(slices), max(s.rows for s in slices)
     tasks = tasks or task_count(slices, parallelism)
+    faulted = bool(config.fault_rate and fault_targets(config, dataset, table))
     if table.derived_from or table.churn == "delete":  # no padding rows: our filters may run before that filter
         tasks = files
     per_task = -(-files // tasks)
@@ -451,6 +454,7 @@ def build_batch_frame(
     grouped = with_file_index and tasks < files
     if grouped:  # the ids are in this order already; the sort tells Spark, whose writer needs it per file
         frame = frame.sortWithinPartitions(FILE_INDEX, LOCAL_INDEX)
+    file_facts = facts
     if is_late_table(table):  # a file holds rows of several event days: facts by segment, not by file
         frame, facts = _segment_rows(frame, segments, facts, stages)
     else:
@@ -464,15 +468,15 @@ def build_batch_frame(
     scope = RowScope(config, dataset, table, facts, stages, sql.col(ROW_INDEX))
     if is_late_table(table):  # the date of the file the row is in
         arrivals = [(td.date - UNIX_EPOCH).days for td in table_days for _ in range(td.partitions)]
-        arrival = sql.date_add(sql.lit(UNIX_EPOCH), BatchFacts(slices, sql.col(FILE_INDEX), stages).lookup(arrivals))
+        arrival = sql.date_add(sql.lit(UNIX_EPOCH), file_facts.lookup(arrivals))
         stages.define(ARRIVAL_COLUMN, lambda: arrival)
     for spec in table.columns:
         scope.column(spec.name)
     faults = None
-    if config.fault_rate and fault_targets(config, dataset, table):
+    if faulted:
         from synthgen_spark.dirty import RowFaults
 
-        faults = RowFaults(config, dataset, scope, slices)
+        faults = RowFaults(config, dataset, scope, table_days, file_facts)
     present = None
     if table.churn == "delete":  # churned entities leave the snapshot (hard deletes)
         present = stages.stage(
@@ -494,5 +498,7 @@ def build_batch_frame(
     if faults is not None:
         if labels:
             return faults.labels(frame)
+        if labels_into is not None and tasks * per_task == files:  # no padding files (see fault_labels_frame)
+            labels_into[table.name] = (tuple(table_days), faults.labels(frame))
         frame = faults.dirty(frame)
     return frame.selectExpr(*[FILE_INDEX] * grouped, *output_selection(table, f"{ROW_INDEX} >= 0"))

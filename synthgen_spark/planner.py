@@ -170,7 +170,6 @@ def build_plan(config: JobConfig, dataset: DatasetSpec | None = None) -> Plan:
     calendar = Calendar(dataset, config)
     calendar.holiday_name(config.start_date)  # validates holiday_country early
     lateness = Lateness(config, dataset, calendar.rows)
-    _check_faults_on_time(config, dataset, lateness)
     dataset = lateness.dataset_with_arrival_columns()
     calendar = Calendar(dataset, config)
     snapshot_days = {
@@ -375,21 +374,6 @@ def table_day_faults(config: JobConfig, dataset: DatasetSpec, td: TableDay) -> F
     """The data-quality faults of a table-day (none when fault_rate is 0 or the table gets none)."""
     types = tuple(fault_targets(config, dataset, td.table)) if config.fault_rate else ()
     return fault_day(config, td.table.name, td.date, td.rows, types)
-
-
-def _check_faults_on_time(config: JobConfig, dataset: DatasetSpec, lateness: Lateness) -> None:
-    """Faults and late arrivals do not compose yet: a job with faults must have no table with late rows."""
-    late = [t.name for t in dataset.tables if lateness.policy(t)]
-    if config.fault_rate and late:
-        raise ConfigError(
-            invalid(
-                "fault_rate",
-                "0 while a table has late arrivals, or late_arrival_rate 0 (and no table override)",
-                config.fault_rate,
-                where=config.source,
-                problem=f"faults on tables with late arrivals ({', '.join(late)}) are not supported yet",
-            )
-        )
 
 
 def with_faults(

@@ -49,6 +49,9 @@ FAULTED_ORDER = {
     "order_items": ["order_item_id"],
     "_faults": ["table", "date", "primary_key"],
 }
+# faults on late tables (docs/faults.md): the late job's days with fault_rate, under "late_faulted/{table}"
+LATE_FAULTS_JOB = {**LATE_JOB, "fault_rate": 0.05}
+LATE_FAULTED_ORDER = {**LATE_ORDER, "_faults": ["table", "date", "primary_key"]}
 
 
 def table_checksums(spark) -> dict[str, str]:
@@ -58,6 +61,8 @@ def table_checksums(spark) -> dict[str, str]:
     sums.update(
         {f"faulted/{t}": digest for t, digest in job_checksums(spark, GOLDEN_FAULTS_JOB, FAULTED_ORDER).items()}
     )
+    late_faulted = job_checksums(spark, LATE_FAULTS_JOB, LATE_FAULTED_ORDER)
+    sums.update({f"late_faulted/{t}": digest for t, digest in late_faulted.items()})
     return sums
 
 

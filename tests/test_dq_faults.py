@@ -264,12 +264,3 @@ def test_faults_and_labels_are_the_same_for_any_batch_size(spark, tmp_path):
     (orders_1, labels_1), (orders_2, labels_2) = frames(1), frames(2)
     assert_same(orders_1, orders_2, "orders")
     assert labels_1.exceptAll(labels_2).union(labels_2.exceptAll(labels_1)).count() == 0 and labels_2.count()
-
-
-def test_faults_with_late_arrivals_are_refused_in_one_line_before_anything_is_written(tmp_path, capsys):
-    args = ["generate", "--dataset-id", "retail_oltp_small", "--start-date", "2024-02-01", "--end-date", "2024-02-02"]
-    args += ["--output-root", str(tmp_path), "--fault-rate", "0.05", "--late-arrival-rate", "0.2"]
-    assert main(args) == 2
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and "field 'fault_rate'" in err and "orders" in err
-    assert list(tmp_path.iterdir()) == []
