@@ -346,3 +346,33 @@ def test_delta_table_mode_writes_the_feed_as_a_table_of_its_own(spark, tmp_path)
     days = [td for td in plan.table_days if td.table.name == "customers_changes"]
     expected = build_batch_frame(spark, config, plan.dataset, days)
     assert table.count() > 0 and _same(table.select(*expected.columns), expected)
+
+
+def test_finance_accounts_close_on_their_day_and_change_status_and_credit_limits(spark, tmp_path):
+    """Closures are updates to CLOSED dated on their day; status and credit-limit groups change open accounts."""
+    config = small_config(
+        tmp_path,
+        dataset_id="finance_oltp_small",
+        start_date="2024-01-01",
+        end_date="2024-02-29",
+        change_feed=True,
+        scale_factor=0.1,
+        batch_size=60,
+    )
+    plan = build_plan(config)
+    days = [td for td in plan.table_days if td.table.name == "accounts_changes"]
+    feed = build_batch_frame(spark, config, plan.dataset, days).cache()
+    counts = feed.agg(
+        F.count(F.when(F.col("status") == "CLOSED", 1)).alias("closed"),
+        F.count(F.when((F.col("status") == "CLOSED") & (F.col("closed_date") != F.col("change_date")), 1)).alias(
+            "misdated"
+        ),
+        F.count(F.when((F.col("status") == "CLOSED") & (F.col("current_balance") != 0), 1)).alias("balance"),
+        F.count(F.when(F.col("status").isin("DORMANT", "FROZEN"), 1)).alias("dormant"),
+        F.count(F.when(F.expr("(credit_limit IS NOT NULL) != (pmod(account_type_id - 1, 8) = 5)"), 1)).alias("limit"),
+        F.count(F.when((F.col("change_op") == "insert") & (F.col("status") == "CLOSED"), 1)).alias("closed_insert"),
+        F.count(F.when(F.col("change_op") == "delete", 1)).alias("deleted"),
+    ).first()
+    feed.unpersist()
+    assert counts["closed"] > 0 and counts["dormant"] > 0
+    assert counts["misdated"] == counts["balance"] == counts["limit"] == counts["closed_insert"] == counts["deleted"] == 0

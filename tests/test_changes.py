@@ -170,7 +170,9 @@ def test_builtin_datasets_declare_change_groups():
     assert {g.name for g in retail.table("customers").changes} >= {"address", "email", "loyalty_tier"}
     assert {g.name for g in retail.table("products").changes} >= {"price"}
     assert load_dataset("healthcare_oltp_small").table("patients").changes
-    assert load_dataset("finance_oltp_small").table("accounts").changes
+    accounts = load_dataset("finance_oltp_small").table("accounts")
+    assert {g.name for g in accounts.changes} >= {"status", "credit_limit"}
+    assert accounts.lifecycle.churn_rate > 0  # closures are churn: an update of status and closed_date on its day
 
 
 def test_plan_adds_feed_days_every_day_and_history_on_snapshot_days_with_expected_changes(tmp_path):
