@@ -46,6 +46,7 @@ FIXED_KINDS = (
     "derived",
     "foreign_key",
     "lookup",
+    "version_key",
 )
 CHANGES_SUFFIX = "_changes"
 HISTORY_SUFFIX = "_history"

@@ -375,4 +375,40 @@ def test_finance_accounts_close_on_their_day_and_change_status_and_credit_limits
     ).first()
     feed.unpersist()
     assert counts["closed"] > 0 and counts["dormant"] > 0
-    assert counts["misdated"] == counts["balance"] == counts["limit"] == counts["closed_insert"] == counts["deleted"] == 0
+    assert (
+        counts["misdated"] == counts["balance"] == counts["limit"] == counts["closed_insert"] == counts["deleted"] == 0
+    )
+
+
+def test_star_facts_carry_the_surrogate_key_of_the_dimension_version_in_force(spark, tmp_path):
+    """fact_sales.customer_sk / product_sk = the history_key of the version valid on sale_date (SCD2 join)."""
+    config = small_config(
+        tmp_path,
+        dataset_id="retail_star_small",
+        start_date="2020-01-27",
+        end_date="2020-02-03",
+        scale_factor=0.004,
+        history=True,
+        batch_size=8,
+    )
+    plan = build_plan(config)
+
+    def frame(table: str, days: set[dt.date] | None = None) -> DataFrame:
+        tds = [td for td in plan.table_days if td.table.name == table and (days is None or td.date in days)]
+        return build_batch_frame(spark, config, plan.dataset, tds)
+
+    sales = frame("fact_sales").where("sale_date <= DATE'2020-02-01'").cache()
+    for dim, key, day in (("customer", "customer_key", "2020-02-03"), ("product", "product_key", "2020-02-01")):
+        history = frame(f"dim_{dim}_history", {dt.date.fromisoformat(day)})
+        joined = sales.join(history, sales[f"{dim}_sk"] == history["history_key"], "left")
+        counts = joined.agg(
+            F.count(F.when(history["history_key"].isNull(), 1)).alias("missing"),
+            F.count(F.when(sales[key] != history[key], 1)).alias("other_entity"),
+            F.count(F.when(~F.expr("valid_from <= sale_date AND (valid_to IS NULL OR sale_date < valid_to)"), 1)).alias(
+                "not_in_force"
+            ),
+            F.count(F.when(history["version"] > 1, 1)).alias("later_versions"),
+        ).first()
+        assert counts["missing"] == counts["other_entity"] == counts["not_in_force"] == 0, (dim, counts)
+        assert counts["later_versions"] > 0, (dim, counts)
+    sales.unpersist()

@@ -224,3 +224,19 @@ def test_cli_exits_2_on_a_bad_change_group_and_plans_the_feed_with_its_flags(tmp
     out = capsys.readouterr().out
     assert "customers_changes" in out and "customers_history" in out and "updates <= g " in out
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("references", "fragment"),
+    [("customers.city", "primary key of a snapshot table with a lifecycle"), ("visits.visit_id", "lifecycle")],
+)
+def test_version_key_must_name_the_key_of_a_table_with_a_lifecycle(references, fragment):
+    raw = yaml.safe_load(BASE)
+    raw["tables"][1]["columns"] += [
+        {"name": "customer_id", "kind": "foreign_key", "references": "customers.customer_id"},
+        {"name": "customer_sk", "kind": "version_key", "references": references, "key": "customer_id"},
+    ]
+    with pytest.raises(SpecError, match=f"table 'visits', column 'customer_sk': field 'references'.*{fragment}"):
+        parse_dataset(yaml.safe_dump(raw), source="shop.yaml")
+    raw["tables"][1]["columns"][-1]["references"] = "customers.customer_id"
+    assert parse_dataset(yaml.safe_dump(raw), source="shop.yaml").table("visits").column("customer_sk").type == "long"
