@@ -192,7 +192,7 @@ def build_plan(config: JobConfig, dataset: DatasetSpec | None = None) -> Plan:
             if lateness.policy(table):
                 table_days.extend(_arrival_day(config, calendar, lateness, table, day) for day in days)
             else:
-                table_days.extend(_table_day(config, calendar, table, day) for day in days)
+                table_days.extend(table_day(config, calendar, table, day) for day in days)
             table_days.extend(_derived_table_days(config, calendar, table, batch_dates, days))
         if config.fault_rate:
             table_days = with_faults(config, dataset, table_days, batch_dates)
@@ -302,12 +302,13 @@ def _derived_table_days(
         return []
     derived = [(change_feed_spec(table), list(dates))] if config.change_feed else []
     derived += [(history_spec(table), snapshot_days)] if config.history else []
-    return [_table_day(config, calendar, spec, day, rows_of=table) for spec, days in derived for day in days]
+    return [table_day(config, calendar, spec, day, rows_of=table) for spec, days in derived for day in days]
 
 
-def _table_day(
+def table_day(
     config: JobConfig, calendar: Calendar, table: TableSpec, day: dt.date, rows_of: TableSpec | None = None
 ) -> TableDay:
+    """One table on one day, as a plan holds it (``rows_of``: the table whose rows a derived table scans)."""
     dataset = calendar.dataset
     rows = calendar.rows(rows_of or table, day)
     if rows > MAX_ROWS_PER_DAY:
@@ -361,10 +362,10 @@ def expected_operations(plan: Plan, feed: TableSpec, day: dt.date, scanned: int)
 def _arrival_day(config: JobConfig, calendar: Calendar, lateness: Lateness, table: TableSpec, day: dt.date) -> TableDay:
     """A late table's day: the rows arriving on it (late rows of earlier event days, then its on-time rows)."""
     segments = tuple(
-        Segment(_table_day(config, calendar, table, event), start, rows)
+        Segment(table_day(config, calendar, table, event), start, rows)
         for event, start, rows in lateness.arrivals(table, day)
     )
-    on_time = _table_day(config, calendar, table, day)
+    on_time = table_day(config, calendar, table, day)
     rows = sum(s.rows for s in segments)
     parts = math.ceil(rows / config.chunk_size) if config.chunk_size else 1
     target = layout_for(config).target(table.name, day, parts)

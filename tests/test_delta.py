@@ -125,3 +125,39 @@ def test_mismatched_existing_table_is_refused_and_nothing_is_written(spark, tmp_
         ]
     )
     assert code == 2 and "clash_orders" in capsys.readouterr().err
+
+
+def test_snapshot_write_merge_keeps_a_current_table_whose_change_data_feed_is_the_change_feed(spark, tmp_path):
+    """snapshot_write: merge: {table}_current is the last snapshot, and Delta's CDF over the run = {table}_changes."""
+    config = table_config(
+        tmp_path,
+        start_date="2024-02-05",
+        end_date="2024-02-08",
+        scale_factor=0.05,
+        batch_size=4,
+        table_name_template="merge_{table}",
+        change_feed=True,
+        snapshot_write="merge",
+    )
+    generate(config, spark, progress=None)
+    current = spark.table("merge_customers_current")
+    last = spark.table("merge_customers").where("snapshot_date = DATE'2024-02-08'").drop("snapshot_date")
+    assert current.count() == last.count() > 0
+    assert current.exceptAll(last).limit(1).count() == 0 and last.exceptAll(current).limit(1).count() == 0
+    first_merge = (
+        spark.sql("DESCRIBE HISTORY merge_customers_current").where("operation = 'MERGE'").agg(F.min("version"))
+    )
+    cdf = spark.read.format("delta").option("readChangeFeed", "true").option("startingVersion", first_merge.first()[0])
+    cdf = cdf.table("merge_customers_current").where("_change_type != 'update_preimage'")
+    ops = F.expr("CASE _change_type WHEN 'update_postimage' THEN 'update' ELSE _change_type END")
+    ours = spark.table("merge_customers_changes").drop("change_date", "change_ts", "change_seq")
+    delta = cdf.withColumn("change_op", ops).select(*ours.columns)
+    assert ours.where("change_op = 'update'").limit(1).count() == 1
+    assert delta.exceptAll(ours).limit(1).count() == 0 and ours.exceptAll(delta).limit(1).count() == 0
+
+
+def test_snapshot_write_merge_needs_the_change_feed_in_table_mode(tmp_path):
+    with pytest.raises(ConfigError, match="field 'snapshot_write'"):
+        small_config(tmp_path, output_mode="table", snapshot_write="merge")
+    with pytest.raises(ConfigError, match="field 'snapshot_write'"):
+        small_config(tmp_path, change_feed=True, snapshot_write="upsert")
