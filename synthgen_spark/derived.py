@@ -21,7 +21,13 @@ from synthgen_spark.generators import sql
 from synthgen_spark.generators.core import UNIX_EPOCH, bounded_index, column_seed, day_row_key, hash_key
 from synthgen_spark.generators.sql import Expr
 from synthgen_spark.generators.temporal import SECONDS_PER_DAY
-from synthgen_spark.generators.versions import HISTORY_KEY_SHIFT, churn_ordinal, start_ordinal, version, version_days
+from synthgen_spark.generators.versions import (
+    HISTORY_KEY_SHIFT,
+    churn_ordinal,
+    start_ordinal,
+    version_days,
+    version_moved,
+)
 
 PREVIOUS = "_sg_prev_"
 DAY_SHIFT, SECOND_SHIFT = 48, 31  # change_seq = day << 48 | second of the day << 31 | entity index
@@ -78,8 +84,7 @@ def _candidates(
     moved = [start_ordinal(scope, index) == day]
     if table.lifecycle.churn_rate > 0:
         moved.append(sql.call("coalesce", churn_ordinal(scope, index) == day, sql.lit(False)))
-    for group in table.changes:
-        moved.append(Expr(f"({version(scope, group, day).sql} <> {version(scope, group, day - sql.lit(1)).sql})"))
+    moved += [version_moved(scope, group, day, index) for group in table.changes]
     candidate = stages.stage(
         "_sg_candidate", Expr("(" + " OR ".join(m.sql for m in moved) + ")", max(m.level for m in moved))
     )

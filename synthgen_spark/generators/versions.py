@@ -62,6 +62,40 @@ def version(scope: Scope, group: ChangeGroup, day_ordinal: Expr, index: Expr | N
     return sql.when(days <= sql.lit(0), sql.lit(0).cast("bigint")).otherwise(count)
 
 
+def version_moved(scope: Scope, group: ChangeGroup, day_ordinal: Expr, index: Expr) -> Expr:
+    """``version(day) <> version(day - 1)`` with one hash per row (two only where day - 1 is in the slot before).
+
+    The same comparisons as ``version`` on both days: slot K of day d and slot K0 of day d - 1 are
+    equal or adjacent (the daily rate is at most 1), so only j_K (and j_K0 when K0 = K - 1) decide.
+    """
+    start = start_ordinal(scope, index)
+
+    def days_to(day: Expr) -> Expr:
+        last = day.cast("bigint")
+        if scope.table.lifecycle.churn_rate > 0:
+            last = sql.least(last, sql.call("coalesce", churn_ordinal(scope, index) - sql.lit(1), last))
+        return last - start
+
+    days, before = days_to(day_ordinal), days_to(day_ordinal - sql.lit(1))
+    y, y0 = days.cast("double") * sql.lit(group.daily_rate), before.cast("double") * sql.lit(group.daily_rate)
+    slot, slot0 = sql.floor(y).cast("bigint"), sql.floor(y0).cast("bigint")
+
+    def jitter(k: Expr) -> Expr:
+        return unit_interval(hash_key(sql.shiftleft(k, SLOT_SHIFT) + index, group_seed(scope, group)))
+
+    now = jitter(slot) < y - slot.cast("double")
+    then_same = jitter(slot) < y0 - slot.cast("double")
+    then_before = jitter(slot0) < y0 - slot0.cast("double")
+    no = sql.lit(False)
+    return (
+        sql.when(days <= sql.lit(0), no)
+        .when(days == before, no)
+        .when(before <= sql.lit(0), (slot > sql.lit(0)) | now)
+        .when(slot0 == slot, now & ~then_same)
+        .otherwise(now | ~then_before)
+    )
+
+
 class VersionedScope:
     """The scope's rows at version ``version`` of ``group``: another row key, own intermediate stages."""
 
