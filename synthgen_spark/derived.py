@@ -12,9 +12,10 @@ import dataclasses
 import datetime as dt
 
 from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
 
 from synthgen_spark.catalog import DatasetSpec, TableSpec
-from synthgen_spark.changes import CHANGES_SUFFIX
+from synthgen_spark.changes import CHANGES_SUFFIX, as_of
 from synthgen_spark.config import JobConfig
 from synthgen_spark.engine import FILE_INDEX, LOCAL_INDEX, ROW_INDEX, BatchFacts, FileSlice, RowScope, Stages
 from synthgen_spark.generators import sql
@@ -28,6 +29,7 @@ from synthgen_spark.generators.versions import (
     version_days,
     version_moved,
 )
+from synthgen_spark.lateness import ARRIVAL_KIND
 
 PREVIOUS = "_sg_prev_"
 DAY_SHIFT, SECOND_SHIFT = 48, 31  # change_seq = day << 48 | second of the day << 31 | entity index
@@ -130,6 +132,40 @@ def change_feed_frame(
         for c in feed.columns
     ]
     return frame.selectExpr(*[FILE_INDEX] * grouped, *outputs)
+
+
+def progress_feed_frame(
+    frame: DataFrame, config: JobConfig, dataset: DatasetSpec, feed: TableSpec, facts: BatchFacts, days: Expr
+) -> DataFrame:
+    """A fact's progress steps: its rows of earlier event days (``facts``, by segment) that reach a step on the
+    file's day (``days``, an ordinal per file), as of that day.
+
+    Each step date is a column of the row, a pure function of (seed, table, row, event date): nothing earlier is read.
+    """
+    base = dataset.table(feed.derived_from)
+    progress = base.progress
+    stages = facts.stages
+    scope = RowScope(config, dataset, base, facts, stages, sql.col(ROW_INDEX))
+    for spec in base.columns:  # derived SQL reads the columns above it by name: stage them all (not the arrival)
+        if spec.kind != ARRIVAL_KIND:
+            scope.column(spec.name)
+    day = stages.stage("_sg_change_ordinal", days.cast("bigint"))
+    change_date = stages.stage("_sg_change_date", sql.date_add(sql.lit(UNIX_EPOCH), day.cast("int")))
+    key = scope.column(base.primary_key).cast("bigint")
+    seed = column_seed(config.seed_value, feed.name, "change_ts")
+    second = stages.stage("_sg_change_second", bounded_index(hash_key(day_row_key(day, key), seed), SECONDS_PER_DAY))
+    columns = {
+        "change_op": sql.lit("update"),
+        "change_date": change_date,
+        "change_ts": sql.timestamp_seconds(day * sql.lit(SECONDS_PER_DAY) + second),
+        "change_seq": sql.shiftleft(day, DAY_SHIFT) + sql.shiftleft(second, SECOND_SHIFT) + key,
+    }
+    stepped = " OR ".join(f"`{column}` = {change_date.sql}" for column in progress.step_columns)
+    frame = stages.apply(frame).where(f"({stepped})")
+    states = as_of(progress, change_date.sql)
+    frame = frame.withColumns({name: F.expr(expression) for name, expression in states.items()})
+    outputs = [f"{columns[n].sql} AS `{n}`" if n in columns else f"`{n}`" for n in feed.column_names]
+    return frame.selectExpr(FILE_INDEX, *outputs)
 
 
 def derived_frame(

@@ -56,6 +56,7 @@ _ENUMS = {
     "output_mode": config.OUTPUT_MODES,
     "table_location": ("metastore", "path"),
     "snapshot_write": ("replace", "merge"),
+    "fact_states": ("as_of", "final"),
 }
 
 
