@@ -187,7 +187,8 @@ def test_plan_adds_feed_days_every_day_and_history_on_snapshot_days_with_expecte
         days.setdefault(td.table.name, []).append(td.date)
     assert len(days["customers_changes"]) == len(days["products_changes"]) == 7
     assert days["customers_history"] == days["customers"] and days["products_history"] == days["products"]
-    assert len(days["products_history"]) == 1 and "orders_changes" not in days
+    assert len(days["products_history"]) == 1 and "order_items_changes" not in days and "orders_history" not in days
+    assert len(days["orders_changes"]) == 7  # orders progress: their status steps (tests/test_progress.py)
     feed = plan.table_days[[td.table.name for td in plan.table_days].index("customers_changes")]
     assert feed.paths[0].endswith("/customers_changes/2024/02/05/data.parquet")
     assert feed.table.primary_date_column == "change_date" and feed.table.column_names[0] == "change_op"

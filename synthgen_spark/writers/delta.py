@@ -242,8 +242,13 @@ class DeltaSink(Sink):
     def write_table(self, batch: Batch, table_days: list[TableDay], frame: DataFrame) -> None:
         with self._table_locks[table_days[0].table.name]:
             write_delta(frame, table_days, self.config, self.run_id)
-            if self.config.snapshot_write == "merge" and table_days[0].table.name.endswith(CHANGES_SUFFIX):
+            if self.config.snapshot_write == "merge" and self._is_entity_feed(table_days[0].table):
                 merge_current_state(self.spark, self.plan, table_days)
+
+    def _is_entity_feed(self, table: TableSpec) -> bool:
+        """A snapshot table's change feed (merged into ``{table}_current``), not a fact's progress steps."""
+        base = table.derived_from and self.plan.dataset.table(table.derived_from)
+        return bool(base) and table.name.endswith(CHANGES_SUFFIX) and base.kind == "snapshot"
 
     def locations(self, table_days: list[TableDay]) -> tuple[str, ...]:
         return tuple(sorted({td.target.table for td in table_days}))
