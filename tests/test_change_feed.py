@@ -354,10 +354,10 @@ def test_finance_accounts_close_on_their_day_and_change_status_and_credit_limits
         tmp_path,
         dataset_id="finance_oltp_small",
         start_date="2024-01-01",
-        end_date="2024-02-29",
+        end_date="2024-02-14",
         change_feed=True,
         scale_factor=0.1,
-        batch_size=60,
+        batch_size=45,
     )
     plan = build_plan(config)
     days = [td for td in plan.table_days if td.table.name == "accounts_changes"]
