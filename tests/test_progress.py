@@ -115,6 +115,7 @@ def frames(spark, tmp_path_factory):
     for name, config in (
         ("as_of", small_config(root, change_feed=True, **common)),
         ("final", small_config(root, fact_states="final", **common)),
+        ("late", small_config(root, late_arrival_rate=0.3, **common)),
     ):
         plan = build_plan(config)
         for table in ("orders", "orders_changes") if name == "as_of" else ("orders",):
@@ -167,6 +168,13 @@ def test_no_file_holds_a_date_after_its_own(frames):
 def test_replaying_the_feed_over_the_event_day_files_gives_every_orders_state_on_later_days(frames, day):
     state, expected = _latest(frames, day), _expected(frames, day).select(*frames["as_of_orders"].columns)
     assert state.exceptAll(expected).limit(1).count() == 0 and expected.exceptAll(state).limit(1).count() == 0
+
+
+def test_a_late_order_keeps_its_event_day_values_in_the_later_file(frames):
+    late = frames["late_orders"].where(f"arrival_date > order_date AND order_date >= DATE'{START}'")
+    on_time = frames["as_of_orders"]
+    assert late.limit(1).count() == 1
+    assert late.drop("arrival_date").exceptAll(on_time).limit(1).count() == 0
 
 
 def test_the_status_mix_of_a_weeks_orders_evolves_as_they_progress(frames):
