@@ -27,7 +27,7 @@ def describe_dataset(spec: DatasetSpec) -> str:
             key = ""
             if col.name == table.primary_key:
                 key = "PK"
-            elif col.kind in ("foreign_key", "lookup"):
+            elif col.kind in ("foreign_key", "lookup", "version_key"):
                 key = f"-> {col.params['references']}"
             elif col.kind == "parent_key":
                 key = f"-> {table.parent}"
