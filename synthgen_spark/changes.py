@@ -334,7 +334,24 @@ def parse_progress(raw: Any, table: TableSpec, where: str) -> Progress | None:
             raise SpecError(invalid("steps", ", ".join(dates) or "none", column, where=where, problem=problem))
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 366:
         raise SpecError(invalid("max_days", "integers from 1 to 366", days, where=where, problem="out of range"))
-    return Progress(str(status), str(raw["initial"]), tuple((str(k), str(v)) for k, v in steps.items()), days)
+    progress = Progress(str(status), str(raw["initial"]), tuple((str(k), str(v)) for k, v in steps.items()), days)
+    _check_read_as_of(table, progress, where)
+    return progress
+
+
+def _check_read_as_of(table: TableSpec, progress: Progress, where: str) -> None:
+    """Only the status and step columns are shown as of a day: no other output column may be computed from them."""
+    shown = {progress.status, *progress.step_columns}
+    reading = set(shown)
+    for col in table.columns:  # derived columns read earlier ones, so one pass in table order suffices
+        if _reads(table, col) & reading:
+            reading.add(col.name)
+    stale = [c.name for c in table.output_columns if c.name in reading - shown]
+    if stale:
+        problem = f"column '{stale[0]}' is computed from the status or a step date and would show its final value"
+        raise SpecError(
+            invalid("steps", "the columns computed from the status as steps", stale[0], where=where, problem=problem)
+        )
 
 
 def affected_columns(table: TableSpec, group: ChangeGroup) -> tuple[str, ...]:

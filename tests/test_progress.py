@@ -79,6 +79,15 @@ def test_bad_lifecycles_are_one_line_errors_naming_file_table_and_field(change, 
     assert f"field '{field}'" in message
 
 
+def test_a_column_computed_from_the_status_would_show_it_early_and_is_refused():
+    raw = yaml.safe_load(_mini(GOOD))
+    raw["tables"][1]["columns"].append({"name": "done", "kind": "derived", "expression": "status = 'DONE'"})
+    with pytest.raises(
+        SpecError, match=r"^mini.yaml: table 'orders', progress: field 'steps': column 'done' is computed"
+    ):
+        parse_dataset(yaml.safe_dump(raw), "mini.yaml")
+
+
 def test_the_feed_of_a_day_scans_the_orders_of_the_days_before_it(tmp_path):
     plan = build_plan(small_config(tmp_path, start_date=str(START), end_date=str(END), change_feed=True))
     feed = [td for td in plan.table_days if td.table.name == "orders_changes"]
