@@ -321,8 +321,9 @@ def parse_progress(raw: Any, table: TableSpec, where: str) -> Progress | None:
             invalid(unknown[0], ", ".join(PROGRESS_KEYS), sorted(raw), where=where, problem="unknown or missing")
         )
     status, steps, days = raw["status"], raw["steps"], raw["max_days"]
-    if status not in table.column_names or status in (table.primary_key, table.primary_date_column):
-        raise SpecError(invalid("status", ", ".join(table.column_names), status, where=where, problem="unknown column"))
+    strings = [c.name for c in table.columns if c.type == "string" and c.name != table.primary_key]
+    if status not in strings:
+        raise SpecError(invalid("status", ", ".join(strings), status, where=where, problem="not a string column"))
     if not isinstance(steps, Mapping) or not steps:
         raise SpecError(
             invalid("steps", "a mapping of state: date column", steps, where=where, problem="must be a mapping")
