@@ -15,7 +15,7 @@ from typing import Any
 
 from synthgen_spark.calendar import WEEKDAY_NAMES, Calendar, new_per_period, retail_event
 from synthgen_spark.catalog import TableSpec
-from synthgen_spark.changes import CHANGES_SUFFIX, change_feed_spec, has_lifecycle, history_spec
+from synthgen_spark.changes import CHANGES_SUFFIX, change_feed_spec, has_lifecycle, history_spec, progress_feed_spec
 from synthgen_spark.faults import faults_spec
 from synthgen_spark.generators.lifecycle import LOYAL_EVERY
 from synthgen_spark.lateness import write_date_column
@@ -77,9 +77,10 @@ def build_facts(
 
 
 def report_tables(plan: Plan, ledger: Ledger) -> list[TableSpec]:
-    """The dataset's tables, then the derived ones (change feeds, SCD2 histories) this run or an earlier one wrote."""
+    """The dataset's tables, then the derived ones (change feeds, SCD2 histories, status steps) this run or an earlier one wrote."""
     planned = {td.table.name for td in plan.table_days}
     derived = [spec(t) for t in plan.dataset.tables if has_lifecycle(t) for spec in (change_feed_spec, history_spec)]
+    derived += [progress_feed_spec(t) for t in plan.dataset.tables if t.progress]  # facts' status steps
     derived.append(faults_spec())
     return [*plan.dataset.tables, *(t for t in derived if t.name in planned or t.name in ledger.done)]
 
