@@ -314,14 +314,18 @@ def _derived_table_days(
     return [table_day(config, calendar, spec, day, rows_of=table) for spec, days in derived for day in days]
 
 
-def _progress_day(config: JobConfig, calendar: Calendar, table: TableSpec, day: dt.date) -> TableDay:
-    """A progress feed's day: it scans the fact's rows of the ``max_days`` event days before it (one segment each)."""
+def progress_events(calendar: Calendar, table: TableSpec, day: dt.date) -> list[dt.date]:
+    """The event days whose rows a progress feed's ``day`` scans: the ``max_days`` before it (from the epoch)."""
     max_days = table.progress.max_days if table.progress else 0
     events = [day - dt.timedelta(days=k) for k in range(max_days, 0, -1)]
+    return [event for event in events if event >= calendar.dataset.epoch]
+
+
+def _progress_day(config: JobConfig, calendar: Calendar, table: TableSpec, day: dt.date) -> TableDay:
+    """A progress feed's day: it scans the fact's rows of the ``max_days`` event days before it (one segment each)."""
     segments = tuple(
         Segment(table_day(config, calendar, table, event), 0, calendar.rows(table, event))
-        for event in events
-        if event >= calendar.dataset.epoch
+        for event in progress_events(calendar, table, day)
     )
     feed = table_day(config, calendar, progress_feed_spec(table), day, rows_of=table)
     return dataclasses.replace(feed, rows=sum(s.rows for s in segments), segments=segments)

@@ -20,7 +20,7 @@ from synthgen_spark.faults import faults_spec
 from synthgen_spark.generators.lifecycle import LOYAL_EVERY
 from synthgen_spark.lateness import write_date_column
 from synthgen_spark.layout import job_root, state_folder
-from synthgen_spark.planner import Plan, TableDay, expected_operations, table_day_faults
+from synthgen_spark.planner import Plan, TableDay, expected_operations, progress_events, table_day_faults
 from synthgen_spark.state import Ledger
 
 REPORT_VERSION = 1
@@ -151,6 +151,8 @@ def _table_day(
     derived = plan.dataset.table(table.derived_from) if table.derived_from else None
     labels = table.name == faults_spec().name  # the _faults table: as many rows as the plan says it labels
     expected = planned.written_rows if planned else 0 if labels else calendar.rows(derived or table, day)
+    if derived is not None and derived.progress is not None and not planned:  # a fact's steps: rows scanned
+        expected = sum(calendar.rows(derived, event) for event in progress_events(calendar, derived, day))
     entry = ledger.done.get(table.name, {}).get(day.isoformat())
     facts: dict[str, Any] = {
         "date": day.isoformat(),
