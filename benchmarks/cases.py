@@ -286,3 +286,39 @@ def synthgen_orders_and_items(spark, rows: int, days: int, fault_rate: float, la
         ]
         frames.append((FAULTS_TABLE, fault_labels_frame(spark, cfg, plan.dataset, labels, True, built)))
     return frames, planned
+
+
+def synthgen_customers(spark, scale: float, days: int, changes: bool):
+    """retail customers over ``days`` daily snapshots: with its change groups and the change feed, or neither.
+
+    -> (frames: the snapshot's, plus the feed's with changes), entity-days of the snapshot.
+    """
+    import dataclasses
+
+    from synthgen_spark.catalog import load_dataset
+    from synthgen_spark.config import JobConfig
+    from synthgen_spark.engine import build_batch_frame
+    from synthgen_spark.planner import build_plan
+
+    dataset = load_dataset("retail_oltp_small")
+    if not changes:
+        tables = tuple(dataclasses.replace(t, changes=()) for t in dataset.tables)
+        dataset = dataclasses.replace(dataset, tables=tables)
+    cfg = JobConfig.from_mapping(
+        {
+            "dataset_id": "retail_oltp_small",
+            "start_date": DAY.isoformat(),
+            "end_date": (DAY + dt.timedelta(days=days - 1)).isoformat(),
+            "batch_size": days,
+            "enable_seasonal_patterns": False,
+            "scale_factor": scale,
+            "change_feed": changes,
+        }
+    )
+    plan = build_plan(cfg, dataset)
+    names = ("customers", "customers_changes") if changes else ("customers",)
+    frames = [
+        build_batch_frame(spark, cfg, dataset, [td for td in plan.table_days if td.table.name == name])
+        for name in names
+    ]
+    return frames, sum(td.rows for td in plan.table_days if td.table.name == "customers")

@@ -141,6 +141,7 @@ def summary(doc: dict) -> list[str]:
             f"{low['after_gc_mib']['jvm_heap_used']:.0f} vs {high['after_gc_mib']['jvm_heap_used']:.0f} MiB."
         )
     lines += report_open_lines(doc.get("report_open"))
+    lines += changes_lines(doc)
     return lines
 
 
@@ -157,6 +158,21 @@ def report_open_lines(opened: dict | None) -> list[str]:
         f"start, every chart drawn after {opened['all_charts_seconds']:.2f} s (load "
         f"average {opened['load_average']}): target to open <= {opened['target_seconds']:g} s, {verdict}."
     ]
+
+
+def changes_lines(doc: dict) -> list[str]:
+    """Entities that change: the snapshot with change groups and its feed against the same snapshot without."""
+    cases = doc.get("changes_cases")
+    lines = []
+    for sink in ("noop", "parquet") if cases else ():
+        plain, feed = result(doc, cases["plain"], sink), result(doc, cases["feed"], sink)
+        if plain and feed:
+            lines.append(
+                f"- Entities that change (to {sink}): customers with their change groups and the change feed "
+                f"take {feed['best_s']:.2f} s, {times(feed['best_s'] / plain['best_s'])} the "
+                f"{plain['best_s']:.2f} s of the same {plain['rows']:,} snapshot rows without changes (target ≤ 1.5x)."
+            )
+    return lines
 
 
 def costliest(columns: dict, count: int = 4) -> str:

@@ -127,6 +127,19 @@ def ratios(run: Run) -> list[dict]:
                 f"{late.best_s:.2f} s for {late.rows:,} rows vs {on_time.best_s:.2f} s for {on_time.rows:,} rows",
             )
         )
+    changes = run.out.get("changes_cases")
+    for sink in ("noop", "parquet") if changes else ():
+        plain, feed = r(changes["plain"], sink), r(changes["feed"], sink)
+        out.append(
+            ratio(
+                f"customers snapshot + change feed time / snapshot without changes time (->{sink})",
+                feed.best_s / plain.best_s,
+                1.5,
+                "<=",
+                f"{feed.best_s:.2f} s vs {plain.best_s:.2f} s for {plain.rows:,} entity-days "
+                f"({feed.rows_per_s:,.0f} vs {plain.rows_per_s:,.0f} rows/s)",
+            )
+        )
     for key, label in (("python_rss", "driver Python RSS"), ("jvm_heap_used", "driver JVM heap used")):
         out.append(
             ratio(

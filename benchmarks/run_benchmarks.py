@@ -26,6 +26,7 @@ g. driver planning time per 30-day batch (build_plan + build_batch_frame + .sche
 h. late arrivals: orders + order_items over 14 days -> parquet with late_arrival_rate 0.2 vs on time
 i. data-quality faults: orders + order_items over 7 days -> parquet with fault_rate 0.05 vs without
 j. the run report of a year of 10 tables opened in headless Chromium (CPU seconds, net of Chromium's start)
+l. entities that change: customers snapshots with change groups and the change feed vs without -> noop, -> parquet
 targets: on the spec's columns, which every side makes (the full table's ratios to the peers and its
 floor are printed as context); the 365-day ratio and planning on the full table's batches.
 profile (when a target is missed, or with --profile): plan metrics (xxhash64 calls, generated code size
@@ -85,6 +86,7 @@ def measure(run: Run, profile: bool, no_profile: bool) -> list[dict]:
     timing.planning(run)
     timing.driver_memory(run)
     report_open(run)
+    timing.changes(run)
     ratios = report.ratios(run)
     if profile or (any(r["met"] is False for r in ratios) and not no_profile):
         try:

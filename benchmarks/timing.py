@@ -27,6 +27,7 @@ from cases import (
     faker_rows,
     noop_of,
     run_settings,
+    synthgen_customers,
     synthgen_late_days,
     synthgen_orders,
     synthgen_orders_and_items,
@@ -449,3 +450,33 @@ def planning(run: Run) -> None:
         "mean_s_per_batch": round(sum(r["total_s"] for r in warm) / len(warm), 4),
         "mean_optimise_s_per_batch": round(sum(r["optimise_and_physical_plan_s"] for r in warm) / len(warm), 4),
     }
+
+
+CHANGES_SCALE, QUICK_CHANGES_SCALE = 10.0, 1.0  # customers: 200,000 (20,000) entities a day
+CHANGES_DAYS = 2
+
+
+def changes(run: Run) -> None:
+    """l. customers snapshots with change groups and the change feed vs the same snapshots without changes."""
+    scale = QUICK_CHANGES_SCALE if run.s.quick else CHANGES_SCALE
+    plain = f"customers: {CHANGES_DAYS} daily snapshots, scale {scale:g}, no change groups"
+    feed = f"customers: {CHANGES_DAYS} daily snapshots + change feed, scale {scale:g}, change groups"
+
+    def case(with_changes: bool, sink: str) -> Callable[[], int]:
+        def write() -> int:
+            frames, rows = synthgen_customers(run.spark, scale, CHANGES_DAYS, with_changes)
+            for index, frame in enumerate(frames):
+                if sink == "noop":
+                    to_noop(frame)
+                else:
+                    to_parquet(frame, run.scratch(f"changes_{index}"))
+            return rows
+
+        return as_run(run.spark, write)
+
+    for sink in ("noop", "parquet"):
+        timed = round_robin({plain: case(False, sink), feed: case(True, sink)}, run.s.repeats, f"changes {sink}")
+        run.add(timed, sink, note="rows = snapshot entity-days")
+    shutil.rmtree(run.scratch("changes_0"), ignore_errors=True)
+    shutil.rmtree(run.scratch("changes_1"), ignore_errors=True)
+    run.out["changes_cases"] = {"plain": plain, "feed": feed}

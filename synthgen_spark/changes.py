@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from synthgen_spark.errors import SpecError
+from synthgen_spark.errors import SpecError, invalid
 
 if TYPE_CHECKING:
     from synthgen_spark.catalog import ColumnSpec, TableSpec
@@ -46,9 +46,33 @@ FIXED_KINDS = (
     "derived",
     "foreign_key",
     "lookup",
+    "version_key",
 )
 CHANGES_SUFFIX = "_changes"
 HISTORY_SUFFIX = "_history"
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A fact's status lifecycle: the state on a day is the last step whose date column is on or before it.
+
+    Example (YAML, on an incremental table)::
+
+        progress:
+          status: status
+          initial: PENDING
+          steps: {PAID: paid_date, SHIPPED: shipped_date, DELIVERED: delivered_date, CANCELLED: cancelled_date}
+          max_days: 10
+    """
+
+    status: str
+    initial: str
+    steps: tuple[tuple[str, str], ...]  # (state, the date column of the day the row reaches it), in order
+    max_days: int  # every step date lies within max_days after the row's event date
+
+    @property
+    def step_columns(self) -> tuple[str, ...]:
+        return tuple(column for _, column in self.steps)
 
 
 @dataclass(frozen=True)
@@ -100,122 +124,150 @@ def parse_change_groups(raw: Any, table: TableSpec, where: str) -> tuple[ChangeG
     if raw in (None, []):
         return ()
     if not isinstance(raw, list):
-        raise SpecError(f"{where}: field 'changes': must be a list of change groups (got {raw!r})")
-    if table.kind != "snapshot" or not any(c.kind == "lifecycle_start" for c in table.columns):
+        raise SpecError(invalid("changes", "a list of change groups", raw, where=where, problem="must be a list"))
+    if not has_lifecycle(table):
         raise SpecError(
-            f"{where}: field 'changes': change groups need a snapshot table with a lifecycle "
-            f"(got kind {table.kind}, no lifecycle_start column); allowed: snapshot tables with a lifecycle_start column"
+            invalid(
+                "changes",
+                "snapshot tables with a lifecycle_start column",
+                f"kind {table.kind}",
+                where=where,
+                problem="change groups need a snapshot table with a lifecycle",
+            )
         )
     groups: list[ChangeGroup] = []
     for body in raw:
         group = _parse_group(body, table, where)
         if group.name in {g.name for g in groups}:
-            raise SpecError(f"{where}, change group '{group.name}': field 'name': is used twice")
+            raise SpecError(invalid("name", "a name per group", group.name, where=_in_group(where, group.name)))
         taken = {c: g.name for g in groups for c in g.columns}
         for name in group.columns:
             if name in taken:
                 raise SpecError(
-                    f"{where}, change group '{group.name}': field 'columns': column '{name}' is already in group "
-                    f"'{taken[name]}' (got {list(group.columns)!r}); allowed: each column in at most one group"
+                    invalid(
+                        "columns",
+                        "each column in at most one group",
+                        list(group.columns),
+                        where=_in_group(where, group.name),
+                        problem=f"column '{name}' is already in group '{taken[name]}'",
+                    )
                 )
         groups.append(group)
     return tuple(groups)
 
 
+def _in_group(where: str, name: str) -> str:
+    return f"{where}, change group '{name}'"
+
+
 def parse_churn(raw: Any, table: TableSpec, where: str) -> str:
     """``keep`` (churned entities stay, with their status) or ``delete`` (they leave the snapshots: hard deletes)."""
     if raw not in ("keep", "delete"):
-        raise SpecError(f"{where}: field 'churn': unknown (got {raw!r}); allowed: keep, delete")
+        raise SpecError(invalid("churn", "keep, delete", raw, where=where, problem="unknown"))
     if raw == "delete" and not (has_lifecycle(table) and table.lifecycle.churn_rate > 0):
         raise SpecError(
-            f"{where}: field 'churn': hard deletes need a snapshot table with a lifecycle and a churn_rate "
-            f"(got {raw!r}); allowed: keep"
+            invalid(
+                "churn",
+                "keep",
+                raw,
+                where=where,
+                problem="hard deletes need a snapshot table with a lifecycle and a churn_rate",
+            )
         )
     return raw
 
 
 def _parse_group(body: Any, table: TableSpec, where: str) -> ChangeGroup:
     if not isinstance(body, Mapping) or not isinstance(body.get("name"), str):
-        raise SpecError(f"{where}: field 'changes': every change group needs a mapping with a name (got {body!r})")
-    where = f"{where}, change group '{body['name']}'"
+        raise SpecError(
+            invalid("changes", "mappings with a name", body, where=where, problem="every change group needs a name")
+        )
+    where = _in_group(where, body["name"])
     allowed = ("name", "columns", "rate", "per", "new_value", "step", "description")
     unknown = sorted(set(body) - set(allowed))
     if unknown:
-        raise SpecError(
-            f"{where}: field '{unknown[0]}': unknown key (got {unknown[0]!r}); allowed: {', '.join(allowed)}"
-        )
+        raise SpecError(invalid(unknown[0], ", ".join(allowed), unknown[0], where=where, problem="unknown key"))
     if not re.fullmatch(r"[a-z][a-z0-9_]*", body["name"]):
-        raise SpecError(f"{where}: field 'name': must be snake_case (got {body['name']!r}); allowed: [a-z][a-z0-9_]*")
+        raise SpecError(invalid("name", "[a-z][a-z0-9_]*", body["name"], where=where, problem="must be snake_case"))
     columns = body.get("columns")
     if not isinstance(columns, list) or not columns or not all(isinstance(c, str) for c in columns):
-        raise SpecError(f"{where}: field 'columns': must be a non-empty list of column names (got {columns!r})")
+        raise SpecError(
+            invalid("columns", "a non-empty list of column names", columns, where=where, problem="must be a list")
+        )
     for name in columns:
         _check_group_column(table, name, where)
     rate = body.get("rate")
     if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate <= 1:
-        raise SpecError(f"{where}: field 'rate': must be a number from 0 to 1 (got {rate!r}); allowed: e.g. 0.12")
+        raise SpecError(invalid("rate", "a number from 0 to 1, e.g. 0.12", rate, where=where, problem="out of range"))
     per = body.get("per", "day")
     if per not in CHANGE_PERIODS:
-        raise SpecError(f"{where}: field 'per': unknown period (got {per!r}); allowed: {', '.join(CHANGE_PERIODS)}")
+        raise SpecError(invalid("per", ", ".join(CHANGE_PERIODS), per, where=where, problem="unknown period"))
     group = ChangeGroup(str(body["name"]), tuple(columns), float(rate), per, body.get("new_value", "redraw"))
     return _check_new_value(group, body, table, where)
 
 
 def _check_group_column(table: TableSpec, name: str, where: str) -> None:
     if name not in table.column_names:
-        raise SpecError(
-            f"{where}: field 'columns': unknown column (got {name!r}); allowed: {', '.join(table.column_names)}"
-        )
+        raise SpecError(invalid("columns", ", ".join(table.column_names), name, where=where, problem="unknown column"))
     col = table.column(name)
     if col.kind in FIXED_KINDS or name == table.primary_key:
         raise SpecError(
-            f"{where}: field 'columns': column '{name}' is a {col.kind} column, which a group cannot change "
-            f"(got {name!r}); allowed: generated attributes (a derived column changes with the columns it reads)"
+            invalid(
+                "columns",
+                "generated attributes (a derived column changes with the columns it reads)",
+                name,
+                where=where,
+                problem=f"column '{name}' is a {col.kind} column, which a group cannot change",
+            )
         )
 
 
 def _check_new_value(group: ChangeGroup, body: Mapping, table: TableSpec, where: str) -> ChangeGroup:
     """The new-value rule fits the columns: step on numbers or ordered choices, toggle on booleans."""
     if group.new_value not in NEW_VALUES:
-        raise SpecError(
-            f"{where}: field 'new_value': unknown (got {group.new_value!r}); allowed: {', '.join(NEW_VALUES)}"
-        )
+        raise SpecError(invalid("new_value", ", ".join(NEW_VALUES), group.new_value, where=where, problem="unknown"))
     _check_picks(group, table, where)
     columns = [table.column(n) for n in group.columns]
     if group.new_value == "toggle":
         wrong = [c.name for c in columns if c.type != "boolean"]
         if wrong:
-            raise SpecError(
-                f"{where}: field 'new_value': toggle flips booleans, and '{wrong[0]}' is not one (got 'toggle'); "
-                "allowed: redraw, step"
-            )
+            problem = f"toggle flips booleans, and '{wrong[0]}' is not one"
+            raise SpecError(invalid("new_value", "redraw, step", "toggle", where=where, problem=problem))
     if group.new_value != "step":
         if "step" in body:
-            raise SpecError(f"{where}: field 'step': only with new_value: step (got {body['step']!r})")
+            raise SpecError(invalid("step", "no step", body["step"], where=where, problem="only with new_value: step"))
         return group
     step = body.get("step")
     for col in columns:
-        ordered = col.kind == "choice" and col.type != "boolean"
-        if ordered and len(col.params["values"]) < 2:
-            raise SpecError(
-                f"{where}: field 'step': choice '{col.name}' has one level, no neighbour to move to "
-                f"(got {col.params['values']!r}); allowed: choices of two or more values"
-            )
-        if ordered and step != 1:
-            raise SpecError(
-                f"{where}: field 'step': an ordered choice '{col.name}' moves one level (got {step!r}); allowed: 1"
-            )
-        if not ordered and (col.type == "boolean" or not _is_number_column(col)):
-            raise SpecError(
-                f"{where}: field 'step': column '{col.name}' is not numeric (got type {col.type}); "
-                "allowed: numeric columns (a fraction such as 0.05), ordered choices (1 level)"
-            )
-        numeric = isinstance(step, int | float) and not isinstance(step, bool)
-        if not ordered and not (numeric and 0 < step <= 1):
-            raise SpecError(
-                f"{where}: field 'step': must be a fraction above 0 and at most 1 (got {step!r}); allowed: e.g. 0.05"
-            )
+        _check_step(col, step, where)
     return dataclasses.replace(group, step=float(step))
+
+
+def _check_step(col: ColumnSpec, step: Any, where: str) -> None:
+    """A step fits its column: 1 level on an ordered choice of two or more, a fraction in (0, 1] on a number."""
+    ordered = col.kind == "choice" and col.type != "boolean"
+    if ordered and len(col.params["values"]) < 2:
+        problem = f"choice '{col.name}' has one level, no neighbour to move to"
+        raise SpecError(
+            invalid("step", "choices of two or more values", col.params["values"], where=where, problem=problem)
+        )
+    if ordered and step != 1:
+        problem = f"an ordered choice '{col.name}' moves one level"
+        raise SpecError(invalid("step", "1", step, where=where, problem=problem))
+    if not ordered and (col.type == "boolean" or not _is_number_column(col)):
+        raise SpecError(
+            invalid(
+                "step",
+                "numeric columns (a fraction such as 0.05), ordered choices (1 level)",
+                f"type {col.type}",
+                where=where,
+                problem=f"column '{col.name}' is not numeric",
+            )
+        )
+    numeric = isinstance(step, int | float) and not isinstance(step, bool)
+    if not ordered and not (numeric and 0 < step <= 1):
+        problem = "must be a fraction above 0 and at most 1"
+        raise SpecError(invalid("step", "e.g. 0.05", step, where=where, problem=problem))
 
 
 def _is_number_column(col: ColumnSpec) -> bool:
@@ -230,9 +282,77 @@ def _check_picks(group: ChangeGroup, table: TableSpec, where: str) -> None:
         missing = [n for n in sharing if n not in group.columns]
         if missing:
             raise SpecError(
-                f"{where}: field 'columns': '{name}' shares the record pick '{pick}' with '{missing[0]}' "
-                f"(got {list(group.columns)!r}); allowed: all of {', '.join(sharing)} in the group"
+                invalid(
+                    "columns",
+                    f"all of {', '.join(sharing)} in the group",
+                    list(group.columns),
+                    where=where,
+                    problem=f"'{name}' shares the record pick '{pick}' with '{missing[0]}'",
+                )
             )
+
+
+def as_of(progress: Progress, day: str) -> dict[str, str]:
+    """SQL of the progress columns as of ``day`` (a SQL date): the last step reached by then, later dates null."""
+    reached = " ".join(f"WHEN `{column}` <= {day} THEN {_quoted(state)}" for state, column in reversed(progress.steps))
+    columns = {column: f"CASE WHEN `{column}` <= {day} THEN `{column}` END" for column in progress.step_columns}
+    columns[progress.status] = f"CASE {reached} ELSE {_quoted(progress.initial)} END"
+    return columns
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+PROGRESS_KEYS = ("status", "initial", "steps", "max_days")
+
+
+def parse_progress(raw: Any, table: TableSpec, where: str) -> Progress | None:
+    """Parse an incremental table's ``progress`` (its status lifecycle): one-line SpecError naming the field."""
+    if raw is None:
+        return None
+    where = f"{where}, progress"
+    if table.kind != "incremental" or not isinstance(raw, Mapping):
+        problem = "a status lifecycle is a mapping on an incremental table"
+        raise SpecError(invalid("progress", ", ".join(PROGRESS_KEYS), raw, where=where, problem=problem))
+    unknown = sorted(set(raw) - set(PROGRESS_KEYS)) or [k for k in PROGRESS_KEYS if k not in raw]
+    if unknown:
+        raise SpecError(
+            invalid(unknown[0], ", ".join(PROGRESS_KEYS), sorted(raw), where=where, problem="unknown or missing")
+        )
+    status, steps, days = raw["status"], raw["steps"], raw["max_days"]
+    strings = [c.name for c in table.columns if c.type == "string" and c.name != table.primary_key]
+    if status not in strings:
+        raise SpecError(invalid("status", ", ".join(strings), status, where=where, problem="not a string column"))
+    if not isinstance(steps, Mapping) or not steps:
+        raise SpecError(
+            invalid("steps", "a mapping of state: date column", steps, where=where, problem="must be a mapping")
+        )
+    dates = [c.name for c in table.columns if c.type == "date" and c.name != table.primary_date_column]
+    for state, column in steps.items():
+        if column not in dates or not isinstance(state, str):
+            problem = f"state {state!r} needs a date column of the table"
+            raise SpecError(invalid("steps", ", ".join(dates) or "none", column, where=where, problem=problem))
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 366:
+        raise SpecError(invalid("max_days", "integers from 1 to 366", days, where=where, problem="out of range"))
+    progress = Progress(str(status), str(raw["initial"]), tuple((str(k), str(v)) for k, v in steps.items()), days)
+    _check_read_as_of(table, progress, where)
+    return progress
+
+
+def _check_read_as_of(table: TableSpec, progress: Progress, where: str) -> None:
+    """Only the status and step columns are shown as of a day: no other output column may be computed from them."""
+    shown = {progress.status, *progress.step_columns}
+    reading = set(shown)
+    for col in table.columns:  # derived columns read earlier ones, so one pass in table order suffices
+        if _reads(table, col) & reading:
+            reading.add(col.name)
+    stale = [c.name for c in table.output_columns if c.name in reading - shown]
+    if stale:
+        problem = f"column '{stale[0]}' is computed from the status or a step date and would show its final value"
+        raise SpecError(
+            invalid("steps", "the columns computed from the status as steps", stale[0], where=where, problem=problem)
+        )
 
 
 def affected_columns(table: TableSpec, group: ChangeGroup) -> tuple[str, ...]:
@@ -285,6 +405,34 @@ def change_feed_spec(table: TableSpec) -> TableSpec:
         primary_date_column="change_date",
         date_columns=("change_date",),
         description=f"Changes of {table.name}: one row per entity per day it was inserted, updated or deleted.",
+        derived_from=table.name,
+    )
+
+
+def progress_feed_spec(table: TableSpec) -> TableSpec:
+    """``{table}_changes`` of a fact that progresses: change_op (update), the row as of the step day, change_*.
+
+    The image is every output column of the fact (its event date included) but a late table's arrival date.
+    """
+    from synthgen_spark.catalog import ColumnSpec, TableSpec
+
+    image = tuple(c for c in table.output_columns if c.kind != "arrival_date")
+    columns = (
+        ColumnSpec("change_op", "derived", "string", description="update: the row reached a later step"),
+        *image,
+        ColumnSpec("change_date", "generation_date", "date", description="the day of the step (the file's date)"),
+        ColumnSpec("change_ts", "timestamp", "timestamp", description="when on that day"),
+        ColumnSpec("change_seq", "sequence", "long", description="orders every row's changes over all days"),
+    )
+    return TableSpec(
+        name=changes_table_name(table.name),
+        kind="incremental",
+        rows=table.rows,
+        columns=columns,
+        primary_key="change_seq",
+        primary_date_column="change_date",
+        date_columns=("change_date",),
+        description=f"Status steps of {table.name}: one row per row and day it reached a later step, as of that day.",
         derived_from=table.name,
     )
 

@@ -69,6 +69,8 @@ class JobConfig:
     max_late_days: int = 3
     fault_rate: float = 0.0
     fault_types: tuple[str, ...] = FAULT_TYPES
+    snapshot_write: str = "replace"
+    fact_states: str = "as_of"
     source: str = field(default="config", compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -282,6 +284,8 @@ _PARSERS = {
     "locale": _parse_text,
     "table_name_template": _parse_text,
     "table_location": _parse_text,
+    "snapshot_write": _parse_text,
+    "fact_states": _parse_text,
     "dataset_path": _parse_optional_text,
     "database": _parse_optional_text,
 }
@@ -309,6 +313,8 @@ _ALLOWED = {
     "path_format": ", ".join(PATH_FORMATS),
     "output_mode": ", ".join(OUTPUT_MODES),
     "table_location": "metastore, path",
+    "snapshot_write": "replace, or merge (with output_mode: table and change_feed: true)",
+    "fact_states": "as_of (a fact's row as of its event day, later steps in its change feed), final",
     "table_name_template": "text containing {table} (and optionally {dataset_id}, {job_name}) that gives letters, digits and _",
     "database": "a database name, or catalog.schema",
     "locale": "a Faker locale such as en_US, en_GB, de_DE, fr_FR",
@@ -378,6 +384,12 @@ def _check_choices(cfg: JobConfig) -> None:
             _fail(cfg, name, "is not a known value")
     if cfg.table_location not in ("metastore", "path"):
         _fail(cfg, "table_location", "is not a known value")
+    if cfg.snapshot_write not in ("replace", "merge"):
+        _fail(cfg, "snapshot_write", "is not a known value")
+    if cfg.fact_states not in ("as_of", "final"):
+        _fail(cfg, "fact_states", "is not a known value")
+    if cfg.snapshot_write == "merge" and not (cfg.output_mode == "table" and cfg.change_feed):
+        _fail(cfg, "snapshot_write", "merges the change feed into Delta tables")
     if "{table}" not in cfg.table_name_template:
         _fail(cfg, "table_name_template", "must contain {table}")
     try:

@@ -12,20 +12,27 @@ import dataclasses
 import datetime as dt
 
 from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
 
 from synthgen_spark.catalog import DatasetSpec, TableSpec
-from synthgen_spark.changes import CHANGES_SUFFIX, ChangeGroup
+from synthgen_spark.changes import CHANGES_SUFFIX, as_of
 from synthgen_spark.config import JobConfig
 from synthgen_spark.engine import FILE_INDEX, LOCAL_INDEX, ROW_INDEX, BatchFacts, FileSlice, RowScope, Stages
 from synthgen_spark.generators import sql
-from synthgen_spark.generators.core import UNIX_EPOCH, bounded_index, column_seed, day_row_key, hash_key, unit_interval
+from synthgen_spark.generators.core import UNIX_EPOCH, bounded_index, column_seed, day_row_key, hash_key
 from synthgen_spark.generators.sql import Expr
 from synthgen_spark.generators.temporal import SECONDS_PER_DAY
-from synthgen_spark.generators.versions import SLOT_SHIFT, churn_ordinal, group_seed, start_ordinal, version
+from synthgen_spark.generators.versions import (
+    HISTORY_KEY_SHIFT,
+    churn_ordinal,
+    start_ordinal,
+    version_days,
+    version_moved,
+)
+from synthgen_spark.lateness import ARRIVAL_KIND
 
 PREVIOUS = "_sg_prev_"
 DAY_SHIFT, SECOND_SHIFT = 48, 31  # change_seq = day << 48 | second of the day << 31 | entity index
-NO_DAYS = "CAST(array() AS array<bigint>)"
 
 
 def image_columns(table: TableSpec) -> list[str]:
@@ -79,8 +86,7 @@ def _candidates(
     moved = [start_ordinal(scope, index) == day]
     if table.lifecycle.churn_rate > 0:
         moved.append(sql.call("coalesce", churn_ordinal(scope, index) == day, sql.lit(False)))
-    for group in table.changes:
-        moved.append(Expr(f"({version(scope, group, day).sql} <> {version(scope, group, day - sql.lit(1)).sql})"))
+    moved += [version_moved(scope, group, day, index) for group in table.changes]
     candidate = stages.stage(
         "_sg_candidate", Expr("(" + " OR ".join(m.sql for m in moved) + ")", max(m.level for m in moved))
     )
@@ -128,6 +134,40 @@ def change_feed_frame(
     return frame.selectExpr(*[FILE_INDEX] * grouped, *outputs)
 
 
+def progress_feed_frame(
+    frame: DataFrame, config: JobConfig, dataset: DatasetSpec, feed: TableSpec, facts: BatchFacts, days: Expr
+) -> DataFrame:
+    """A fact's progress steps: its rows of earlier event days (``facts``, by segment) that reach a step on the
+    file's day (``days``, an ordinal per file), as of that day.
+
+    Each step date is a column of the row, a pure function of (seed, table, row, event date): nothing earlier is read.
+    """
+    base = dataset.table(feed.derived_from)
+    progress = base.progress
+    stages = facts.stages
+    scope = RowScope(config, dataset, base, facts, stages, sql.col(ROW_INDEX))
+    for spec in base.columns:  # derived SQL reads the columns above it by name: stage them all (not the arrival)
+        if spec.kind != ARRIVAL_KIND:
+            scope.column(spec.name)
+    day = stages.stage("_sg_change_ordinal", days.cast("bigint"))
+    change_date = stages.stage("_sg_change_date", sql.date_add(sql.lit(UNIX_EPOCH), day.cast("int")))
+    key = scope.column(base.primary_key).cast("bigint")
+    seed = column_seed(config.seed_value, feed.name, "change_ts")
+    second = stages.stage("_sg_change_second", bounded_index(hash_key(day_row_key(day, key), seed), SECONDS_PER_DAY))
+    columns = {
+        "change_op": sql.lit("update"),
+        "change_date": change_date,
+        "change_ts": sql.timestamp_seconds(day * sql.lit(SECONDS_PER_DAY) + second),
+        "change_seq": sql.shiftleft(day, DAY_SHIFT) + sql.shiftleft(second, SECOND_SHIFT) + key,
+    }
+    stepped = " OR ".join(f"`{column}` = {change_date.sql}" for column in progress.step_columns)
+    frame = stages.apply(frame).where(f"({stepped})")
+    states = as_of(progress, change_date.sql)
+    frame = frame.withColumns({name: F.expr(expression) for name, expression in states.items()})
+    outputs = [f"{columns[n].sql} AS `{n}`" if n in columns else f"`{n}`" for n in feed.column_names]
+    return frame.selectExpr(FILE_INDEX, *outputs)
+
+
 def derived_frame(
     frame: DataFrame, config: JobConfig, dataset: DatasetSpec, table: TableSpec, slices: list[FileSlice], grouped: bool
 ) -> DataFrame:
@@ -151,29 +191,6 @@ class RowDayFacts(BatchFacts):
         return self.stages.define("_sg_day", lambda: sql.date_add(sql.lit(UNIX_EPOCH), self.ordinal.cast("int")))
 
 
-def _event_days(scope: RowScope, group: ChangeGroup, index: Expr, start: Expr, count: Expr) -> Expr:
-    """Days (ordinals) of the group's first ``count`` events: start + 1 + floor((k + j_k) / f), k < count."""
-    k = Expr("k")
-    jitter = unit_interval(hash_key(sql.shiftleft(k, SLOT_SHIFT) + index, group_seed(scope, group)))
-    day = start + sql.lit(1) + sql.floor((k.cast("double") + jitter) / sql.lit(group.daily_rate)).cast("bigint")
-    days = Expr(f"transform(sequence(0L, {count.sql} - 1L), k -> {day.sql})", max(count.level, day.level))
-    return sql.when(count > sql.lit(0), days).otherwise(Expr(NO_DAYS))
-
-
-def _version_days(scope: RowScope) -> Expr:
-    """The sorted, distinct days on which the entity's versions began, up to the scope's (snapshot) day."""
-    index, day = scope.row_index, scope.day_ordinal.cast("bigint")
-    start = start_ordinal(scope, index)
-    parts = [sql.call("array", start)]
-    for group in scope.table.changes:
-        count = scope.stage(f"_sg_count_{group.name}", version(scope, group, day))
-        parts.append(_event_days(scope, group, index, start, count))
-    if scope.table.lifecycle.churn_rate > 0 and scope.table.churn == "keep":  # churn begins a version
-        churn = churn_ordinal(scope, index)
-        parts.append(sql.when(churn <= day, sql.call("array", churn)).otherwise(Expr(NO_DAYS)))
-    return sql.call("array_sort", sql.call("array_distinct", sql.call("concat", *parts)))
-
-
 def history_frame(
     frame: DataFrame,
     config: JobConfig,
@@ -186,7 +203,7 @@ def history_frame(
     base = dataset.table(history.derived_from)
     stages = Stages()
     scope = RowScope(config, dataset, base, BatchFacts(slices, sql.col(FILE_INDEX), stages), stages, sql.col(ROW_INDEX))
-    stages.stage("_sg_days", _version_days(scope))
+    stages.stage("_sg_days", version_days(scope))
     stages.stage("_sg_snapshot_date", scope.day)
     end = sql.lit(None).cast("bigint")
     if base.churn == "delete":  # a hard delete closes the last version on the churn day
@@ -203,7 +220,7 @@ def history_frame(
         scope.column(spec.name)
     next_day = "CASE WHEN _sg_pos + 1 < size(_sg_days) THEN element_at(_sg_days, _sg_pos + 2) ELSE _sg_end END"
     columns = {
-        "history_key": f"shiftleft({ROW_INDEX}, 32) + _sg_pos + 1",
+        "history_key": f"shiftleft({ROW_INDEX}, {HISTORY_KEY_SHIFT}) + _sg_pos + 1",
         "version": "CAST(_sg_pos + 1 AS INT)",
         "valid_from": f"date_add(DATE'{UNIX_EPOCH}', CAST(_sg_from AS INT))",
         "valid_to": f"date_add(DATE'{UNIX_EPOCH}', CAST({next_day} AS INT))",

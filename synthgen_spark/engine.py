@@ -25,8 +25,10 @@ from dataclasses import dataclass
 
 from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
 from synthgen_spark.catalog import ColumnSpec, DatasetSpec, PoolSpec, TableSpec
+from synthgen_spark.changes import as_of
 from synthgen_spark.config import JobConfig
 from synthgen_spark.errors import SpecError
 from synthgen_spark.faults import fault_targets
@@ -455,11 +457,19 @@ def build_batch_frame(
     if grouped:  # the ids are in this order already; the sort tells Spark, whose writer needs it per file
         frame = frame.sortWithinPartitions(FILE_INDEX, LOCAL_INDEX)
     file_facts = facts
-    if is_late_table(table):  # a file holds rows of several event days: facts by segment, not by file
+    if is_late_table(table) or any(td.segments for td in table_days):  # files of several event days: by segment
         frame, facts = _segment_rows(frame, segments, facts, stages)
     else:
         row_index = facts.lookup([s.start for s in slices]) + sql.col(LOCAL_INDEX)
         frame = frame.selectExpr("*", f"{row_index.sql} AS {ROW_INDEX}")
+    if table.derived_from and dataset.table(table.derived_from).kind == "incremental":  # a fact's progress steps
+        from synthgen_spark.derived import progress_feed_frame
+
+        days = BatchFacts(slices, sql.col(FILE_INDEX), stages).lookup(
+            [(td.date - UNIX_EPOCH).days for td in table_days for _ in range(td.partitions)]
+        )
+        frame = progress_feed_frame(frame, config, dataset, table, facts, days)
+        return frame.selectExpr(*[FILE_INDEX] * grouped, *output_selection(table, f"`{table.primary_key}` >= 0"))
     if table.derived_from:  # a change feed or history: built from the snapshot table's generators
         from synthgen_spark.derived import derived_frame
 
@@ -495,6 +505,9 @@ def build_batch_frame(
         ) from None
     if present is not None:
         frame = frame.where(present.sql)
+    if table.progress is not None and config.fact_states == "as_of":  # the row as of its event day
+        states = as_of(table.progress, f"`{table.primary_date_column}`")
+        frame = frame.withColumns({name: F.expr(expression) for name, expression in states.items()})
     if faults is not None:
         if labels:
             return faults.labels(frame)

@@ -13,7 +13,14 @@ from pathlib import Path
 
 from synthgen_spark.calendar import WEEKDAY_NAMES, Calendar, Volume, snapshot_in_force
 from synthgen_spark.catalog import ColumnSpec, DatasetSpec, TableSpec, decimal_precision_scale, is_number, load_dataset
-from synthgen_spark.changes import CHANGES_SUFFIX, change_feed_spec, expected_changes, has_lifecycle, history_spec
+from synthgen_spark.changes import (
+    CHANGES_SUFFIX,
+    change_feed_spec,
+    expected_changes,
+    has_lifecycle,
+    history_spec,
+    progress_feed_spec,
+)
 from synthgen_spark.config import JobConfig
 from synthgen_spark.errors import ConfigError, invalid
 from synthgen_spark.faults import FAULTS_TABLE, FaultDay, fault_day, fault_targets, faults_spec
@@ -191,7 +198,7 @@ def build_plan(config: JobConfig, dataset: DatasetSpec | None = None) -> Plan:
             if lateness.policy(table):
                 table_days.extend(_arrival_day(config, calendar, lateness, table, day) for day in days)
             else:
-                table_days.extend(_table_day(config, calendar, table, day) for day in days)
+                table_days.extend(table_day(config, calendar, table, day) for day in days)
             table_days.extend(_derived_table_days(config, calendar, table, batch_dates, days))
         if config.fault_rate:
             table_days = with_faults(config, dataset, table_days, batch_dates)
@@ -297,16 +304,36 @@ def _derived_table_days(
 
     Their rows are the entities scanned (the population): the frames keep the changed ones, or the versions.
     """
+    if table.progress is not None and config.change_feed and config.fact_states == "as_of":
+        return [_progress_day(config, calendar, table, day) for day in dates]
     if not has_lifecycle(table):
         return []
     derived = [(change_feed_spec(table), list(dates))] if config.change_feed else []
     derived += [(history_spec(table), snapshot_days)] if config.history else []
-    return [_table_day(config, calendar, spec, day, rows_of=table) for spec, days in derived for day in days]
+    return [table_day(config, calendar, spec, day, rows_of=table) for spec, days in derived for day in days]
 
 
-def _table_day(
+def progress_events(calendar: Calendar, table: TableSpec, day: dt.date) -> list[dt.date]:
+    """The event days whose rows a progress feed's ``day`` scans: the ``max_days`` before it (from the epoch)."""
+    max_days = table.progress.max_days if table.progress else 0
+    events = [day - dt.timedelta(days=k) for k in range(max_days, 0, -1)]
+    return [event for event in events if event >= calendar.dataset.epoch]
+
+
+def _progress_day(config: JobConfig, calendar: Calendar, table: TableSpec, day: dt.date) -> TableDay:
+    """A progress feed's day: it scans the fact's rows of the ``max_days`` event days before it (one segment each)."""
+    segments = tuple(
+        Segment(table_day(config, calendar, table, event), 0, calendar.rows(table, event))
+        for event in progress_events(calendar, table, day)
+    )
+    feed = table_day(config, calendar, progress_feed_spec(table), day, rows_of=table)
+    return dataclasses.replace(feed, rows=sum(s.rows for s in segments), segments=segments)
+
+
+def table_day(
     config: JobConfig, calendar: Calendar, table: TableSpec, day: dt.date, rows_of: TableSpec | None = None
 ) -> TableDay:
+    """One table on one day, as a plan holds it (``rows_of``: the table whose rows a derived table scans)."""
     dataset = calendar.dataset
     rows = calendar.rows(rows_of or table, day)
     if rows > MAX_ROWS_PER_DAY:
@@ -350,6 +377,8 @@ def expected_operations(plan: Plan, feed: TableSpec, day: dt.date, scanned: int)
     ``scanned`` (the entities the day's frame scans) bounds the updates: churned entities do not change.
     """
     base = plan.dataset.table(feed.derived_from)
+    if base.progress is not None:  # a fact's steps: at most one update per row scanned (rows of max_days days)
+        return {"update progress": float(scanned)}
     population = plan.calendar.population
     operations: dict[str, float] = {"insert": population(base, day) - population(base, day - dt.timedelta(1))}
     operations.update({f"update {name}": n for name, n in expected_changes(base, scanned).items()})
@@ -360,10 +389,10 @@ def expected_operations(plan: Plan, feed: TableSpec, day: dt.date, scanned: int)
 def _arrival_day(config: JobConfig, calendar: Calendar, lateness: Lateness, table: TableSpec, day: dt.date) -> TableDay:
     """A late table's day: the rows arriving on it (late rows of earlier event days, then its on-time rows)."""
     segments = tuple(
-        Segment(_table_day(config, calendar, table, event), start, rows)
+        Segment(table_day(config, calendar, table, event), start, rows)
         for event, start, rows in lateness.arrivals(table, day)
     )
-    on_time = _table_day(config, calendar, table, day)
+    on_time = table_day(config, calendar, table, day)
     rows = sum(s.rows for s in segments)
     parts = math.ceil(rows / config.chunk_size) if config.chunk_size else 1
     target = layout_for(config).target(table.name, day, parts)
@@ -402,6 +431,11 @@ def describe_derived_day(plan: Plan, td: TableDay) -> str:
     base = plan.dataset.table(td.table.derived_from)
     if not td.table.name.endswith(CHANGES_SUFFIX):
         return f"SCD2 history of {base.name}: every version begun by the day, of {td.rows:,} entities"
+    if base.progress is not None:
+        return (
+            f"status steps of {base.name}: updates <= {td.rows:,} (its rows of the {base.progress.max_days} days "
+            "before, scanned for a step on the day)"
+        )
     operations = expected_operations(plan, td.table, td.date, td.rows)
     inserts = operations.pop("insert")
     churn = operations.pop("delete" if base.churn == "delete" else "update churn")

@@ -55,6 +55,8 @@ _ENUMS = {
     "path_format": config.PATH_FORMATS,
     "output_mode": config.OUTPUT_MODES,
     "table_location": ("metastore", "path"),
+    "snapshot_write": ("replace", "merge"),
+    "fact_states": ("as_of", "final"),
 }
 
 

@@ -33,6 +33,7 @@ ORDER = {
     "order_items": ["order_item_id"],
     "customers_changes": ["change_seq"],
     "products_changes": ["change_seq"],
+    "orders_changes": ["change_seq"],  # the orders' status steps (facts that progress)
     "customers_history": ["snapshot_date", "history_key"],
     "products_history": ["snapshot_date", "history_key"],
 }

@@ -36,7 +36,7 @@ def test_retail_oltp_small_has_its_four_tables():
     }
     orders = spec.table("orders")
     assert orders.primary_date_column == "order_date"
-    assert orders.date_columns == ("order_date", "shipped_date", "delivered_date")
+    assert orders.date_columns == ("order_date", "paid_date", "shipped_date", "delivered_date", "cancelled_date")
     assert spec.weekday_multipliers == (0.8, 0.9, 1.0, 1.1, 1.3, 1.2, 0.7)
 
 

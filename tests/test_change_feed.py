@@ -28,8 +28,14 @@ KEYS = {"customers": "customer_id", "products": "product_id"}
 @pytest.fixture(scope="module")
 def run(spark, tmp_path_factory):
     root = tmp_path_factory.mktemp("changes")
-    config = small_config(
-        root, start_date=str(START), end_date=str(END), batch_size=61, scale_factor=0.05, change_feed=True
+    config = small_config(  # final order states: the orders' own feed is tested in test_progress.py
+        root,
+        start_date=str(START),
+        end_date=str(END),
+        batch_size=61,
+        scale_factor=0.05,
+        change_feed=True,
+        fact_states="final",
     )
     report = generate(config, spark, progress=None)
     names = ("customers", "products", "order_items", "customers_changes", "products_changes")
@@ -351,3 +357,69 @@ def test_delta_table_mode_writes_the_feed_as_a_table_of_its_own(spark, tmp_path)
     days = [td for td in plan.table_days if td.table.name == "customers_changes"]
     expected = build_batch_frame(spark, config, plan.dataset, days)
     assert table.count() > 0 and _same(table.select(*expected.columns), expected)
+
+
+def test_finance_accounts_close_on_their_day_and_change_status_and_credit_limits(spark, tmp_path):
+    """Closures are updates to CLOSED dated on their day; status and credit-limit groups change open accounts."""
+    config = small_config(
+        tmp_path,
+        dataset_id="finance_oltp_small",
+        start_date="2024-01-01",
+        end_date="2024-02-14",
+        change_feed=True,
+        scale_factor=0.1,
+        batch_size=45,
+    )
+    plan = build_plan(config)
+    days = [td for td in plan.table_days if td.table.name == "accounts_changes"]
+    feed = build_batch_frame(spark, config, plan.dataset, days).cache()
+    counts = feed.agg(
+        F.count(F.when(F.col("status") == "CLOSED", 1)).alias("closed"),
+        F.count(F.when((F.col("status") == "CLOSED") & (F.col("closed_date") != F.col("change_date")), 1)).alias(
+            "misdated"
+        ),
+        F.count(F.when((F.col("status") == "CLOSED") & (F.col("current_balance") != 0), 1)).alias("balance"),
+        F.count(F.when(F.col("status").isin("DORMANT", "FROZEN"), 1)).alias("dormant"),
+        F.count(F.when(F.expr("(credit_limit IS NOT NULL) != (pmod(account_type_id - 1, 8) = 5)"), 1)).alias("limit"),
+        F.count(F.when((F.col("change_op") == "insert") & (F.col("status") == "CLOSED"), 1)).alias("closed_insert"),
+        F.count(F.when(F.col("change_op") == "delete", 1)).alias("deleted"),
+    ).first()
+    feed.unpersist()
+    assert counts["closed"] > 0 and counts["dormant"] > 0
+    assert (
+        counts["misdated"] == counts["balance"] == counts["limit"] == counts["closed_insert"] == counts["deleted"] == 0
+    )
+
+
+def test_star_facts_carry_the_surrogate_key_of_the_dimension_version_in_force(spark, tmp_path):
+    """fact_sales.customer_sk / product_sk = the history_key of the version valid on sale_date (SCD2 join)."""
+    config = small_config(
+        tmp_path,
+        dataset_id="retail_star_small",
+        start_date="2020-01-27",
+        end_date="2020-02-03",
+        scale_factor=0.004,
+        history=True,
+        batch_size=8,
+    )
+    plan = build_plan(config)
+
+    def frame(table: str, days: set[dt.date] | None = None) -> DataFrame:
+        tds = [td for td in plan.table_days if td.table.name == table and (days is None or td.date in days)]
+        return build_batch_frame(spark, config, plan.dataset, tds)
+
+    sales = frame("fact_sales").where("sale_date <= DATE'2020-02-01'").cache()
+    for dim, key, day in (("customer", "customer_key", "2020-02-03"), ("product", "product_key", "2020-02-01")):
+        history = frame(f"dim_{dim}_history", {dt.date.fromisoformat(day)})
+        joined = sales.join(history, sales[f"{dim}_sk"] == history["history_key"], "left")
+        counts = joined.agg(
+            F.count(F.when(history["history_key"].isNull(), 1)).alias("missing"),
+            F.count(F.when(sales[key] != history[key], 1)).alias("other_entity"),
+            F.count(F.when(~F.expr("valid_from <= sale_date AND (valid_to IS NULL OR sale_date < valid_to)"), 1)).alias(
+                "not_in_force"
+            ),
+            F.count(F.when(history["version"] > 1, 1)).alias("later_versions"),
+        ).first()
+        assert counts["missing"] == counts["other_entity"] == counts["not_in_force"] == 0, (dim, counts)
+        assert counts["later_versions"] > 0, (dim, counts)
+    sales.unpersist()

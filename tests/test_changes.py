@@ -170,7 +170,9 @@ def test_builtin_datasets_declare_change_groups():
     assert {g.name for g in retail.table("customers").changes} >= {"address", "email", "loyalty_tier"}
     assert {g.name for g in retail.table("products").changes} >= {"price"}
     assert load_dataset("healthcare_oltp_small").table("patients").changes
-    assert load_dataset("finance_oltp_small").table("accounts").changes
+    accounts = load_dataset("finance_oltp_small").table("accounts")
+    assert {g.name for g in accounts.changes} >= {"status", "credit_limit"}
+    assert accounts.lifecycle.churn_rate > 0  # closures are churn: an update of status and closed_date on its day
 
 
 def test_plan_adds_feed_days_every_day_and_history_on_snapshot_days_with_expected_changes(tmp_path):
@@ -185,7 +187,8 @@ def test_plan_adds_feed_days_every_day_and_history_on_snapshot_days_with_expecte
         days.setdefault(td.table.name, []).append(td.date)
     assert len(days["customers_changes"]) == len(days["products_changes"]) == 7
     assert days["customers_history"] == days["customers"] and days["products_history"] == days["products"]
-    assert len(days["products_history"]) == 1 and "orders_changes" not in days
+    assert len(days["products_history"]) == 1 and "order_items_changes" not in days and "orders_history" not in days
+    assert len(days["orders_changes"]) == 7  # orders progress: their status steps (tests/test_progress.py)
     feed = plan.table_days[[td.table.name for td in plan.table_days].index("customers_changes")]
     assert feed.paths[0].endswith("/customers_changes/2024/02/05/data.parquet")
     assert feed.table.primary_date_column == "change_date" and feed.table.column_names[0] == "change_op"
@@ -222,3 +225,19 @@ def test_cli_exits_2_on_a_bad_change_group_and_plans_the_feed_with_its_flags(tmp
     out = capsys.readouterr().out
     assert "customers_changes" in out and "customers_history" in out and "updates <= g " in out
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("references", "fragment"),
+    [("customers.city", "primary key of a snapshot table with a lifecycle"), ("visits.visit_id", "lifecycle")],
+)
+def test_version_key_must_name_the_key_of_a_table_with_a_lifecycle(references, fragment):
+    raw = yaml.safe_load(BASE)
+    raw["tables"][1]["columns"] += [
+        {"name": "customer_id", "kind": "foreign_key", "references": "customers.customer_id"},
+        {"name": "customer_sk", "kind": "version_key", "references": references, "key": "customer_id"},
+    ]
+    with pytest.raises(SpecError, match=f"table 'visits', column 'customer_sk': field 'references'.*{fragment}"):
+        parse_dataset(yaml.safe_dump(raw), source="shop.yaml")
+    raw["tables"][1]["columns"][-1]["references"] = "customers.customer_id"
+    assert parse_dataset(yaml.safe_dump(raw), source="shop.yaml").table("visits").column("customer_sk").type == "long"

@@ -105,6 +105,8 @@ CASES = {
                 "(status = 'CLOSED') != (closed_date IS NOT NULL)",
                 "status = 'CLOSED' AND current_balance != 0",
                 "opened_date > snapshot_date",
+                "closed_date > snapshot_date",
+                "(credit_limit IS NOT NULL) != (pmod(account_type_id - 1, 8) = 5)",
             ),
             "transactions": (
                 "(status IN ('POSTED', 'REVERSED')) != (posted_date IS NOT NULL)",

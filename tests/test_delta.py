@@ -125,3 +125,66 @@ def test_mismatched_existing_table_is_refused_and_nothing_is_written(spark, tmp_
         ]
     )
     assert code == 2 and "clash_orders" in capsys.readouterr().err
+
+
+MEMBERS = """
+dataset_id: members
+epoch: 2024-01-01
+tables:
+  - name: customers
+    kind: snapshot
+    rows: 300
+    lifecycle: {growth_rate: 0.01, churn_rate: 0.01}
+    churn: delete
+    primary_key: customer_id
+    changes:
+      - {name: tier, columns: [tier], rate: 0.05, new_value: step, step: 1}
+      - {name: opt_in, columns: [opt_in], rate: 0.05, new_value: toggle}
+    columns:
+      - {name: customer_id, kind: sequence}
+      - {name: signup_date, kind: lifecycle_start, min_days: -100, max_days: -1}
+      - {name: churn_date, kind: lifecycle_end}
+      - {name: tier, kind: choice, values: [LOW, MID, HIGH]}
+      - {name: opt_in, kind: choice, values: [true, false], type: boolean}
+      - {name: snapshot_date, kind: generation_date}
+"""
+
+
+def test_snapshot_write_merge_keeps_a_current_table_whose_change_data_feed_is_the_change_feed(spark, tmp_path):
+    """snapshot_write: merge: {table}_current is the last snapshot, and Delta's CDF over the run = {table}_changes."""
+    dataset = tmp_path / "members.yaml"
+    dataset.write_text(MEMBERS)
+    config = table_config(
+        tmp_path,
+        dataset_id="members",
+        dataset_path=str(dataset),
+        start_date="2024-02-05",
+        end_date="2024-02-07",
+        scale_factor=1,
+        batch_size=3,
+        table_name_template="merge_{table}",
+        change_feed=True,
+        snapshot_write="merge",
+    )
+    generate(config, spark, progress=None)
+    current = spark.table("merge_customers_current")
+    last = spark.table("merge_customers").where("snapshot_date = DATE'2024-02-07'").drop("snapshot_date")
+    assert current.count() == last.count() > 0
+    assert current.exceptAll(last).limit(1).count() == 0 and last.exceptAll(current).limit(1).count() == 0
+    first_merge = (
+        spark.sql("DESCRIBE HISTORY merge_customers_current").where("operation = 'MERGE'").agg(F.min("version"))
+    )
+    cdf = spark.read.format("delta").option("readChangeFeed", "true").option("startingVersion", first_merge.first()[0])
+    cdf = cdf.table("merge_customers_current").where("_change_type != 'update_preimage'")
+    ops = F.expr("CASE _change_type WHEN 'update_postimage' THEN 'update' ELSE _change_type END")
+    ours = spark.table("merge_customers_changes").drop("change_date", "change_ts", "change_seq")
+    delta = cdf.withColumn("change_op", ops).select(*ours.columns)
+    assert ours.where("change_op = 'update'").limit(1).count() == 1 and ours.where("change_op = 'delete'").count() > 0
+    assert delta.exceptAll(ours).limit(1).count() == 0 and ours.exceptAll(delta).limit(1).count() == 0
+
+
+def test_snapshot_write_merge_needs_the_change_feed_in_table_mode(tmp_path):
+    with pytest.raises(ConfigError, match="field 'snapshot_write'"):
+        small_config(tmp_path, output_mode="table", snapshot_write="merge")
+    with pytest.raises(ConfigError, match="field 'snapshot_write'"):
+        small_config(tmp_path, change_feed=True, snapshot_write="upsert")

@@ -12,7 +12,7 @@ from pyspark.sql import functions as F
 from synthgen_spark.api import generate
 from synthgen_spark.calendar import snapshot_in_force
 from synthgen_spark.catalog import builtin_dataset_ids, load_dataset
-from synthgen_spark.changes import change_feed_spec, history_spec
+from synthgen_spark.changes import change_feed_spec, history_spec, progress_feed_spec
 from synthgen_spark.engine import build_batch_frame, required_columns
 from synthgen_spark.planner import build_plan
 from synthgen_spark.verify import verify_plan
@@ -57,6 +57,8 @@ def test_only_the_primary_key_and_the_generated_date_are_required(two_batch_size
     for base in dataset.tables:
         if base.changes:
             tables.update({spec.name: spec for spec in (change_feed_spec(base), history_spec(base))})
+        if base.progress:  # the orders' status steps
+            tables[f"{base.name}_changes"] = progress_feed_spec(base)
     for name, schemas in daily.items():
         required = {field for field, _, nullable in next(iter(schemas)) if not nullable}
         table = tables[name]

@@ -28,7 +28,7 @@ def describe_dataset(spec: DatasetSpec) -> str:
             key = ""
             if col.name == table.primary_key:
                 key = "PK"
-            elif col.kind in (*KEY_KINDS, "lookup"):
+            elif col.kind in (*KEY_KINDS, "lookup", "version_key"):
                 key = f"-> {col.params['references']}"
             elif col.kind == "parent_key":
                 key = f"-> {table.parent}"

@@ -41,6 +41,7 @@ COLUMN_KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
     "timestamp": ((), ("base", "hourly_weights"), "timestamp"),
     "date_offset": (("min_days", "max_days"), ("base", "band_weights"), "date"),
     "lookup": (("references", "key"), (), "double"),
+    "version_key": (("references", "key"), (), "long"),
     "derived": (("expression",), (), "string"),
     "child_count": (("child",), (), "int"),
     "child_sum": (("child", "of"), (), "decimal(12,2)"),

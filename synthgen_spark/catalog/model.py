@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from synthgen_spark.changes import ChangeGroup
+from synthgen_spark.changes import ChangeGroup, Progress
 from synthgen_spark.errors import SpecError, invalid, place
 
 TABLE_KINDS = ("incremental", "snapshot")
@@ -79,6 +79,7 @@ class TableSpec:
     changes: tuple[ChangeGroup, ...] = ()  # change groups of a snapshot table with a lifecycle (changes.py)
     derived_from: str = ""  # a change feed or history table: the snapshot table it is derived from
     churn: str = "keep"  # keep: churned entities stay in snapshots (status, churn date); delete: they leave
+    progress: Progress | None = None  # an incremental table's status lifecycle (facts that progress; changes.py)
     # lateness overrides of an incremental table without a parent (None: the job's; docs/lateness.md)
     late_arrival_rate: float | None = None
     max_late_days: int | None = None

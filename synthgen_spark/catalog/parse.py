@@ -32,7 +32,7 @@ from synthgen_spark.catalog.model import (
     TableSpec,
 )
 from synthgen_spark.catalog.validate import validate_references
-from synthgen_spark.changes import parse_change_groups, parse_churn
+from synthgen_spark.changes import parse_change_groups, parse_churn, parse_progress
 from synthgen_spark.config import MAX_LATE_DAYS
 from synthgen_spark.errors import ConfigError, SpecError, invalid, place
 from synthgen_spark.safe_yaml import YamlProblem, load_yaml, read_yaml_file
@@ -57,6 +57,7 @@ TABLE_KEYS = (
         "scaled",
         "changes",
         "churn",
+        "progress",
         "late_arrival_rate",
         "max_late_days",
     ),
@@ -282,7 +283,10 @@ def _parse_table(body: Any, source: str) -> TableSpec:
         **_parse_lateness(body, where),
     )
     changes = parse_change_groups(body.get("changes"), table, where)
-    return dataclasses.replace(table, changes=changes, churn=parse_churn(body.get("churn", "keep"), table, where))
+    churn = parse_churn(body.get("churn", "keep"), table, where)
+    return dataclasses.replace(
+        table, changes=changes, churn=churn, progress=parse_progress(body.get("progress"), table, where)
+    )
 
 
 def _check_table_fields(body: Mapping, where: str) -> None:

@@ -12,6 +12,7 @@ from synthgen_spark.catalog.kinds import (
     is_inline,
 )
 from synthgen_spark.catalog.model import ColumnSpec, DatasetSpec, TableSpec
+from synthgen_spark.changes import has_lifecycle
 from synthgen_spark.errors import SpecError, invalid, place
 
 # The pools every locale has (frozen package data or built with Faker by synthgen_spark.pools), with their
@@ -211,6 +212,17 @@ def _validate_column_references(
                     problem=f"a lookup reads an entity of a snapshot table, and '{ref_table}' is {target.kind}",
                 )
             )
+        if col.kind == "version_key" and (target.primary_key != ref_col or not has_lifecycle(target)):
+            keys = ", ".join(f"{t.name}.{t.primary_key}" for t in tables.values() if has_lifecycle(t)) or "none"
+            raise SpecError(
+                invalid(
+                    "references",
+                    keys,
+                    p["references"],
+                    where=where,
+                    problem="a version key names the primary key of a snapshot table with a lifecycle",
+                )
+            )
         if col.kind == "lookup" and not is_inline(target, ref_col):
             raise SpecError(
                 invalid(
@@ -221,7 +233,7 @@ def _validate_column_references(
                     problem="cannot look up a column built from a derived expression",
                 )
             )
-    if col.kind == "lookup" and p["key"] not in table.column_names:
+    if col.kind in ("lookup", "version_key") and p["key"] not in table.column_names:
         raise SpecError(invalid("key", ", ".join(table.column_names), p["key"], where=where, problem="no such column"))
     if col.kind in ("child_count", "child_sum"):
         child = tables.get(p["child"])

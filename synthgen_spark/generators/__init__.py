@@ -10,6 +10,7 @@ from synthgen_spark.generators import (  # noqa: F401  (register kinds)
     lifecycle,
     numeric,
     temporal,
+    versions,
     visits,
 )
 from synthgen_spark.generators.core import column_seed, day_row_key

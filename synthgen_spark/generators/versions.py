@@ -18,11 +18,13 @@ from synthgen_spark.generators import sql
 from synthgen_spark.generators.categorical import array_literal
 from synthgen_spark.generators.core import column_seed, hash_key, unit_interval, with_ending
 from synthgen_spark.generators.lifecycle import EntityLifecycle
-from synthgen_spark.generators.registry import Scope
+from synthgen_spark.generators.registry import Scope, register
 from synthgen_spark.generators.sql import Expr
 
 VERSION_SHIFT = 33  # entity indices stay below 2**31, so (v << 33) + entity never collides across versions
 SLOT_SHIFT = 32
+NO_DAYS = "CAST(array() AS array<bigint>)"
+HISTORY_KEY_SHIFT = 32  # history_key = entity index << 32 | version
 
 
 def group_of(table: TableSpec, column: str) -> ChangeGroup | None:
@@ -58,6 +60,40 @@ def version(scope: Scope, group: ChangeGroup, day_ordinal: Expr, index: Expr | N
     jitter = unit_interval(hash_key(sql.shiftleft(slot, SLOT_SHIFT) + index, group_seed(scope, group)))
     count = slot + sql.when(jitter < y - slot.cast("double"), sql.lit(1)).otherwise(sql.lit(0)).cast("bigint")
     return sql.when(days <= sql.lit(0), sql.lit(0).cast("bigint")).otherwise(count)
+
+
+def version_moved(scope: Scope, group: ChangeGroup, day_ordinal: Expr, index: Expr) -> Expr:
+    """``version(day) <> version(day - 1)`` with one hash per row (two only where day - 1 is in the slot before).
+
+    The same comparisons as ``version`` on both days: slot K of day d and slot K0 of day d - 1 are
+    equal or adjacent (the daily rate is at most 1), so only j_K (and j_K0 when K0 = K - 1) decide.
+    """
+    start = start_ordinal(scope, index)
+
+    def days_to(day: Expr) -> Expr:
+        last = day.cast("bigint")
+        if scope.table.lifecycle.churn_rate > 0:
+            last = sql.least(last, sql.call("coalesce", churn_ordinal(scope, index) - sql.lit(1), last))
+        return last - start
+
+    days, before = days_to(day_ordinal), days_to(day_ordinal - sql.lit(1))
+    y, y0 = days.cast("double") * sql.lit(group.daily_rate), before.cast("double") * sql.lit(group.daily_rate)
+    slot, slot0 = sql.floor(y).cast("bigint"), sql.floor(y0).cast("bigint")
+
+    def jitter(k: Expr) -> Expr:
+        return unit_interval(hash_key(sql.shiftleft(k, SLOT_SHIFT) + index, group_seed(scope, group)))
+
+    now = jitter(slot) < y - slot.cast("double")
+    then_same = jitter(slot) < y0 - slot.cast("double")
+    then_before = jitter(slot0) < y0 - slot0.cast("double")
+    no = sql.lit(False)
+    return (
+        sql.when(days <= sql.lit(0), no)
+        .when(days == before, no)
+        .when(before <= sql.lit(0), (slot > sql.lit(0)) | now)
+        .when(slot0 == slot, now & ~then_same)
+        .otherwise(now | ~then_before)
+    )
 
 
 class VersionedScope:
@@ -101,3 +137,40 @@ def changing_value(
     move = sql.when(level == sql.lit(1).cast("bigint"), sql.lit(1)).when(level == top, sql.lit(-1))
     move = move.otherwise(sql.when(u < sql.lit(0.5), sql.lit(1)).otherwise(sql.lit(-1)))
     return sql.when(odd, sql.element_at(values, (level + move).cast("int"))).otherwise(base)
+
+
+def _event_days(scope: Scope, group: ChangeGroup, index: Expr, start: Expr, count: Expr) -> Expr:
+    """Days (ordinals) of the group's first ``count`` events: start + 1 + floor((k + j_k) / f), k < count."""
+    k = Expr("k")
+    jitter = unit_interval(hash_key(sql.shiftleft(k, SLOT_SHIFT) + index, group_seed(scope, group)))
+    day = start + sql.lit(1) + sql.floor((k.cast("double") + jitter) / sql.lit(group.daily_rate)).cast("bigint")
+    days = Expr(f"transform(sequence(0L, {count.sql} - 1L), k -> {day.sql})", max(count.level, day.level))
+    return sql.when(count > sql.lit(0), days).otherwise(Expr(NO_DAYS))
+
+
+def version_days(scope: Scope) -> Expr:
+    """The sorted, distinct days on which the entity's versions began, up to the scope's (snapshot) day."""
+    index, day = scope.row_index, scope.day_ordinal.cast("bigint")
+    start = start_ordinal(scope, index)
+    parts = [sql.call("array", start)]
+    for group in scope.table.changes:
+        count = scope.stage(f"_sg_count_{group.name}", version(scope, group, day))
+        parts.append(_event_days(scope, group, index, start, count))
+    if scope.table.lifecycle.churn_rate > 0 and scope.table.churn == "keep":  # churn begins a version
+        churn = churn_ordinal(scope, index)
+        parts.append(sql.when(churn <= day, sql.call("array", churn)).otherwise(Expr(NO_DAYS)))
+    return sql.call("array_sort", sql.call("array_distinct", sql.call("concat", *parts)))
+
+
+@register("version_key")
+def _version_key(spec: ColumnSpec, scope: Scope) -> Expr:
+    """The history_key of the referenced entity's version in force on the row's date (a star fact's surrogate key).
+
+    = entity index << 32 | the number of versions begun by the date: ``{table}_history.history_key``.
+    """
+    table, key = spec.params["references"].split(".")[0], spec.params["key"]
+    target = scope.dataset.table(table)
+    start = int(target.column(target.primary_key).params.get("start", 1))
+    entity = scope.stage(f"_sg_{spec.name}_entity", scope.column(key) - sql.lit(start))
+    versions = sql.call("size", version_days(scope.related(table, entity, via=spec.name))).cast("bigint")
+    return sql.shiftleft(entity, HISTORY_KEY_SHIFT) + versions

@@ -15,12 +15,12 @@ from typing import Any
 
 from synthgen_spark.calendar import WEEKDAY_NAMES, Calendar, new_per_period, retail_event
 from synthgen_spark.catalog import TableSpec
-from synthgen_spark.changes import CHANGES_SUFFIX, change_feed_spec, has_lifecycle, history_spec
+from synthgen_spark.changes import CHANGES_SUFFIX, change_feed_spec, has_lifecycle, history_spec, progress_feed_spec
 from synthgen_spark.faults import faults_spec
 from synthgen_spark.generators.lifecycle import LOYAL_EVERY
 from synthgen_spark.lateness import write_date_column
 from synthgen_spark.layout import job_root, state_folder
-from synthgen_spark.planner import Plan, TableDay, expected_operations, table_day_faults
+from synthgen_spark.planner import Plan, TableDay, expected_operations, progress_events, table_day_faults
 from synthgen_spark.state import Ledger
 
 REPORT_VERSION = 1
@@ -77,9 +77,10 @@ def build_facts(
 
 
 def report_tables(plan: Plan, ledger: Ledger) -> list[TableSpec]:
-    """The dataset's tables, then the derived ones (change feeds, SCD2 histories) this run or an earlier one wrote."""
+    """The dataset's tables, then the derived ones (change feeds, SCD2 histories, status steps) this run or an earlier one wrote."""
     planned = {td.table.name for td in plan.table_days}
     derived = [spec(t) for t in plan.dataset.tables if has_lifecycle(t) for spec in (change_feed_spec, history_spec)]
+    derived += [progress_feed_spec(t) for t in plan.dataset.tables if t.progress]  # facts' status steps
     derived.append(faults_spec())
     return [*plan.dataset.tables, *(t for t in derived if t.name in planned or t.name in ledger.done)]
 
@@ -150,6 +151,8 @@ def _table_day(
     derived = plan.dataset.table(table.derived_from) if table.derived_from else None
     labels = table.name == faults_spec().name  # the _faults table: as many rows as the plan says it labels
     expected = planned.written_rows if planned else 0 if labels else calendar.rows(derived or table, day)
+    if derived is not None and derived.progress is not None and not planned:  # a fact's steps: rows scanned
+        expected = sum(calendar.rows(derived, event) for event in progress_events(calendar, derived, day))
     entry = ledger.done.get(table.name, {}).get(day.isoformat())
     facts: dict[str, Any] = {
         "date": day.isoformat(),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from threading import Lock
 
 from pyspark.errors import AnalysisException
@@ -16,11 +17,14 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import StructType
 
 from synthgen_spark.catalog import TableSpec
+from synthgen_spark.changes import CHANGES_SUFFIX
 from synthgen_spark.config import JobConfig
+from synthgen_spark.derived import image_columns
+from synthgen_spark.engine import build_batch_frame
 from synthgen_spark.errors import ConfigError, WriteError
 from synthgen_spark.lateness import write_date_column
 from synthgen_spark.layout import delta_target
-from synthgen_spark.planner import Batch, Plan, TableDay, by_table
+from synthgen_spark.planner import Batch, Plan, TableDay, by_table, table_day
 from synthgen_spark.writers.fs import FileSystem
 from synthgen_spark.writers.sink import Sink
 
@@ -107,6 +111,97 @@ def write_delta(frame: DataFrame, table_days: list[TableDay], config: JobConfig,
         writer.saveAsTable(target)
 
 
+CURRENT_SUFFIX = "_current"  # snapshot_write: merge keeps {table}_current, a Delta table with its Change Data Feed
+MERGED_THROUGH = "synthgen.merged_through"  # table property: the last day whose changes the table holds
+FEED_COLUMNS = ("change_op", "change_date", "change_ts", "change_seq")
+
+
+def _sql_target(config: JobConfig, target: str) -> str:
+    return f"delta.`{target}`" if config.table_location == "path" else target
+
+
+def merged_through(spark: SparkSession, config: JobConfig, target: str) -> dt.date | None:
+    """The last day merged into the current-state table ``target`` (its table property), or None if no table."""
+    if existing_table(spark, config, target) is None:
+        return None
+    rows = spark.sql(f"SHOW TBLPROPERTIES {_sql_target(config, target)}").collect()
+    value = {r[0]: r[1] for r in rows}.get(MERGED_THROUGH)
+    return dt.date.fromisoformat(value) if value else None
+
+
+def _create_state(spark: SparkSession, config: JobConfig, target: str, seed: DataFrame, day: dt.date) -> None:
+    """Create the current-state table with the Change Data Feed on, holding ``seed`` (the state at the end of ``day``)."""
+    columns = ", ".join(f"`{f.name}` {f.dataType.simpleString()}" for f in seed.schema.fields)
+    spark.sql(
+        f"CREATE TABLE {_sql_target(config, target)} ({columns}) USING DELTA "
+        f"TBLPROPERTIES ('delta.enableChangeDataFeed' = 'true', '{MERGED_THROUGH}' = '{day.isoformat()}')"
+    )
+    writer = seed.write.format("delta").mode("append")
+    writer.save(target) if config.table_location == "path" else writer.insertInto(target)
+
+
+def merge_current_state(spark: SparkSession, plan: Plan, feed_days: list[TableDay]) -> None:
+    """``snapshot_write: merge``: bring the Delta table ``{table}_current`` up to the feed batch's last day.
+
+    The table starts as the snapshot of the day before the run (the epoch at the earliest) and takes
+    one MERGE per day of that day's ``{table}_changes``, so its Change Data Feed equals the feed.
+    """
+    config, dataset = plan.config, plan.dataset
+    feed = feed_days[0].table
+    base = dataset.table(feed.derived_from)
+
+    def changes_of(day: dt.date) -> DataFrame:
+        td = table_day(config, plan.calendar, feed, day, rows_of=base)
+        return build_batch_frame(spark, config, dataset, [td])
+
+    def seed_of() -> tuple[dt.date, DataFrame]:
+        day = max(dataset.epoch, config.start_date - dt.timedelta(days=1))
+        frame = build_batch_frame(spark, config, dataset, [table_day(config, plan.calendar, base, day)])
+        return day, frame.select(*image_columns(base))
+
+    target = delta_target(config, f"{base.name}{CURRENT_SUFFIX}")
+    merge_changes(spark, config, target, base.primary_key, [td.date for td in feed_days], changes_of, seed_of)
+
+
+def merge_changes(
+    spark: SparkSession,
+    config: JobConfig,
+    target: str,
+    key: str,
+    days: list[dt.date],
+    changes_of: Callable[[dt.date], DataFrame],
+    seed_of: Callable[[], tuple[dt.date, DataFrame]],
+) -> None:
+    """Bring the current-state table ``target`` up to the last of ``days``: one MERGE of each day's changes.
+
+    The table starts as ``seed_of()`` (the snapshot of the day before the first merged day). Each day
+    after the table's ``synthgen.merged_through`` is merged once, in date order (a gap left by a batch
+    still to come is filled now, and that batch then finds its days merged), so the table's Change Data
+    Feed holds each day's inserts, updates and deletes exactly once: those of ``{table}_changes``.
+    """
+    done = merged_through(spark, config, target)
+    if done is None:
+        done, seed = seed_of()
+        _create_state(spark, config, target, seed, done)
+    name = _sql_target(config, target)
+    day = done + dt.timedelta(days=1)
+    while day <= max(days):
+        changes = changes_of(day)
+        image = [c for c in changes.columns if c not in FEED_COLUMNS]
+        view = f"_sg_merge_{abs(hash((target, day)))}"
+        changes.createOrReplaceTempView(view)
+        spark.sql(
+            f"MERGE INTO {name} AS t USING {view} AS s ON t.`{key}` = s.`{key}` "
+            "WHEN MATCHED AND s.change_op = 'delete' THEN DELETE "
+            f"WHEN MATCHED THEN UPDATE SET {', '.join(f't.`{c}` = s.`{c}`' for c in image)} "
+            f"WHEN NOT MATCHED AND s.change_op <> 'delete' THEN INSERT ({', '.join(f'`{c}`' for c in image)}) "
+            f"VALUES ({', '.join(f's.`{c}`' for c in image)})"
+        )
+        spark.catalog.dropTempView(view)
+        spark.sql(f"ALTER TABLE {name} SET TBLPROPERTIES ('{MERGED_THROUGH}' = '{day.isoformat()}')")
+        day += dt.timedelta(days=1)
+
+
 class DeltaSink(Sink):
     """Delta: one table per dataset table (a path or a metastore name); each batch replaces its dates."""
 
@@ -147,6 +242,13 @@ class DeltaSink(Sink):
     def write_table(self, batch: Batch, table_days: list[TableDay], frame: DataFrame) -> None:
         with self._table_locks[table_days[0].table.name]:
             write_delta(frame, table_days, self.config, self.run_id)
+            if self.config.snapshot_write == "merge" and self._is_entity_feed(table_days[0].table):
+                merge_current_state(self.spark, self.plan, table_days)
+
+    def _is_entity_feed(self, table: TableSpec) -> bool:
+        """A snapshot table's change feed (merged into ``{table}_current``), not a fact's progress steps."""
+        base = table.derived_from and self.plan.dataset.table(table.derived_from)
+        return bool(base) and table.name.endswith(CHANGES_SUFFIX) and base.kind == "snapshot"
 
     def locations(self, table_days: list[TableDay]) -> tuple[str, ...]:
         return tuple(sorted({td.target.table for td in table_days}))
