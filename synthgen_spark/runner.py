@@ -198,7 +198,9 @@ def run_plan(spark: SparkSession, plan: Plan, progress: Progress | None = None) 
     root = job_root(config)
     fs = open_file_system(spark, plan.layout)
     store = StateStore(fs, config)
-    sink = open_sink(spark, plan, fs, run_id)
+    sink = open_sink(
+        spark, plan, fs, run_id, lambda table_days: build_batch_frame(spark, config, plan.dataset, table_days)
+    )
     check_output_usable(plan, fs, store, sink)
     _analyse_first_batch(spark, plan, fs, sink)  # before anything is written, even the lock
     store.acquire_lock(run_id, lambda line: say(f"warning: {line}"))

@@ -20,13 +20,12 @@ from synthgen_spark.catalog import TableSpec
 from synthgen_spark.changes import CHANGES_SUFFIX
 from synthgen_spark.config import JobConfig
 from synthgen_spark.derived import image_columns
-from synthgen_spark.engine import build_batch_frame
 from synthgen_spark.errors import ConfigError, WriteError
 from synthgen_spark.lateness import write_date_column
 from synthgen_spark.layout import delta_target
 from synthgen_spark.planner import Batch, Plan, TableDay, by_table, table_day
 from synthgen_spark.writers.fs import FileSystem
-from synthgen_spark.writers.sink import Sink
+from synthgen_spark.writers.sink import FrameBuilder, Sink
 
 
 def delta_table_at(spark: SparkSession, location: str) -> DataFrame | None:
@@ -140,7 +139,7 @@ def _create_state(spark: SparkSession, config: JobConfig, target: str, seed: Dat
     writer.save(target) if config.table_location == "path" else writer.insertInto(target)
 
 
-def merge_current_state(spark: SparkSession, plan: Plan, feed_days: list[TableDay]) -> None:
+def merge_current_state(spark: SparkSession, plan: Plan, feed_days: list[TableDay], build: FrameBuilder) -> None:
     """``snapshot_write: merge``: bring the Delta table ``{table}_current`` up to the feed batch's last day.
 
     The table starts as the snapshot of the day before the run (the epoch at the earliest) and takes
@@ -152,11 +151,11 @@ def merge_current_state(spark: SparkSession, plan: Plan, feed_days: list[TableDa
 
     def changes_of(day: dt.date) -> DataFrame:
         td = table_day(config, plan.calendar, feed, day, rows_of=base)
-        return build_batch_frame(spark, config, dataset, [td])
+        return build([td])
 
     def seed_of() -> tuple[dt.date, DataFrame]:
         day = max(dataset.epoch, config.start_date - dt.timedelta(days=1))
-        frame = build_batch_frame(spark, config, dataset, [table_day(config, plan.calendar, base, day)])
+        frame = build([table_day(config, plan.calendar, base, day)])
         return day, frame.select(*image_columns(base))
 
     target = delta_target(config, f"{base.name}{CURRENT_SUFFIX}")
@@ -243,7 +242,7 @@ class DeltaSink(Sink):
         with self._table_locks[table_days[0].table.name]:
             write_delta(frame, table_days, self.config, self.run_id)
             if self.config.snapshot_write == "merge" and self._is_entity_feed(table_days[0].table):
-                merge_current_state(self.spark, self.plan, table_days)
+                merge_current_state(self.spark, self.plan, table_days, self.frames)
 
     def _is_entity_feed(self, table: TableSpec) -> bool:
         """A snapshot table's change feed (merged into ``{table}_current``), not a fact's progress steps."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 
 from pyspark.sql import DataFrame, SparkSession
@@ -22,6 +23,8 @@ TABLE_WRITERS = 4  # a batch's tables written at once, one Spark job each; never
 
 TableFrames = list[tuple[list[TableDay], DataFrame]]  # one table's table-days of a batch, and their rows
 
+FrameBuilder = Callable[[list[TableDay]], DataFrame]  # the generated rows of some table-days
+
 
 class Sink(ABC):
     """One output mode: the places of a run's table-days, their checks before writing, and batch writes."""
@@ -29,9 +32,12 @@ class Sink(ABC):
     file_index = False  # whether a batch frame carries the file index (``layout.FILE_INDEX``) per row
     table_writers = TABLE_WRITERS  # how many of a batch's tables are written at once
 
-    def __init__(self, spark: SparkSession, plan: Plan, fs: FileSystem, run_id: str = "") -> None:
+    def __init__(
+        self, spark: SparkSession, plan: Plan, fs: FileSystem, run_id: str = "", frames: FrameBuilder | None = None
+    ) -> None:
         self.spark, self.plan, self.fs, self.run_id = spark, plan, fs, run_id
         self.config, self.layout = plan.config, plan.layout
+        self.frames = frames  # the engine's frames of other table-days, for a sink that writes more (Delta merge)
 
     def check_usable(self) -> None:
         """Before anything is written: refuse places this output cannot use (a file where a folder goes)."""
