@@ -208,8 +208,10 @@ class DeltaSink(Sink):
     # whole table instead of its replaceWhere dates (tests/test_delta.py on the 3.5 subset)
     table_writers = 1
 
-    def __init__(self, spark: SparkSession, plan: Plan, fs: FileSystem, run_id: str = "") -> None:
-        super().__init__(spark, plan, fs, run_id)
+    def __init__(
+        self, spark: SparkSession, plan: Plan, fs: FileSystem, run_id: str = "", frames: FrameBuilder | None = None
+    ) -> None:
+        super().__init__(spark, plan, fs, run_id, frames)
         self._table_locks = {td.table.name: Lock() for td in self.plan.table_days}  # one commit per table at a time
 
     def check_usable(self) -> None:
