@@ -28,6 +28,7 @@ LOCAL_SETTINGS = {
     **GENERATION_SETTINGS,
     "spark.sql.session.timeZone": "UTC",
     "spark.ui.enabled": "false",
+    "spark.driver.memory": "2g",  # planning a whole dataset's expressions needs more than the 1g default
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.shuffle.partitions": "8",
     "spark.scheduler.mode": "FAIR",

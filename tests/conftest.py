@@ -12,7 +12,11 @@ def spark(tmp_path_factory):
     from synthgen_spark.session import get_or_create_session
 
     warehouse = tmp_path_factory.mktemp("warehouse")
-    settings = {"spark.sql.shuffle.partitions": "4", "spark.sql.warehouse.dir": str(warehouse)}
+    settings = {
+        "spark.sql.shuffle.partitions": "4",
+        "spark.sql.warehouse.dir": str(warehouse),
+        "spark.driver.memory": "3g",  # a test session plans many datasets' large expressions over its life
+    }
     session = get_or_create_session(master="local[2]", extra=settings)
     yield session
     session.stop()
