@@ -40,7 +40,15 @@ def server_command(port: int, warehouse: Path) -> list[str]:
         "spark.connect.grpc.binding.address": "127.0.0.1",
         "spark.connect.grpc.binding.port": str(port),
     }
-    command = [str(spark_home / "bin" / "spark-submit"), "--class", SERVER_CLASS, "--master", "local[2]", "--driver-memory", "3g"]
+    command = [
+        str(spark_home / "bin" / "spark-submit"),
+        "--class",
+        SERVER_CLASS,
+        "--master",
+        "local[2]",
+        "--driver-memory",
+        "3g",
+    ]
     jars = sorted(delta_jar_dir(installed_delta_artifact()).glob("*.jar"))
     command += ["--jars", ",".join(str(j) for j in jars)]
     for key, value in settings.items():
