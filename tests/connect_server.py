@@ -34,6 +34,7 @@ def server_command(port: int, warehouse: Path) -> list[str]:
     spark_home = Path(pyspark.__file__).parent
     settings = {
         **LOCAL_SETTINGS,
+        "spark.driver.memory": "3g",  # like the test session: the server plans every client's jobs
         **DELTA_SETTINGS,
         "spark.sql.shuffle.partitions": "4",
         "spark.sql.warehouse.dir": str(warehouse),
