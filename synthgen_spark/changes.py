@@ -386,26 +386,12 @@ def has_lifecycle(table: TableSpec) -> bool:
 
 def change_feed_spec(table: TableSpec) -> TableSpec:
     """``{table}_changes``: change_op, the after-image (the snapshot's columns but its date), change_date/ts/seq."""
-    from synthgen_spark.catalog import ColumnSpec, TableSpec
-
     image = tuple(c for c in table.output_columns if c.name != table.primary_date_column)
-    columns = (
-        ColumnSpec("change_op", "derived", "string", description="insert, update or delete"),
-        *image,
-        ColumnSpec("change_date", "generation_date", "date", description="the day of the change (the file's date)"),
-        ColumnSpec("change_ts", "timestamp", "timestamp", description="when on that day"),
-        ColumnSpec("change_seq", "sequence", "long", description="orders every entity's changes over all days"),
-    )
-    return TableSpec(
-        name=changes_table_name(table.name),
-        kind="incremental",
-        rows=table.rows,
-        columns=columns,
-        primary_key="change_seq",
-        primary_date_column="change_date",
-        date_columns=("change_date",),
-        description=f"Changes of {table.name}: one row per entity per day it was inserted, updated or deleted.",
-        derived_from=table.name,
+    return _feed_spec(
+        table,
+        image,
+        ("insert, update or delete", "the day of the change (the file's date)", "every entity's changes"),
+        f"Changes of {table.name}: one row per entity per day it was inserted, updated or deleted.",
     )
 
 
@@ -414,15 +400,26 @@ def progress_feed_spec(table: TableSpec) -> TableSpec:
 
     The image is every output column of the fact (its event date included) but a late table's arrival date.
     """
+    image = tuple(c for c in table.output_columns if c.kind != "arrival_date")
+    return _feed_spec(
+        table,
+        image,
+        ("update: the row reached a later step", "the day of the step (the file's date)", "every row's changes"),
+        f"Status steps of {table.name}: one row per row and day it reached a later step, as of that day.",
+    )
+
+
+def _feed_spec(table: TableSpec, image: tuple, notes: tuple[str, str, str], description: str) -> TableSpec:
+    """A change feed's table: change_op, the image columns, change_date, change_ts, change_seq (its key)."""
     from synthgen_spark.catalog import ColumnSpec, TableSpec
 
-    image = tuple(c for c in table.output_columns if c.kind != "arrival_date")
+    op, day, seq = notes
     columns = (
-        ColumnSpec("change_op", "derived", "string", description="update: the row reached a later step"),
+        ColumnSpec("change_op", "derived", "string", description=op),
         *image,
-        ColumnSpec("change_date", "generation_date", "date", description="the day of the step (the file's date)"),
+        ColumnSpec("change_date", "generation_date", "date", description=day),
         ColumnSpec("change_ts", "timestamp", "timestamp", description="when on that day"),
-        ColumnSpec("change_seq", "sequence", "long", description="orders every row's changes over all days"),
+        ColumnSpec("change_seq", "sequence", "long", description=f"orders {seq} over all days"),
     )
     return TableSpec(
         name=changes_table_name(table.name),
@@ -432,7 +429,7 @@ def progress_feed_spec(table: TableSpec) -> TableSpec:
         primary_key="change_seq",
         primary_date_column="change_date",
         date_columns=("change_date",),
-        description=f"Status steps of {table.name}: one row per row and day it reached a later step, as of that day.",
+        description=description,
         derived_from=table.name,
     )
 
