@@ -84,3 +84,10 @@ def test_invalid_conditional_choices_fail_in_one_line(column, fragment):
         parse_dataset(text, "mini.yaml")
     message = str(caught.value)
     assert message.startswith("mini.yaml") and fragment in message and "\n" not in message, message
+
+
+def test_a_boolean_pool_never_gets_an_integer_pools_array_literal():
+    from synthgen_spark.generators.categorical import array_literal
+
+    ints, booleans = array_literal((1, 0)), array_literal((True, False))
+    assert "true" in booleans.sql.lower() and "true" not in ints.sql.lower()

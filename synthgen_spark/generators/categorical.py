@@ -36,10 +36,18 @@ def build_weighted_choice_column(u: Expr, *, values: list, weights: list[float |
     return result
 
 
-@lru_cache(maxsize=256)
 def array_literal(values: tuple) -> Expr:
-    """One array literal per distinct pool, rendered once."""
-    return sql.lit(list(values))
+    """One array literal per distinct pool, rendered once.
+
+    Cached by value *and* type: ``(True, False) == (1, 0)`` in Python, and a boolean choice must not get an
+    integer pool's array (which one came first depended on the order datasets were built in).
+    """
+    return _array_literal(tuple((type(v).__name__, v) for v in values))
+
+
+@lru_cache(maxsize=256)
+def _array_literal(typed_values: tuple) -> Expr:
+    return sql.lit([value for _, value in typed_values])
 
 
 def build_pool_pick_column(index: Expr, *, values: tuple) -> Expr:
