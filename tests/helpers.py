@@ -132,3 +132,28 @@ tables:
       - {name: event_date, kind: generation_date}
       - {name: thing_id, kind: foreign_key, references: things.thing_id}
 """
+
+
+def cell_differences(clean, dirty, table, pk, date_column):
+    """(table, date, pk, column, clean, dirty) of every cell that differs, rows paired by (date, key) in one join."""
+    from pyspark.sql import functions as F
+
+    cells = [
+        F.struct(
+            F.lit(c).alias("column"),
+            F.col(f"c.{c}").cast("string").alias("clean_value"),
+            F.col(f"d.{c}").cast("string").alias("dirty_value"),
+            (~F.col(f"c.{c}").eqNullSafe(F.col(f"d.{c}"))).alias("differs"),
+        )
+        for c in clean.columns
+        if c not in (pk, date_column)
+    ]
+    joined = clean.alias("c").join(dirty.dropDuplicates().alias("d"), [date_column, pk], "full_outer")
+    exploded = joined.select(
+        F.col(date_column).alias("date"),
+        F.col(pk).cast("string").alias("primary_key"),
+        F.explode(F.array(*cells)).alias("x"),
+    )
+    return exploded.where("x.differs").select(
+        F.lit(table).alias("table"), "date", "primary_key", "x.column", "x.clean_value", "x.dirty_value"
+    )

@@ -15,7 +15,7 @@ from synthgen_spark.config import FAULT_TYPES
 from synthgen_spark.faults import FAULTS_TABLE, fault_day, fault_targets
 from synthgen_spark.planner import build_plan, table_day_faults
 
-from .helpers import files_under, small_config
+from .helpers import cell_differences, files_under, small_config
 
 RATE = 0.05
 TABLES = ("customers", "products", "orders", "order_items")
@@ -154,31 +154,6 @@ def _dirty(spark, report, table):
     )
 
 
-def _differences(clean, dirty, table, pk, date_column):
-    """(table, date, pk, column, clean, dirty) of every cell that differs, pairing rows by (date, key): one join."""
-    from pyspark.sql import functions as F
-
-    cells = [
-        F.struct(
-            F.lit(c).alias("column"),
-            F.col(f"c.{c}").cast("string").alias("clean_value"),
-            F.col(f"d.{c}").cast("string").alias("dirty_value"),
-            (~F.col(f"c.{c}").eqNullSafe(F.col(f"d.{c}"))).alias("differs"),
-        )
-        for c in clean.columns
-        if c not in (pk, date_column)
-    ]
-    joined = clean.alias("c").join(dirty.dropDuplicates().alias("d"), [date_column, pk], "full_outer")
-    exploded = joined.select(
-        F.col(date_column).alias("date"),
-        F.col(pk).cast("string").alias("primary_key"),
-        F.explode(F.array(*cells)).alias("x"),
-    )
-    return exploded.where("x.differs").select(
-        F.lit(table).alias("table"), "date", "primary_key", "x.column", "x.clean_value", "x.dirty_value"
-    )
-
-
 def test_dirty_equals_clean_plus_exactly_the_labelled_cells_and_duplicates(spark, dirty_run):
     from pyspark.sql import functions as F
 
@@ -192,7 +167,7 @@ def test_dirty_equals_clean_plus_exactly_the_labelled_cells_and_duplicates(spark
         dirty, clean = _dirty(spark, report, name), twins[name]
         mine = labels.where(F.col("table") == name).drop("fault_type")
         cells = mine.where("`column` IS NOT NULL")
-        differences = _differences(clean, dirty, name, spec.primary_key, date_column)
+        differences = cell_differences(clean, dirty, name, spec.primary_key, date_column)
         assert differences.exceptAll(cells).count() == 0, name  # no unlabelled difference
         assert cells.exceptAll(differences).count() == 0, name  # no label without a difference
         repeated = dirty.groupBy(date_column, spec.primary_key).agg(

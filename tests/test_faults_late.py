@@ -11,6 +11,8 @@ from synthgen_spark.config import FAULT_TYPES, JobConfig
 from synthgen_spark.faults import FAULTS_TABLE
 from synthgen_spark.planner import build_plan, table_day_faults
 
+from .helpers import cell_differences
+
 FAULT_LATE_DATASET = """
 dataset_id: fault_late_mini
 epoch: 2024-01-01
@@ -128,29 +130,6 @@ def runs(spark, tmp_path_factory, dataset_file):
     return config, report, twins
 
 
-def _differences(clean, dirty, table, pk, date_column):
-    """(table, date, pk, column, clean, dirty) of every cell that differs, rows paired by (file date, key)."""
-    from pyspark.sql import functions as F
-
-    cells = [
-        F.struct(
-            F.lit(c).alias("column"),
-            F.col(f"c.{c}").cast("string").alias("clean_value"),
-            F.col(f"d.{c}").cast("string").alias("dirty_value"),
-            (~F.col(f"c.{c}").eqNullSafe(F.col(f"d.{c}"))).alias("differs"),
-        )
-        for c in clean.columns
-        if c not in (pk, date_column)
-    ]
-    joined = clean.alias("c").join(dirty.dropDuplicates().alias("d"), [date_column, pk], "full_outer")
-    exploded = joined.select(
-        F.col(date_column).alias("date"), F.col(pk).cast("string").alias("primary_key"), F.explode(F.array(*cells))
-    )
-    return exploded.where("col.differs").select(
-        F.lit(table).alias("table"), "date", "primary_key", "col.column", "col.clean_value", "col.dirty_value"
-    )
-
-
 def test_dirty_late_output_is_the_clean_twin_plus_exactly_the_labels(spark, runs):
     from pyspark.sql import functions as F
 
@@ -161,7 +140,7 @@ def test_dirty_late_output_is_the_clean_twin_plus_exactly_the_labels(spark, runs
         date_column = "arrival_date" if name in LATE_TABLES else "snapshot_date"
         dirty = _files(spark, report, name).drop("_file_day")
         mine = labels.where(F.col("table") == name).drop("fault_type")
-        differences = _differences(twins[name], dirty, name, pk, date_column)
+        differences = cell_differences(twins[name], dirty, name, pk, date_column)
         cells = mine.where("`column` IS NOT NULL")
         assert differences.exceptAll(cells).count() == 0, name  # no unlabelled difference
         assert cells.exceptAll(differences).count() == 0, name  # no label without a difference
