@@ -55,15 +55,21 @@ LATE_FAULTS_JOB = {**LATE_JOB, "fault_rate": 0.05}
 LATE_FAULTED_ORDER = {**LATE_ORDER, "_faults": ["table", "date", "primary_key"]}
 
 
-def table_checksums(spark) -> dict[str, str]:
-    """sha256 over every row of every table (sorted by key; timestamps rendered in UTC by Spark)."""
-    sums = job_checksums(spark, GOLDEN_JOB, ORDER)
-    sums.update({f"late_{t}": digest for t, digest in job_checksums(spark, LATE_JOB, LATE_ORDER).items()})
-    sums.update(
-        {f"faulted/{t}": digest for t, digest in job_checksums(spark, GOLDEN_FAULTS_JOB, FAULTED_ORDER).items()}
-    )
-    late_faulted = job_checksums(spark, LATE_FAULTS_JOB, LATE_FAULTED_ORDER)
-    sums.update({f"late_faulted/{t}": digest for t, digest in late_faulted.items()})
+# every pinned configuration: its name, the prefix of its checksums' keys, the job and its tables
+CONFIGURATIONS = {
+    "golden": ("", GOLDEN_JOB, ORDER),
+    "late": ("late_", LATE_JOB, LATE_ORDER),
+    "faulted": ("faulted/", GOLDEN_FAULTS_JOB, FAULTED_ORDER),
+    "late_faulted": ("late_faulted/", LATE_FAULTS_JOB, LATE_FAULTED_ORDER),
+}
+
+
+def table_checksums(spark, names: tuple[str, ...] = tuple(CONFIGURATIONS)) -> dict[str, str]:
+    """sha256 over every row of every table of the named configurations (sorted by key; timestamps in UTC)."""
+    sums = {}
+    for name in names:
+        prefix, job, order = CONFIGURATIONS[name]
+        sums.update({f"{prefix}{t}": digest for t, digest in job_checksums(spark, job, order).items()})
     return sums
 
 
@@ -96,17 +102,17 @@ def job_checksums(spark, job: dict, order: dict[str, list[str]]) -> dict[str, st
 
 
 def main(argv: list[str]) -> int:
-    """Write the checksums to GOLDEN_FILE; with ``--print``, print them as JSON instead.
+    """Write the checksums to GOLDEN_FILE; with ``--print [NAME ...]``, print those configurations' as JSON.
 
     The session is the local one, or the Spark Connect server named by ``SPARK_REMOTE``.
     """
     from synthgen_spark.session import get_or_create_session
 
-    sums = table_checksums(get_or_create_session(master="local[2]"))
-    if argv == ["--print"]:
-        print(json.dumps(sums, sort_keys=True))
+    spark = get_or_create_session(master="local[2]")
+    if argv[:1] == ["--print"]:
+        print(json.dumps(table_checksums(spark, tuple(argv[1:]) or tuple(CONFIGURATIONS)), sort_keys=True))
         return 0
-    GOLDEN_FILE.write_text(json.dumps(sums, indent=2, sort_keys=True) + "\n")
+    GOLDEN_FILE.write_text(json.dumps(table_checksums(spark), indent=2, sort_keys=True) + "\n")
     print(f"wrote {GOLDEN_FILE}")
     return 0
 
