@@ -57,9 +57,9 @@ check: setup lint
 	$(BIN)/python -m pytest -q -m "$(FAST)"
 
 # the whole suite on Spark 4.1 (two pytest workers, each test file on one of them, each with its own
-# local SparkSession), then the Delta, writer and data tests on Spark 3.5
+# local SparkSession; the slowest files first, tests/conftest.py), then the Delta, writer and data tests on Spark 3.5
 test: setup browser lint
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile --durations=15
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder --durations=15
 	$(MAKE) test-spark35
 
 test-spark35: setup35

@@ -22,9 +22,16 @@ def spark(tmp_path_factory):
     session.stop()
 
 
+# the files that take longest (`--durations`), longest first: `make test` hands out whole files in collection
+# order (`--dist loadfile --no-loadscope-reorder`), so these start first and no worker ends alone with one
+SLOWEST_FILES = ("test_connect.py", "test_golden.py", "test_deploy.py", "test_realism.py", "test_change_feed.py")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test that uses the Spark session ``spark`` (or the Connect server ``remote``), so
-    ``make check`` can leave it out."""
+    """The slowest files first; mark every test that uses the Spark session ``spark`` (or the Connect server
+    ``remote``), so ``make check`` can leave it out."""
+    rank = {name: i for i, name in enumerate(SLOWEST_FILES)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest keep their order
     for item in items:
         fixtures = getattr(item, "fixturenames", ())
         if "spark" in fixtures:
