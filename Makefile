@@ -8,7 +8,8 @@ DEMO_ROOT ?= demo_output
 SPARK35 := pyspark==3.5.5 delta-spark==3.2.1
 # on 3.5: the same data (golden checksums), the file layout (csv/parquet x flat/nested), and Delta's
 # per-date replace and schema check
-DELTA35 := test_rerunning_days_replaces_exactly_those_days test_mismatched_existing_table_is_refused_and_nothing_is_written
+DELTA35 := test_rerunning_days_replaces_exactly_those_days test_mismatched_existing_table_is_refused_and_nothing_is_written \
+	test_date_partitioned_metastore_tables_take_a_second_batch
 SPARK35_TESTS := tests/test_golden.py tests/test_layout.py::test_exact_layout_and_file_dates \
 	$(addprefix tests/test_delta.py::,$(DELTA35))
 

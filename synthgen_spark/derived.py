@@ -69,6 +69,20 @@ def day_dependent(table: TableSpec, config: JobConfig) -> bool:
     return False
 
 
+BARRIER = "_sg_barrier"
+
+
+def kept_apart(frame: DataFrame) -> DataFrame:
+    """``frame`` that a filter above cannot be pushed into: Spark would inline every image column the filter reads.
+
+    Spark pushes a filter below the selects whose values it reads, and then computes each of those values twice,
+    once in the filter and once in the select, each inlined in full (the change feed's two images, hundreds of
+    thousands of characters). A select with a non-deterministic column (the partition id, read by the filter
+    so it is not pruned) is one it cannot cross; the data is the same.
+    """
+    return frame.selectExpr("*", f"spark_partition_id() AS {BARRIER}").where(f"{BARRIER} >= 0")
+
+
 def _candidates(
     frame: DataFrame, config: JobConfig, dataset: DatasetSpec, table: TableSpec, slices: list[FileSlice]
 ) -> DataFrame:
@@ -90,7 +104,7 @@ def _candidates(
     candidate = stages.stage(
         "_sg_candidate", Expr("(" + " OR ".join(m.sql for m in moved) + ")", max(m.level for m in moved))
     )
-    return stages.apply(frame).where(candidate.sql)
+    return kept_apart(stages.apply(frame)).where(candidate.sql)
 
 
 def change_feed_frame(
@@ -125,7 +139,7 @@ def change_feed_frame(
         "change_ts": sql.timestamp_seconds(day * sql.lit(SECONDS_PER_DAY) + second),
         "change_seq": sql.shiftleft(day, DAY_SHIFT) + sql.shiftleft(second, SECOND_SHIFT) + index,
     }
-    frame = stages.apply(frame).where(f"{inserted.sql} OR ({start.sql} < {day.sql} AND {changed.sql})")
+    frame = kept_apart(stages.apply(frame)).where(f"{inserted.sql} OR ({start.sql} < {day.sql} AND {changed.sql})")
     source = "_sg_image_" if base.churn == "delete" else ""
     outputs = [
         f"{columns[c.name].sql} AS {c.name}" if c.name in columns else f"`{source}{c.name}` AS `{c.name}`"

@@ -188,3 +188,16 @@ def test_snapshot_write_merge_needs_the_change_feed_in_table_mode(tmp_path):
         small_config(tmp_path, output_mode="table", snapshot_write="merge")
     with pytest.raises(ConfigError, match="field 'snapshot_write'"):
         small_config(tmp_path, change_feed=True, snapshot_write="upsert")
+
+
+def test_date_partitioned_metastore_tables_take_a_second_batch(spark, tmp_path):
+    # Spark 4.1 asserts a catalog table's partition columns come last in its schema: the date column goes last
+    config = table_config(
+        tmp_path, end_date="2024-02-04", batch_size=2, partition_by_date=True, table_name_template="parted_{table}"
+    )
+    report = generate(config, spark, progress=None)
+    orders = spark.table("parted_orders")
+    assert orders.columns[-1] == "order_date"
+    assert orders.count() == report.rows_by_table()["orders"]
+    detail = spark.sql("DESCRIBE DETAIL parted_orders").collect()[0]
+    assert detail["partitionColumns"] == ["order_date"]

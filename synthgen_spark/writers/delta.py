@@ -96,6 +96,9 @@ def write_delta(frame: DataFrame, table_days: list[TableDay], config: JobConfig,
         "seed_value": config.seed_value,
         "dates": f"{dates[0]}..{dates[-1]}",
     }
+    if config.partition_by_date:  # Spark 4.1 refuses a catalog table whose partition column is not last
+        column = write_date_column(table)
+        frame = frame.select(*[c for c in frame.columns if c != column], column)
     writer = (
         frame.write.format("delta")
         .mode("overwrite")
