@@ -72,7 +72,27 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--profile", action="store_true", help="always profile (default: only if a target is missed)")
     group.add_argument("--no-profile", action="store_true", help="never profile")
     parser.add_argument("--tmp-dir", default=None, help="where parquet output goes (deleted afterwards)")
+    parser.add_argument(
+        "--only",
+        choices=sorted(SECTIONS),
+        action="append",
+        help="time only this section (repeatable) after the warm-up; prints its times, writes no JSON file",
+    )
     return parser
+
+
+SECTIONS = {"lateness": timing.lateness, "faults": timing.faults, "changes": timing.changes}
+
+
+def measure_only(run: Run, sections: list[str]) -> None:
+    """The warm-up and the named sections alone (to time one change), their times printed."""
+    timing.warm_up(run)
+    for name in sections:
+        SECTIONS[name](run)
+    for result in run.results:
+        say(
+            f"{result.name} [{result.sink}]: best {min(result.times_s):.2f} s of {[round(t, 2) for t in result.times_s]}"
+        )
 
 
 def measure(run: Run, profile: bool, no_profile: bool) -> list[dict]:
@@ -113,6 +133,12 @@ def main(argv: list[str] | None = None) -> int:
     run = Run(spark, settings, tmp)
     env = report.environment(spark, args.driver_memory)
     say(f"settings {settings}; environment {env}; scratch {tmp}")
+    if args.only:
+        try:
+            measure_only(run, args.only)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return 0
     load = {"start": loadavg()}
     try:
         ratios = measure(run, args.profile, args.no_profile)

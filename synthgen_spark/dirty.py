@@ -164,9 +164,20 @@ class RowFaults:
         )
 
 
-def label_schema() -> str:
-    """The labels table's columns as DDL (for an empty frame when no table of the batch has faults)."""
-    return ", ".join(f"`{name}` {type_name}" for name, type_name in LABEL_COLUMNS)
+def empty_labels(spark: SparkSession) -> DataFrame:
+    """No labels, every column nullable: a Range of no rows (a local Python list would start Python workers)."""
+    columns = [f"CAST(NULL AS {type_name.upper()}) AS `{name}`" for name, type_name in LABEL_COLUMNS]
+    return spark.range(0, 0, 1, 1).selectExpr(*columns)
+
+
+def whole_file_tasks(files: int, wanted: int) -> int:
+    """The fewest tasks, at least ``wanted``, of whole files and no padding file (a divisor of ``files``).
+
+    For a frame whose labels are taken from it: a padding file's rows meet the pushed-down label filter,
+    whose per-file lookups Spark may evaluate before the filter that drops those rows (as common
+    subexpressions: INVALID_ARRAY_INDEX_IN_ELEMENT_AT).
+    """
+    return min(t for t in range(min(wanted, files), files + 1) if files % t == 0)
 
 
 def fault_labels_frame(
@@ -189,7 +200,7 @@ def fault_labels_frame(
     frames = [
         _table_labels(spark, config, dataset, tds, (built or {}).get(name), parallelism) for name, tds in groups.items()
     ]
-    frame = spark.createDataFrame([], label_schema())
+    frame = empty_labels(spark)
     for other in frames:
         frame = frame.unionByName(other)
     if not with_file_index:
@@ -212,8 +223,8 @@ def _table_labels(
         faulted = {td.date for td in built[0] if table_day_faults(config, dataset, td).faulted}
         if faulted == {td.date for td in table_days}:
             return built[1]
-    # tasks of whole files and no padding files, whose per-file lookups the pushed-down label filter would
-    # evaluate (INVALID_ARRAY_INDEX_IN_ELEMENT_AT): a divisor of the files, as few as the rows allow
+    # tasks of whole files and no padding files (see whole_file_tasks): a divisor of the files, as few as
+    # the rows allow (the labels generate only the faulted rows)
     files = sum(td.partitions for td in table_days)
     wanted = task_count(file_slices(table_days), parallelism)
     tasks = max(t for t in range(1, wanted + 1) if files % t == 0)

@@ -437,6 +437,10 @@ def build_batch_frame(
     files, widest = len(slices), max(s.rows for s in slices)
     tasks = tasks or task_count(slices, parallelism)
     faulted = bool(config.fault_rate and fault_targets(config, dataset, table))
+    if faulted and labels_into is not None:  # its labels are taken from this frame: no padding files
+        from synthgen_spark.dirty import whole_file_tasks
+
+        tasks = whole_file_tasks(files, tasks)
     if table.derived_from or table.churn == "delete":  # no padding rows: our filters may run before that filter
         tasks = files
     per_task = -(-files // tasks)
@@ -511,7 +515,7 @@ def build_batch_frame(
     if faults is not None:
         if labels:
             return faults.labels(frame)
-        if labels_into is not None and tasks * per_task == files:  # no padding files (see fault_labels_frame)
+        if labels_into is not None and tasks * per_task == files:  # no padding files (dirty.whole_file_tasks)
             labels_into[table.name] = (tuple(table_days), faults.labels(frame))
         frame = faults.dirty(frame)
     return frame.selectExpr(*[FILE_INDEX] * grouped, *output_selection(table, f"{ROW_INDEX} >= 0"))

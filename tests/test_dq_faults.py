@@ -94,6 +94,17 @@ def test_the_plan_counts_duplicates_and_labels_and_rate_zero_plans_nothing_new(t
 
 
 @pytest.mark.parametrize(
+    ("files", "wanted", "tasks"), [(7, 2, 7), (8, 3, 4), (6, 2, 2), (1, 1, 1), (4, 9, 4), (9, 1, 1)]
+)
+def test_a_frame_whose_labels_are_taken_has_whole_file_tasks_and_no_padding_file(files, wanted, tasks):
+    from synthgen_spark.dirty import whole_file_tasks
+
+    got = whole_file_tasks(files, wanted)
+    assert got == tasks
+    assert files % got == 0 and got >= min(wanted, files)
+
+
+@pytest.mark.parametrize(
     ("flags", "fragment"),
     [
         (["--fault-rate", "1.5"], "field 'fault_rate'"),
