@@ -21,6 +21,7 @@ from synthgen_spark.catalog import (
 from synthgen_spark.config import JobConfig
 from synthgen_spark.errors import ConfigError, SpecError
 from synthgen_spark.generators.lifecycle import EntityLifecycle
+from synthgen_spark.generators.registry import GeneratorSettings
 
 from .helpers import MINI_DATASET
 
@@ -202,8 +203,9 @@ def test_an_unscaled_snapshot_with_a_lifecycle_grows_from_its_unscaled_base():
 def test_the_lifecycle_generator_counts_the_same_base_as_the_calendar():
     spec = parse_dataset(UNSCALED, "mini.yaml")
     calendar = _calendar(spec, 0.01)
+    settings = GeneratorSettings(calendar.config.seed_value, calendar.config.scale_factor)
     for table in (spec.table("things"), parse_dataset(GOOD, "mini.yaml").table("things")):
-        assert EntityLifecycle(calendar.config, spec, table).base == calendar.base_population(table)
+        assert EntityLifecycle(settings, spec, table).base == calendar.base_population(table)
 
 
 @pytest.mark.parametrize(

@@ -175,7 +175,7 @@ def build_batch_frame(
     present = None
     if table.churn == "delete":  # churned entities leave the snapshot (hard deletes)
         present = stages.stage(
-            "_sg_present", EntityLifecycle(config, dataset, table).is_active(scope.row_index, scope.day_ordinal)
+            "_sg_present", EntityLifecycle(scope.settings, dataset, table).is_active(scope.row_index, scope.day_ordinal)
         )
     try:
         frame = stages.apply(frame)

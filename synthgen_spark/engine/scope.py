@@ -1,10 +1,14 @@
 """Row scope: what generators see of one table's rows in a batch, and the per-file facts of the batch.
 
+Generators get a narrow scope (``generators.registry.Scope``): the job's seed and scale
+(``GeneratorSettings``), the rows' day and index, the day's facts and other columns; never the JobConfig.
 Per-day facts (date, ID offsets, row counts, populations) are literals in a one-day batch and one
 array lookup per row otherwise. The scope builds each column as a stage (``engine.stages``).
 """
 
 from __future__ import annotations
+
+import copy
 
 from synthgen_spark.catalog import ColumnSpec, DatasetSpec, PoolSpec, TableSpec
 from synthgen_spark.config import JobConfig
@@ -21,6 +25,7 @@ from synthgen_spark.generators.core import (
     round_to_scale,
 )
 from synthgen_spark.generators.keys import most_children
+from synthgen_spark.generators.registry import GeneratorSettings
 from synthgen_spark.generators.sql import Expr
 from synthgen_spark.generators.versions import changing_value, group_of
 from synthgen_spark.pools import load_locale_pools
@@ -84,7 +89,9 @@ class RowScope:
         row_index: Expr,
         prefix: str = "",
     ) -> None:
-        self.config = config
+        self.settings = GeneratorSettings(config.seed_value, config.scale_factor)  # all generators see of the job
+        self._locale = config.locale
+        self._drift = config.drift_percentage if config.enable_data_drift else None
         self.dataset = dataset
         self.table = table
         self.facts = facts
@@ -107,7 +114,7 @@ class RowScope:
         return day_row_key(self.day_ordinal, self.row_index)
 
     def seed(self, column: str, salt: str = "") -> int:
-        return column_seed(self.config.seed_value, self.table.name, column, salt)
+        return column_seed(self.settings.seed_value, self.table.name, column, salt)
 
     def column(self, name: str) -> Expr:
         spec = self.table.column(name)
@@ -146,14 +153,15 @@ class RowScope:
         return self.stages.stage(self.prefix + name, value)
 
     def related(self, table: str, row_index: Expr, via: str) -> RowScope:
-        prefix = f"{self.prefix}_sg_{via}_{table}_"
-        target = self.dataset.table(table)
-        return RowScope(self.config, self.dataset, target, self.facts, self.stages, row_index, prefix)
+        related = copy.copy(self)  # the same job settings, facts and stages; another table's rows
+        related.table, related.row_index = self.dataset.table(table), row_index
+        related.prefix = f"{self.prefix}_sg_{via}_{table}_"
+        return related
 
     def pool(self, name: str) -> PoolSpec:
         if name in self.dataset.pools:
             return self.dataset.pools[name]
-        pools = load_locale_pools(self.config.locale)
+        pools = load_locale_pools(self._locale)
         if name not in pools:
             names = ", ".join(sorted(set(self.dataset.pools) | set(pools)))
             raise SpecError(
@@ -169,8 +177,8 @@ class RowScope:
 
     def drift_factor(self) -> Expr | None:
         """(1 + drift_percentage/100) ** (days since epoch / 30) when drift is on, else None."""
-        if not self.config.enable_data_drift:
+        if self._drift is None:
             return None
         days = self.day_ordinal - sql.lit((self.dataset.epoch - UNIX_EPOCH).days)
-        growth = sql.lit(1.0 + self.config.drift_percentage / 100.0)
+        growth = sql.lit(1.0 + self._drift / 100.0)
         return self.stages.stage("_sg_drift", sql.pow(growth, days.cast("double") / sql.lit(30.0)))

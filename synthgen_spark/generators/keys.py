@@ -109,7 +109,7 @@ class ChildLayout:
 
 
 def _layout_seed(scope: Scope, child: str) -> int:
-    return column_seed(scope.config.seed_value, child, "__layout")
+    return column_seed(scope.settings.seed_value, child, "__layout")
 
 
 def _layout_from_child(scope: Scope) -> ChildLayout:
@@ -158,7 +158,7 @@ def _foreign_key(spec: ColumnSpec, scope: Scope) -> Expr:
         return start + booked_index(spec, scope)
     target = scope.dataset.table(table)
     if target.lifecycle.churn_rate > 0:
-        lifecycle = EntityLifecycle(scope.config, scope.dataset, target)
+        lifecycle = EntityLifecycle(scope.settings, scope.dataset, target)
         return start + lifecycle.active_pick(scope, spec.name, population)
     return start + bounded_index(hash_key(scope.row_key, scope.seed(spec.name)), population)
 

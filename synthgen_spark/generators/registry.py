@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 from synthgen_spark.catalog import ColumnSpec, DatasetSpec, PoolSpec, TableSpec
-from synthgen_spark.config import JobConfig
 from synthgen_spark.errors import SpecError
 from synthgen_spark.generators.core import cast_to, with_ending, with_null_rate
 from synthgen_spark.generators.sql import Expr
+
+
+@dataclass(frozen=True)
+class GeneratorSettings:
+    """What generators know of the job: its seed and scale, not the whole JobConfig."""
+
+    seed_value: int
+    scale_factor: float
 
 
 class Scope(Protocol):
@@ -17,7 +25,7 @@ class Scope(Protocol):
 
     dataset: DatasetSpec
     table: TableSpec
-    config: JobConfig
+    settings: GeneratorSettings
     day: Expr
     day_ordinal: Expr
     row_index: Expr
