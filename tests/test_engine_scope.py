@@ -50,3 +50,15 @@ def test_the_row_scope_keeps_no_job_config(tmp_path):
     assert related.settings == scope.settings and related.table is dataset.tables[-1]
     for held in (scope, related):
         assert not [v for v in vars(held).values() if type(v).__name__ == "JobConfig"]
+
+
+def test_an_unknown_kind_is_one_line_naming_the_column_and_the_kinds():
+    from synthgen_spark.catalog import ColumnSpec
+    from synthgen_spark.errors import SpecError
+    from synthgen_spark.generators.registry import build_value
+
+    with pytest.raises(SpecError) as refused:
+        build_value(ColumnSpec("qty", "weird", "int"), scope=None)
+    message = str(refused.value)
+    assert message.startswith("column 'qty': field 'kind': unknown column kind (got 'weird'); allowed: ")
+    assert "foreign_key" in message and "\n" not in message

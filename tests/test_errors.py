@@ -22,6 +22,8 @@ CHECKED = [
     "cli.py",
     "writers/fs.py",
     *[f"catalog/{p.name}" for p in sorted((PACKAGE / "catalog").glob("*.py"))],
+    *[f"engine/{p.name}" for p in sorted((PACKAGE / "engine").glob("*.py"))],
+    *[f"generators/{p.name}" for p in sorted((PACKAGE / "generators").glob("*.py"))],
 ]
 
 
@@ -90,3 +92,19 @@ def test_an_unknown_dataset_id_is_a_config_error_like_any_other_bad_job_field():
         JobConfig.from_mapping(
             {"dataset_id": "retail_oltp_small", "start_date": "2024-01-01", "end_date": "2024-01-01", "locale": "xx-yy"}
         )
+
+
+def test_the_engine_and_generators_raise_spec_errors_only_through_the_helper():
+    """Every ``SpecError(...)`` of the engine package and the generators wraps ``invalid(...)``."""
+    import re
+
+    modules = [PACKAGE / n for n in CHECKED if n.startswith(("engine/", "generators/"))]
+    calls = [(m.name, c) for m in modules for c in re.findall(r"SpecError\(\s*(\w*)", m.read_text())]
+    assert len(calls) >= 6 and [c for c in calls if c[1] != "invalid"] == []
+
+
+def test_a_rejected_stage_is_a_synthgen_error():
+    from synthgen_spark.engine import StageError
+    from synthgen_spark.errors import SynthgenError
+
+    assert issubclass(StageError, SynthgenError) and str(StageError("total", "bad SQL")) == "total: bad SQL"

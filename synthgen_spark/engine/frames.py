@@ -26,7 +26,7 @@ from synthgen_spark.config import JobConfig
 from synthgen_spark.engine.scope import BatchFacts, RowScope
 from synthgen_spark.engine.slicing import LOCAL_INDEX, ROW_INDEX, SEGMENT_INDEX, FileSlice, file_segments, task_count
 from synthgen_spark.engine.stages import StageError, Stages
-from synthgen_spark.errors import SpecError
+from synthgen_spark.errors import SpecError, invalid, place
 from synthgen_spark.faults import fault_targets
 from synthgen_spark.generators import sql
 from synthgen_spark.generators.core import UNIX_EPOCH, spark_type
@@ -184,10 +184,10 @@ def build_batch_frame(
         if name not in table.column_names or table.column(name).kind != "derived":
             raise
         earlier = table.column_names[: table.column_names.index(name)]
-        raise SpecError(
-            f"{dataset.source}: table '{table.name}', column '{name}', field 'expression': {exc.message}; "
-            f"allowed: Spark SQL over the columns defined before it ({', '.join(earlier)})"
-        ) from None
+        allowed = f"Spark SQL over the columns defined before it ({', '.join(earlier)})"
+        where = place(dataset.source, table=table.name, column=name)
+        given = table.column(name).params.get("expression", "")
+        raise SpecError(invalid("expression", allowed, given, where=where, problem=exc.message)) from None
     if present is not None:
         frame = frame.where(present.sql)
     if table.progress is not None and config.fact_states == "as_of":  # the row as of its event day

@@ -14,7 +14,7 @@ from synthgen_spark.catalog import ColumnSpec, DatasetSpec, PoolSpec, TableSpec
 from synthgen_spark.config import JobConfig
 from synthgen_spark.engine.slicing import FileSlice
 from synthgen_spark.engine.stages import Stages
-from synthgen_spark.errors import SpecError
+from synthgen_spark.errors import SpecError, invalid, place
 from synthgen_spark.generators import build_value, column_seed, day_row_key, sql
 from synthgen_spark.generators.categorical import array_literal
 from synthgen_spark.generators.core import (
@@ -143,9 +143,11 @@ class RowScope:
         """A derived column's SQL reads earlier columns by name: the level after all of them."""
         earlier = [c.name for c in self.table.columns[: self.table.columns.index(spec)]]
         if self.prefix or any(n not in self.stages for n in earlier):
+            where = place(self.dataset.source, table=self.table.name, column=spec.name)
+            given = spec.params.get("expression", "")
+            problem = "read before it is defined"
             raise SpecError(
-                f"{self.dataset.source}: table '{self.table.name}': derived column '{spec.name}' is read before it "
-                "is defined; allowed: columns defined earlier in the table"
+                invalid("expression", "columns defined earlier in the table", given, where=where, problem=problem)
             )
         return max((self.stages.ref(n).level for n in earlier), default=0)
 
@@ -164,9 +166,8 @@ class RowScope:
         pools = load_locale_pools(self._locale)
         if name not in pools:
             names = ", ".join(sorted(set(self.dataset.pools) | set(pools)))
-            raise SpecError(
-                f"{self.dataset.source}: table '{self.table.name}': unknown pool {name!r}; allowed: {names}"
-            )
+            where = place(self.dataset.source, table=self.table.name)
+            raise SpecError(invalid("pool", names, name, where=where, problem="unknown pool"))
         return pools[name]
 
     def day_fact(self, kind: str, table: str) -> Expr:

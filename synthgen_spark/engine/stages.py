@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame
 
-from synthgen_spark.errors import SpecError
+from synthgen_spark.errors import SpecError, SynthgenError, invalid, place
 from synthgen_spark.generators import sql
 from synthgen_spark.generators.sql import Expr
 
@@ -38,7 +38,10 @@ class Stages:
         """A reference to ``name``, built with ``build()`` the first time (at a level above ``after``)."""
         if name not in self._expressions:
             if name in self._building:
-                raise SpecError(f"column '{name}' depends on itself: {' -> '.join(self._building)} -> {name}")
+                chain = " -> ".join([*self._building, name])
+                allowed = "columns that read only earlier columns"
+                where = place("", column=name)
+                raise SpecError(invalid("expression", allowed, chain, where=where, problem="depends on itself"))
             self._building.append(name)
             try:
                 expression = build()
@@ -71,7 +74,7 @@ class Stages:
                 raise
 
 
-class StageError(Exception):
+class StageError(SynthgenError):
     """Spark rejected the expression of stage ``name``."""
 
     def __init__(self, name: str, message: str) -> None:

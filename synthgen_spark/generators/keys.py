@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import math
 
-from synthgen_spark.catalog import MAX_CHILDREN_SUMMED, ColumnSpec
-from synthgen_spark.errors import SpecError
+from synthgen_spark.catalog import MAX_CHILD_SUM_ROWS_PER_PARENT, MAX_CHILDREN_SUMMED, ColumnSpec
+from synthgen_spark.errors import SpecError, invalid, place
 from synthgen_spark.generators import sql
 from synthgen_spark.generators.core import bounded_index, column_seed, day_row_key, derive_seed, hash_key
 from synthgen_spark.generators.family import booked_index
@@ -206,11 +206,10 @@ def _child_sum(spec: ColumnSpec, scope: Scope) -> Expr:
     first, end = _children(child, scope)
     slots = scope.children_bound(child)
     if slots > MAX_CHILDREN_SUMMED:
-        raise SpecError(
-            f"{scope.dataset.source}: table '{scope.table.name}', column '{spec.name}': child_sum over '{child}' "
-            f"needs parents with at most {MAX_CHILDREN_SUMMED} children (got up to {slots}); "
-            "allowed: rows_per_parent <= 15"
-        )
+        where = place(scope.dataset.source, table=scope.table.name, column=spec.name)
+        problem = f"sums parents with up to {slots} children of '{child}' (at most {MAX_CHILDREN_SUMMED})"
+        allowed = f"a child table with rows_per_parent <= {MAX_CHILD_SUM_ROWS_PER_PARENT}"
+        raise SpecError(invalid("child", allowed, child, where=where, problem=problem))
     arithmetic = "bigint" if spec.type in ("int", "long") else "double"
     total = sql.lit(0).cast(arithmetic)
     for slot in range(slots):
