@@ -161,14 +161,8 @@ class RowScope:
         return related
 
     def pool(self, name: str) -> PoolSpec:
-        if name in self.dataset.pools:
-            return self.dataset.pools[name]
-        pools = load_locale_pools(self._locale)
-        if name not in pools:
-            names = ", ".join(sorted(set(self.dataset.pools) | set(pools)))
-            where = place(self.dataset.source, table=self.table.name)
-            raise SpecError(invalid("pool", names, name, where=where, problem="unknown pool"))
-        return pools[name]
+        """The dataset's pool or the job locale's (catalog.validate checked the name before Spark started)."""
+        return self.dataset.pools[name] if name in self.dataset.pools else load_locale_pools(self._locale)[name]
 
     def day_fact(self, kind: str, table: str) -> Expr:
         return self.facts.fact(kind, table)
