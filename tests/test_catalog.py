@@ -80,7 +80,11 @@ BROKEN = [
     ("references: things.thing_id", "references: nowhere.thing_id", "field 'references': no such column"),
     ("references: things.thing_id", "references: things.snapshot_date", "must name a snapshot table's primary key"),
     ("rows: 10", "rows: 0", "field 'rows': must be an integer"),
-    ("primary_key: event_id", "primary_key: missing_id", "names column 'missing_id'"),
+    (
+        "primary_key: event_id",
+        "primary_key: missing_id",
+        "field 'primary_key': names a column which is not defined (got 'missing_id')",
+    ),
     (
         "{name: event_id, kind: sequence}",
         "{name: event_id, kind: sequence, colour: red}",
@@ -145,7 +149,7 @@ BROKEN += [
         EXTRA,
         "      - {name: n, kind: uniform, min: 1, max: top}\n      - {name: top, kind: derived, expression: '9', type: int}\n"
         + EXTRA,
-        "table 'events', column 'n': depends on derived column 'top', which is defined after it",
+        "table 'events', column 'n': field 'parameters': depends on derived column 'top', which is defined after it",
     ),
 ]
 

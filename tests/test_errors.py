@@ -94,13 +94,14 @@ def test_an_unknown_dataset_id_is_a_config_error_like_any_other_bad_job_field():
         )
 
 
-def test_the_engine_and_generators_raise_spec_errors_only_through_the_helper():
-    """Every ``SpecError(...)`` of the engine package and the generators wraps ``invalid(...)``."""
+def test_the_catalog_config_engine_and_generators_raise_errors_only_through_the_helper():
+    """Every ``SpecError(...)``/``ConfigError(...)`` there wraps ``invalid(...)``, or passes on a YAML problem's line."""
     import re
 
-    modules = [PACKAGE / n for n in CHECKED if n.startswith(("engine/", "generators/"))]
-    calls = [(m.name, c) for m in modules for c in re.findall(r"SpecError\(\s*(\w*)", m.read_text())]
-    assert len(calls) >= 6 and [c for c in calls if c[1] != "invalid"] == []
+    modules = [PACKAGE / n for n in CHECKED if n.startswith(("catalog/", "engine/", "generators/", "config.py"))]
+    pattern = r"(?:Spec|Config)Error\(\s*(invalid\(|f\"\{\w+\}: \{exc\}\"\)|.{0,40})"
+    calls = [(m.name, c) for m in modules for c in re.findall(pattern, m.read_text())]
+    assert len(calls) >= 60 and [c for c in calls if c[1] != "invalid(" and "{exc}" not in c[1]] == []
 
 
 def test_a_rejected_stage_is_a_synthgen_error():
