@@ -11,11 +11,12 @@ from synthgen_spark.calendar import Calendar, base_rows, round_half_up
 from synthgen_spark.catalog import (
     COLUMN_KINDS,
     LOCALE_POOL_FIELDS,
-    MAX_CHILD_SUM_ROWS_PER_PARENT,
+    MAX_CHILDREN_SUMMED,
     PRIMARY_KEY_KINDS,
     builtin_dataset_ids,
     describe_dataset,
     load_dataset,
+    most_children,
     parse_dataset,
 )
 from synthgen_spark.config import JobConfig
@@ -295,13 +296,48 @@ def test_the_catalog_knows_the_fields_of_every_locale_pool():
         assert {name: pool.fields for name, pool in pools.items()} == LOCALE_POOL_FIELDS, locale
 
 
-def test_child_sum_limit_matches_the_generator():
-    from synthgen_spark.generators.keys import MAX_CHILDREN_SUMMED
-
-    assert MAX_CHILD_SUM_ROWS_PER_PARENT + 1 == MAX_CHILDREN_SUMMED
-
-
 def test_built_in_primary_keys_are_sequences_or_derived():
     for spec in map(load_dataset, builtin_dataset_ids()):
         for table in spec.tables:
             assert table.column(table.primary_key).kind in PRIMARY_KEY_KINDS, (spec.dataset_id, table.name)
+
+
+RETAIL_ITEMS = "rows_per_parent: 2.5\n    children_shape: [1, 1, 1, 1, 2, 2, 3, 3, 4, 7]"
+
+
+def _retail_with_items(items: str):
+    from importlib import resources
+
+    text = (resources.files("synthgen_spark") / "data" / "datasets" / "retail_oltp_small.yaml").read_text("utf-8")
+    assert RETAIL_ITEMS in text
+    return parse_dataset(text.replace(RETAIL_ITEMS, items), "r.yaml")
+
+
+@pytest.mark.parametrize(
+    ("items", "most"),
+    [("rows_per_parent: 15.5", 17), ("rows_per_parent: 2.5\n    children_shape: [" + "1, " * 19 + "40]", 41)],
+)
+def test_child_sum_over_too_many_children_is_refused_when_parsed(items, most):
+    with pytest.raises(
+        SpecError, match=rf"column 'order_total': field 'child': .*: up to {most} \(got 'order_items'\)"
+    ):
+        _retail_with_items(items)
+
+
+def test_child_sum_at_the_limit_parses_and_its_bound_covers_every_planned_day():
+    from synthgen_spark.catalog.kinds import children_summed
+    from synthgen_spark.planner import build_plan
+
+    assert _retail_with_items("rows_per_parent: 15").table("order_items").rows_per_parent == 15
+    shape = load_dataset("retail_oltp_small").table("order_items").children_shape
+    config = JobConfig.from_mapping(
+        {
+            "dataset_id": "retail_oltp_small",
+            "start_date": "2024-02-01",
+            "end_date": "2024-02-29",
+            "scale_factor": 0.0001,
+        }
+    )
+    days = [td.facts.rows for td in build_plan(config).table_days if td.table.name == "orders"]
+    actual = max(most_children(r["orders"], r["order_items"], shape) for r in days)
+    assert actual <= children_summed(2.5, shape) <= MAX_CHILDREN_SUMMED

@@ -7,7 +7,9 @@ from collections.abc import Mapping
 from synthgen_spark.catalog.kinds import (
     KEY_KINDS,
     MAX_CHILD_SUM_ROWS_PER_PARENT,
+    MAX_CHILDREN_SUMMED,
     PRIMARY_KEY_KINDS,
+    children_summed,
     column_dependencies,
     is_inline,
 )
@@ -249,14 +251,17 @@ def _validate_column_references(
                 raise SpecError(
                     invalid("of", f"generated columns of '{child.name}'", name, where=where, problem="is not one")
                 )
-        if col.kind == "child_sum" and child.rows_per_parent > MAX_CHILD_SUM_ROWS_PER_PARENT:
+        if col.kind == "child_sum" and (most := children_summed(child.rows_per_parent, child.children_shape)) > (
+            MAX_CHILDREN_SUMMED
+        ):
+            shape = " and its children_shape" if child.children_shape else ""
             raise SpecError(
                 invalid(
                     "child",
-                    f"rows_per_parent <= {MAX_CHILD_SUM_ROWS_PER_PARENT}",
+                    f"rows_per_parent <= {MAX_CHILD_SUM_ROWS_PER_PARENT} (less with a children_shape)",
                     p["child"],
                     where=where,
-                    problem=f"child_sum adds up at most {MAX_CHILD_SUM_ROWS_PER_PARENT + 1} children per parent, and '{child.name}' has rows_per_parent {child.rows_per_parent:g}",
+                    problem=f"child_sum adds up at most {MAX_CHILDREN_SUMMED} children per parent, and '{child.name}' has rows_per_parent {child.rows_per_parent:g}{shape}: up to {most}",
                 )
             )
     if col.kind in ("parent_key", "line_number", "parent_value") and table.parent is None:

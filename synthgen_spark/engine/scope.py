@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 
-from synthgen_spark.catalog import ColumnSpec, DatasetSpec, PoolSpec, TableSpec
+from synthgen_spark.catalog import ColumnSpec, DatasetSpec, PoolSpec, TableSpec, most_children
 from synthgen_spark.config import JobConfig
 from synthgen_spark.engine.slicing import FileSlice
 from synthgen_spark.engine.stages import Stages
@@ -24,7 +24,6 @@ from synthgen_spark.generators.core import (
     exact_decimal_scale,
     round_to_scale,
 )
-from synthgen_spark.generators.keys import most_children
 from synthgen_spark.generators.registry import GeneratorSettings
 from synthgen_spark.generators.sql import Expr
 from synthgen_spark.generators.versions import changing_value, group_of
@@ -66,7 +65,7 @@ class BatchFacts:
         return self.per_file(f"{kind}_{table}", values).cast("bigint")
 
     def children_bound(self, parent: str, child: str, shape: tuple[int, ...] = ()) -> int:
-        """The most children any parent has on these days (generators.keys.most_children)."""
+        """The most children any parent has on these days (catalog.most_children)."""
         rows = [s.table_day.facts.rows for s in self.slices]
         return max(most_children(r[parent], r[child], shape) for r in rows)
 

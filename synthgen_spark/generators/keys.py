@@ -14,10 +14,7 @@ r shape entries from k on (cyclically) and E all of them. A last partial block i
 
 from __future__ import annotations
 
-import math
-
-from synthgen_spark.catalog import MAX_CHILD_SUM_ROWS_PER_PARENT, MAX_CHILDREN_SUMMED, ColumnSpec
-from synthgen_spark.errors import SpecError, invalid, place
+from synthgen_spark.catalog import ColumnSpec
 from synthgen_spark.generators import sql
 from synthgen_spark.generators.core import bounded_index, column_seed, day_row_key, derive_seed, hash_key
 from synthgen_spark.generators.family import booked_index
@@ -124,17 +121,6 @@ def _layout_from_parent(child: str, scope: Scope) -> ChildLayout:
     return ChildLayout(scope, _layout_seed(scope, child), parents, children, shape)
 
 
-def most_children(parents: int, children: int, shape: tuple[int, ...]) -> int:
-    """The most children a parent gets on a day with these row counts (the child_sum unroll bound)."""
-    if not parents:
-        return 0
-    linear = math.ceil(children / parents) + (children >= 2 * parents and not shape)
-    if not shape:
-        return linear
-    extra = math.ceil(len(shape) * children / parents) - len(shape)
-    return max(linear, 1 + math.ceil((max(shape) - 1) * extra / sum(s - 1 for s in shape)))
-
-
 def _children(child: str, scope: Scope) -> tuple[Expr, Expr]:
     """The first child index of this parent and the one after its last (staged: read many times)."""
     layout = _layout_from_parent(child, scope)
@@ -204,12 +190,7 @@ def _child_sum(spec: ColumnSpec, scope: Scope) -> Expr:
     """
     child = spec.params["child"]
     first, end = _children(child, scope)
-    slots = scope.children_bound(child)
-    if slots > MAX_CHILDREN_SUMMED:
-        where = place(scope.dataset.source, table=scope.table.name, column=spec.name)
-        problem = f"sums parents with up to {slots} children of '{child}' (at most {MAX_CHILDREN_SUMMED})"
-        allowed = f"a child table with rows_per_parent <= {MAX_CHILD_SUM_ROWS_PER_PARENT}"
-        raise SpecError(invalid("child", allowed, child, where=where, problem=problem))
+    slots = scope.children_bound(child)  # <= MAX_CHILDREN_SUMMED: catalog.validate checked it before Spark started
     arithmetic = "bigint" if spec.type in ("int", "long") else "double"
     total = sql.lit(0).cast(arithmetic)
     for slot in range(slots):
