@@ -17,8 +17,8 @@ MAX_DECIMAL_PRECISION = 38  # Spark's DecimalType
 # Column kinds that can be a primary key: a sequence (unique over all days and runs), or a derived
 # expression over one (dim_date's yyyymmdd date_key). Other kinds repeat values.
 PRIMARY_KEY_KINDS = ("sequence", "derived")
-# child_sum unrolls its sum over at most this many children per parent (generators.keys reads it);
-# a parent has up to ceil(rows_per_parent) + 1 children, so rows_per_parent may be at most one less.
+# child_sum unrolls its sum over at most this many children per parent (validate checks children_summed);
+# without a children_shape a parent has up to ceil(rows_per_parent) + 1 children, so at most one less.
 MAX_CHILDREN_SUMMED = 16
 MAX_CHILD_SUM_ROWS_PER_PARENT = MAX_CHILDREN_SUMMED - 1
 PROBED_PARENTS = 4096  # children_summed's day sizes: its ceilings peak at few parents per day
