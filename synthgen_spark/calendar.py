@@ -1,6 +1,6 @@
 """Per-date volumes, holidays and snapshot schedules: pure functions of the dataset, config and date.
 
-rows(table, d) = round(base_rows x scale_factor x weekday(d) x holiday(d) x growth(d)), at least 1.
+rows(table, d) = round(base_rows x scale_factor x weekday(d) x holiday(d)), at least 1.
 Snapshot tables with ``scaled: false`` (calendars, reference lists) ignore scale_factor.
 """
 
@@ -31,7 +31,6 @@ class Volume:
     scale_factor: float
     weekday: float
     holiday: float
-    growth: float
     rows: int
     noise: float = 1.0
 
@@ -187,16 +186,13 @@ class Calendar:
         if table.parent is not None:
             parent = self.volume(self.dataset.table(table.parent), day)
             rows = max(parent.rows, round_half_up(parent.rows * table.rows_per_parent))
-            return Volume(
-                table.rows, self.config.scale_factor, parent.weekday, parent.holiday, parent.growth, rows, parent.noise
-            )
+            return Volume(table.rows, self.config.scale_factor, parent.weekday, parent.holiday, rows, parent.noise)
         weekday = self.weekday_multipliers[day.weekday()]
         holiday, _ = self.holiday_factor(table, day)
-        growth = 1.0
         scale = table_scale_factor(table, self.config.scale_factor)
         noise = volume_noise(self.config.seed_value, table.name, day, table.volume_noise)
-        raw = table.rows * scale * weekday * holiday * growth * noise
-        return Volume(table.rows, scale, weekday, holiday, growth, max(1, round_half_up(raw)), noise)
+        raw = table.rows * scale * weekday * holiday * noise
+        return Volume(table.rows, scale, weekday, holiday, max(1, round_half_up(raw)), noise)
 
     def rows(self, table: TableSpec, day: dt.date) -> int:
         """Rows of ``table`` on ``day``: the day's new rows (incremental) or the population (snapshot)."""

@@ -83,7 +83,8 @@ class JobConfig:
     def from_mapping(cls, values: Mapping[str, Any], source: str = "config") -> JobConfig:
         """Build a JobConfig from a flat mapping of parameter names to values (YAML or dict)."""
         if not isinstance(values, Mapping):
-            raise ConfigError(f"{source}: expected a mapping of parameters (got {type(values).__name__})")
+            given, allowed = type(values).__name__, "a mapping of parameter names to values"
+            raise ConfigError(invalid("parameters", allowed, given, where=source, problem="expected a mapping"))
         known = {f.name for f in dataclasses.fields(cls) if f.name != "source"}
         unknown = sorted(set(values) - known)
         if unknown:
@@ -127,7 +128,10 @@ def load_config_file(path: str | Path, overrides: Mapping[str, Any] | None = Non
     try:
         values = read_yaml_file(path)
     except OSError as exc:
-        raise ConfigError(f"{source}: cannot read job file ({exc.strerror})") from None
+        problem = f"cannot read job file ({exc.strerror})"
+        raise ConfigError(
+            invalid("config", "a readable YAML job file", source, where="config", problem=problem)
+        ) from None
     except YamlProblem as exc:
         raise ConfigError(f"{source}: {exc}") from None
     values = dict(values or {}) if isinstance(values, Mapping) else values

@@ -18,7 +18,6 @@ from synthgen_spark.errors import ConfigError, invalid
 
 POOL_SEED = 20240101
 POOL_SIZES = {"first_names": 400, "last_names": 400, "locations": 300, "streets": 300, "companies": 200}
-LOCALE_POOLS = tuple(LOCALE_POOL_FIELDS)  # names and fields are the catalog's: it checks datasets against them
 
 
 def _unique(make, count: int, attempts: int = 20) -> list:

@@ -53,14 +53,14 @@ class RunReport:
     job_name: str
     dataset_id: str
     seed_value: int
-    output_root: str
+    job_root: str  # the job folder: output_root/synthetic_data/{mode}/series/{dataset_id}/{job_name}/...
     results: tuple[TableDayResult, ...]
     seconds: float
     output_mode: str = "parquet"
     skipped_days: int = 0
     report: JobReport | None = None  # the job's report (report.json's facts), None if it could not be written
     lateness: dict | None = None  # the lateness manifest (docs/lateness.md), None without late tables
-    written_to: tuple[str, ...] = ()  # the job folder, or the tables (default: output_root)
+    written_to: tuple[str, ...] = ()  # the job folder, or the tables (default: job_root)
 
     def _repr_html_(self) -> str:
         """The job's report in a notebook cell (Jupyter, Fabric, Databricks), else the summary."""
@@ -90,7 +90,7 @@ class RunReport:
         lines.append(
             f"{'total':<20} {len(self.results):>5} {sum(len(r.paths) for r in self.results):>6} {self.total_rows:>14,}"
         )
-        lines.append(f"written to {', '.join(self.written_to or (self.output_root,))} in {self.seconds:.1f} s")
+        lines.append(f"written to {', '.join(self.written_to or (self.job_root,))} in {self.seconds:.1f} s")
         if self.skipped_days:
             lines.append(f"skipped {self.skipped_days} days already generated")
         return "\n".join(lines)

@@ -118,5 +118,5 @@ def test_plan_marks_holidays_and_events():
         {"dataset_id": "retail_oltp_small", "start_date": "2024-11-28", "end_date": "2024-11-29", "output_root": "/x"}
     )
     text = describe_plan(build_plan(config))
-    assert "(holiday: Thanksgiving" in text and "x 2 x 1 (holiday: Thanksgiving" in text
-    assert "x 3 x 1 (holiday: Black Friday)" in text
+    assert "(holiday: Thanksgiving" in text and "x 1.1 x 2 (holiday: Thanksgiving" in text
+    assert "x 1.3 x 3 (holiday: Black Friday)" in text

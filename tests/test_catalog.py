@@ -11,16 +11,18 @@ from synthgen_spark.calendar import Calendar, base_rows, round_half_up
 from synthgen_spark.catalog import (
     COLUMN_KINDS,
     LOCALE_POOL_FIELDS,
-    MAX_CHILD_SUM_ROWS_PER_PARENT,
+    MAX_CHILDREN_SUMMED,
     PRIMARY_KEY_KINDS,
     builtin_dataset_ids,
     describe_dataset,
     load_dataset,
+    most_children,
     parse_dataset,
 )
 from synthgen_spark.config import JobConfig
 from synthgen_spark.errors import ConfigError, SpecError
 from synthgen_spark.generators.lifecycle import EntityLifecycle
+from synthgen_spark.generators.registry import GeneratorSettings
 
 from .helpers import MINI_DATASET
 
@@ -79,7 +81,11 @@ BROKEN = [
     ("references: things.thing_id", "references: nowhere.thing_id", "field 'references': no such column"),
     ("references: things.thing_id", "references: things.snapshot_date", "must name a snapshot table's primary key"),
     ("rows: 10", "rows: 0", "field 'rows': must be an integer"),
-    ("primary_key: event_id", "primary_key: missing_id", "names column 'missing_id'"),
+    (
+        "primary_key: event_id",
+        "primary_key: missing_id",
+        "field 'primary_key': names a column which is not defined (got 'missing_id')",
+    ),
     (
         "{name: event_id, kind: sequence}",
         "{name: event_id, kind: sequence, colour: red}",
@@ -144,7 +150,7 @@ BROKEN += [
         EXTRA,
         "      - {name: n, kind: uniform, min: 1, max: top}\n      - {name: top, kind: derived, expression: '9', type: int}\n"
         + EXTRA,
-        "table 'events', column 'n': depends on derived column 'top', which is defined after it",
+        "table 'events', column 'n': field 'parameters': depends on derived column 'top', which is defined after it",
     ),
 ]
 
@@ -202,8 +208,9 @@ def test_an_unscaled_snapshot_with_a_lifecycle_grows_from_its_unscaled_base():
 def test_the_lifecycle_generator_counts_the_same_base_as_the_calendar():
     spec = parse_dataset(UNSCALED, "mini.yaml")
     calendar = _calendar(spec, 0.01)
+    settings = GeneratorSettings(calendar.config.seed_value, calendar.config.scale_factor)
     for table in (spec.table("things"), parse_dataset(GOOD, "mini.yaml").table("things")):
-        assert EntityLifecycle(calendar.config, spec, table).base == calendar.base_population(table)
+        assert EntityLifecycle(settings, spec, table).base == calendar.base_population(table)
 
 
 @pytest.mark.parametrize(
@@ -289,13 +296,48 @@ def test_the_catalog_knows_the_fields_of_every_locale_pool():
         assert {name: pool.fields for name, pool in pools.items()} == LOCALE_POOL_FIELDS, locale
 
 
-def test_child_sum_limit_matches_the_generator():
-    from synthgen_spark.generators.keys import MAX_CHILDREN_SUMMED
-
-    assert MAX_CHILD_SUM_ROWS_PER_PARENT + 1 == MAX_CHILDREN_SUMMED
-
-
 def test_built_in_primary_keys_are_sequences_or_derived():
     for spec in map(load_dataset, builtin_dataset_ids()):
         for table in spec.tables:
             assert table.column(table.primary_key).kind in PRIMARY_KEY_KINDS, (spec.dataset_id, table.name)
+
+
+RETAIL_ITEMS = "rows_per_parent: 2.5\n    children_shape: [1, 1, 1, 1, 2, 2, 3, 3, 4, 7]"
+
+
+def _retail_with_items(items: str):
+    from importlib import resources
+
+    text = (resources.files("synthgen_spark") / "data" / "datasets" / "retail_oltp_small.yaml").read_text("utf-8")
+    assert RETAIL_ITEMS in text
+    return parse_dataset(text.replace(RETAIL_ITEMS, items), "r.yaml")
+
+
+@pytest.mark.parametrize(
+    ("items", "most"),
+    [("rows_per_parent: 15.5", 17), ("rows_per_parent: 2.5\n    children_shape: [" + "1, " * 19 + "40]", 41)],
+)
+def test_child_sum_over_too_many_children_is_refused_when_parsed(items, most):
+    with pytest.raises(
+        SpecError, match=rf"column 'order_total': field 'child': .*: up to {most} \(got 'order_items'\)"
+    ):
+        _retail_with_items(items)
+
+
+def test_child_sum_at_the_limit_parses_and_its_bound_covers_every_planned_day():
+    from synthgen_spark.catalog.kinds import children_summed
+    from synthgen_spark.planner import build_plan
+
+    assert _retail_with_items("rows_per_parent: 15").table("order_items").rows_per_parent == 15
+    shape = load_dataset("retail_oltp_small").table("order_items").children_shape
+    config = JobConfig.from_mapping(
+        {
+            "dataset_id": "retail_oltp_small",
+            "start_date": "2024-02-01",
+            "end_date": "2024-02-29",
+            "scale_factor": 0.0001,
+        }
+    )
+    days = [td.facts.rows for td in build_plan(config).table_days if td.table.name == "orders"]
+    actual = max(most_children(r["orders"], r["order_items"], shape) for r in days)
+    assert actual <= children_summed(2.5, shape) <= MAX_CHILDREN_SUMMED

@@ -8,10 +8,9 @@ import pytest
 from pyspark.sql import Window
 from pyspark.sql import functions as F
 
+from synthgen_spark import frames as job_frames
 from synthgen_spark.catalog import parse_dataset
-from synthgen_spark.engine import build_batch_frame
 from synthgen_spark.errors import SpecError
-from synthgen_spark.planner import build_plan
 
 from .helpers import small_config
 
@@ -26,12 +25,8 @@ def shop(spark, tmp_path_factory):
         end_date="2024-11-29",
         scale_factor=0.02,
     )
-    plan = build_plan(config)
-    frames = []
-    for name in ("fact_web_events", "fact_orders"):
-        days = [td for td in plan.table_days if td.table.name == name]
-        frames.append(build_batch_frame(spark, config, plan.dataset, days).cache())
-    return tuple(frames)
+    by_table = job_frames(config, spark)
+    return tuple(by_table[name].cache() for name in ("fact_web_events", "fact_orders"))
 
 
 def _earlier_adds(events, event_type: str):

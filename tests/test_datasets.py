@@ -487,7 +487,8 @@ def test_iot_job_file_uses_the_dataset_file_relative_to_the_current_directory(mo
     monkeypatch.chdir(tmp_path)  # elsewhere the relative dataset_path does not resolve: exit 2, one line
     assert main(["plan", "--config", str(IOT_JOB)]) == 2
     err = capsys.readouterr().err.strip()
-    assert "conf/datasets/iot_sensors.yaml: cannot read dataset file" in err and len(err.splitlines()) == 1
+    assert "field 'dataset_path': cannot read dataset file" in err and "conf/datasets/iot_sensors.yaml" in err
+    assert len(err.splitlines()) == 1
 
 
 def _bad_dataset_params():

@@ -22,6 +22,8 @@ CHECKED = [
     "cli.py",
     "writers/fs.py",
     *[f"catalog/{p.name}" for p in sorted((PACKAGE / "catalog").glob("*.py"))],
+    *[f"engine/{p.name}" for p in sorted((PACKAGE / "engine").glob("*.py"))],
+    *[f"generators/{p.name}" for p in sorted((PACKAGE / "generators").glob("*.py"))],
 ]
 
 
@@ -90,3 +92,20 @@ def test_an_unknown_dataset_id_is_a_config_error_like_any_other_bad_job_field():
         JobConfig.from_mapping(
             {"dataset_id": "retail_oltp_small", "start_date": "2024-01-01", "end_date": "2024-01-01", "locale": "xx-yy"}
         )
+
+
+def test_the_catalog_config_engine_and_generators_raise_errors_only_through_the_helper():
+    """Every ``SpecError(...)``/``ConfigError(...)`` there wraps ``invalid(...)``, or passes on a YAML problem's line."""
+    import re
+
+    modules = [PACKAGE / n for n in CHECKED if n.startswith(("catalog/", "engine/", "generators/", "config.py"))]
+    pattern = r"(?:Spec|Config)Error\(\s*(invalid\(|f\"\{\w+\}: \{exc\}\"\)|.{0,40})"
+    calls = [(m.name, c) for m in modules for c in re.findall(pattern, m.read_text())]
+    assert len(calls) >= 60 and [c for c in calls if c[1] != "invalid(" and "{exc}" not in c[1]] == []
+
+
+def test_a_rejected_stage_is_a_synthgen_error():
+    from synthgen_spark.engine import StageError
+    from synthgen_spark.errors import SynthgenError
+
+    assert issubclass(StageError, SynthgenError) and str(StageError("total", "bad SQL")) == "total: bad SQL"

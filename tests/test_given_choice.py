@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pyspark.sql import functions as F
 
+from synthgen_spark import frames as job_frames
 from synthgen_spark.catalog import parse_dataset
-from synthgen_spark.engine import build_batch_frame
 from synthgen_spark.errors import SpecError
 from synthgen_spark.planner import build_plan
 from synthgen_spark.verify import _given_choices
@@ -41,9 +41,8 @@ def frames(spark, tmp_path_factory):
     built = {}
     for dataset_id, table, *_ in PAIRS:
         config = small_config(tmp_path_factory.mktemp(dataset_id), dataset_id=dataset_id, end_date="2024-02-01")
-        plan = build_plan(config)
-        days = [td for td in plan.table_days if td.table.name == table]
-        built[dataset_id] = (days[0].table, build_batch_frame(spark, config, plan.dataset, days).cache())
+        spec = next(t for t in build_plan(config).dataset.tables if t.name == table)
+        built[dataset_id] = (spec, job_frames(config, spark)[table].cache())
     return built
 
 

@@ -134,7 +134,7 @@ DERIVED = "{name: event_date, kind: generation_date}"
         (DERIVED + "\n      - {name: x, kind: derived, expression: \"reflect('java.lang.System', 'exit', 1)\"}", "reflect()"),
         (DERIVED + "\n      - {name: x, kind: derived, expression: \"JAVA_METHOD ('java.util.UUID', 'randomUUID')\"}", "java_method()"),
         (DERIVED + "\n      - {name: x, kind: derived, expression: \"`try_reflect`('java.util.UUID', 'randomUUID')\"}", "try_reflect()"),
-        (DERIVED + "\n      - {name: a, kind: uniform, min: 1, max: b}\n      - {name: b, kind: uniform, min: a, max: 9}", "table 'events', column 'a': depends on itself (a -> b -> a)"),
+        (DERIVED + "\n      - {name: a, kind: uniform, min: 1, max: b}\n      - {name: b, kind: uniform, min: a, max: 9}", "table 'events', column 'a': field 'parameters': depends on itself (a -> b -> a)"),
     ],
 )  # fmt: skip
 def test_dataset_rules_found_before_spark_name_file_table_and_column(tmp_path, capsys, new, fragment):

@@ -246,7 +246,7 @@ def test_children_arrive_with_their_parent(spark, one_run):
 
 def test_the_manifest_matches_the_files(spark, one_run):
     manifest = one_run.lateness  # beside the ledger, in the job folder
-    assert json.loads((Path(one_run.output_root) / f"_synthgen_lateness_{one_run.run_id}.json").read_text()) == manifest
+    assert json.loads((Path(one_run.job_root) / f"_synthgen_lateness_{one_run.run_id}.json").read_text()) == manifest
     for table in ("orders", "lines"):
         counts = _read(spark, one_run, table).groupBy("arrival_date", "order_date").count().collect()
         in_files: dict[str, dict[str, int]] = {}

@@ -93,7 +93,9 @@ def test_unknown_holiday_country_is_refused():
 
 def test_plan_text_shows_formula_multipliers_and_paths():
     text = describe_plan(build_plan(config()))
-    assert "rows(table, d) = round(base_rows x scale_factor x weekday(d) x holiday(d) x growth(d))" in text
+    assert "rows(table, d) = round(base_rows x scale_factor x weekday(d) x holiday(d))" in text
     assert "Mon 0.8 Tue 0.9 Wed 1 Thu 1.1 Fri 1.3 Sat 1.2 Sun 0.7" in text
-    assert "2024-02-01  Thu  orders" in text and "10000 x 1 x 1.1 x 1 x 1" in text
+    assert (
+        "2024-02-01  Thu  orders                11,000  10000 x 1 x 1.1 x 1\n" in text
+    )  # base x scale x weekday x holiday
     assert "-> /data/synthetic_data/parquet/series/retail_oltp_small/j/nested/orders/2024/02/01/data.parquet" in text

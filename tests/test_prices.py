@@ -7,10 +7,9 @@ from decimal import Decimal
 import pytest
 from pyspark.sql import functions as F
 
+from synthgen_spark import frames as job_frames
 from synthgen_spark.catalog import parse_dataset
-from synthgen_spark.engine import build_batch_frame
 from synthgen_spark.errors import SpecError
-from synthgen_spark.planner import build_plan
 
 from .helpers import MINI_DATASET, small_config
 
@@ -18,9 +17,7 @@ ENDINGS = {Decimal("0.99"), Decimal("0.49"), Decimal("0.95"), Decimal("0.00")}
 
 
 def _frame(spark, tmp_path, dataset_id: str, table: str, day: str):
-    config = small_config(tmp_path, dataset_id=dataset_id, start_date=day, end_date=day)
-    plan = build_plan(config)
-    return build_batch_frame(spark, config, plan.dataset, [td for td in plan.table_days if td.table.name == table])
+    return job_frames(small_config(tmp_path, dataset_id=dataset_id, start_date=day, end_date=day), spark)[table]
 
 
 @pytest.mark.parametrize(

@@ -9,11 +9,12 @@ import pyarrow.parquet as pq
 import pytest
 from pyspark.sql import functions as F
 
+from synthgen_spark.api import frames as job_frames
 from synthgen_spark.api import generate
 from synthgen_spark.calendar import snapshot_in_force
 from synthgen_spark.catalog import builtin_dataset_ids, load_dataset
 from synthgen_spark.changes import change_feed_spec, history_spec, progress_feed_spec
-from synthgen_spark.engine import build_batch_frame, required_columns
+from synthgen_spark.engine import required_columns
 from synthgen_spark.planner import build_plan
 from synthgen_spark.verify import verify_plan
 
@@ -124,8 +125,8 @@ def test_no_diagnosis_begins_before_the_patient_was_born(healthcare):
 def test_which_customers_never_churn_shows_no_id_pattern(spark, tmp_path):
     """Entity 1 and one per block of ten never churn, at a hashed offset: ids ending in 0 churn like the rest."""
     plan = build_plan(small_config(tmp_path, start_date="2024-06-03", end_date="2024-06-03", scale_factor=0.2))
-    day = next(td for td in plan.table_days if td.table.name == "customers")
-    customers = build_batch_frame(spark, plan.config, plan.dataset, [day])
+    day = next(td for td in plan.table_days if td.table.name == "customers")  # its planned rows size the blocks
+    customers = job_frames(plan.config, spark)["customers"]
     shares = customers.groupBy((F.col("customer_id") % 10 == 0).alias("ends_in_0")).agg(
         F.avg(F.col("churn_date").isNotNull().cast("double")).alias("churned"), F.count("*").alias("n")
     )
@@ -158,9 +159,8 @@ def test_no_transaction_on_an_account_closed_dormant_or_frozen_that_day(spark, t
 
 
 def _one_day_frame(spark, tmp_path, dataset_id: str, table: str, scale_factor: float):
-    plan = build_plan(small_config(tmp_path, dataset_id=dataset_id, end_date="2024-02-01", scale_factor=scale_factor))
-    days = [td for td in plan.table_days if td.table.name == table]
-    return build_batch_frame(spark, plan.config, plan.dataset, days)
+    config = small_config(tmp_path, dataset_id=dataset_id, end_date="2024-02-01", scale_factor=scale_factor)
+    return job_frames(config, spark)[table]
 
 
 def test_timestamps_follow_the_domain_s_hours(spark, tmp_path):

@@ -100,17 +100,40 @@ def test_a_days_pattern_matches_its_names_under_any_chunking_and_no_other_day():
     assert not any(pattern.fullmatch(name) for name in others)
 
 
-def mode_checks(path: Path) -> list[str]:
-    """``file:line`` of every comparison with ``output_mode`` in code (a branch on the output mode)."""
+def mode_checks(path: Path, root: Path = PACKAGE) -> list[str]:
+    """``file:line`` of every comparison with ``output_mode`` in code, a name or a key (a branch on the output mode)."""
+    kinds = (tokenize.NAME, tokenize.OP, tokenize.STRING)
     with path.open("rb") as source:
-        tokens = [t for t in tokenize.tokenize(source.readline) if t.type in (tokenize.NAME, tokenize.OP)]
+        tokens = [t for t in tokenize.tokenize(source.readline) if t.type in kinds]
     comparisons = {"==", "!=", "in", "not", "is"}
+
+    def compared(i: int) -> bool:
+        after = i + 1
+        while after < len(tokens) and tokens[after].string in {
+            "]",
+            ")",
+        }:  # f["output_mode"] == ..., get("output_mode") ==
+            after += 1
+        before = i - 3 if tokens[i - 1].string in {"[", "("} else i - 1  # "table" == f["output_mode"]
+        return (
+            after < len(tokens)
+            and tokens[after].string in comparisons
+            or before >= 0
+            and tokens[before].string in comparisons
+        )
+
     return [
-        f"{path.relative_to(PACKAGE)}:{t.start[0]}"
+        f"{path.relative_to(root)}:{t.start[0]}"
         for i, t in enumerate(tokens)
-        if t.string == "output_mode"
-        and (i + 1 < len(tokens) and tokens[i + 1].string in comparisons or i and tokens[i - 1].string in comparisons)
+        if t.string.strip("'\"") == "output_mode" and compared(i)
     ]
+
+
+def test_the_mode_check_sees_names_and_keys(tmp_path):
+    lines = ['a = f["output_mode"] == "table"', "b = 'csv' != f['output_mode']", "c = config.output_mode != 'csv'"]
+    sample = tmp_path / "probe.py"
+    sample.write_text("\n".join([*lines, "print(f['output_mode'], config.output_mode)"]) + "\n")
+    assert mode_checks(sample, tmp_path) == ["probe.py:1", "probe.py:2", "probe.py:3"]
 
 
 def test_only_the_config_and_the_layout_branch_on_the_output_mode():

@@ -21,6 +21,7 @@ from synthgen_spark.catalog.kinds import (
     decimal_precision_scale,
     is_inline,
     is_number,
+    most_children,
 )
 from synthgen_spark.catalog.model import (
     FREQUENCIES,
@@ -58,6 +59,7 @@ __all__ = [
     "LOCALE_POOL_FIELDS",
     "MAX_CHILDREN_SUMMED",
     "MAX_CHILD_SUM_ROWS_PER_PARENT",
+    "most_children",
     "MAX_DECIMAL_PRECISION",
     "MAX_NAME_LENGTH",
     "NAME",

@@ -17,10 +17,30 @@ MAX_DECIMAL_PRECISION = 38  # Spark's DecimalType
 # Column kinds that can be a primary key: a sequence (unique over all days and runs), or a derived
 # expression over one (dim_date's yyyymmdd date_key). Other kinds repeat values.
 PRIMARY_KEY_KINDS = ("sequence", "derived")
-# child_sum unrolls its sum over at most this many children per parent (generators.keys reads it);
-# a parent has up to ceil(rows_per_parent) + 1 children, so rows_per_parent may be at most one less.
+# child_sum unrolls its sum over at most this many children per parent (validate checks children_summed);
+# without a children_shape a parent has up to ceil(rows_per_parent) + 1 children, so at most one less.
 MAX_CHILDREN_SUMMED = 16
 MAX_CHILD_SUM_ROWS_PER_PARENT = MAX_CHILDREN_SUMMED - 1
+PROBED_PARENTS = 4096  # children_summed's day sizes: its ceilings peak at few parents per day
+
+
+def most_children(parents: int, children: int, shape: tuple[int, ...]) -> int:
+    """The most children a parent gets on a day with these row counts (the child_sum unroll bound)."""
+    if not parents:
+        return 0
+    linear = math.ceil(children / parents) + (children >= 2 * parents and not shape)
+    if not shape:
+        return linear
+    extra = math.ceil(len(shape) * children / parents) - len(shape)
+    return max(linear, 1 + math.ceil((max(shape) - 1) * extra / sum(s - 1 for s in shape)))
+
+
+def children_summed(rows_per_parent: float, shape: tuple[int, ...]) -> int:
+    """The most children a parent gets on any day (a day's children: max(P, P x rows_per_parent rounded half up))."""
+    return max(
+        most_children(p, max(p, math.floor(p * rows_per_parent + 0.5)), shape) for p in range(1, PROBED_PARENTS + 1)
+    )
+
 
 # kind -> (required params, optional params, default type). Generators register one builder per kind;
 # a test checks that the two agree.

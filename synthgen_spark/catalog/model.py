@@ -132,6 +132,3 @@ class DatasetSpec:
         raise SpecError(
             invalid("table", names, name, where=f"{self.source}: dataset '{self.dataset_id}'", problem="no such table")
         )
-
-    def children_of(self, name: str) -> tuple[TableSpec, ...]:
-        return tuple(t for t in self.tables if t.parent == name)

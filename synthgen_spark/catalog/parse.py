@@ -82,7 +82,11 @@ def load_dataset(dataset_id: str, dataset_path: str | None = None) -> DatasetSpe
         try:
             raw = read_yaml_file(Path(dataset_path))
         except OSError as exc:
-            raise SpecError(f"{dataset_path}: cannot read dataset file ({exc.strerror})") from None
+            problem = f"cannot read dataset file ({exc.strerror})"
+            allowed = "a readable YAML dataset file"
+            raise SpecError(
+                invalid("dataset_path", allowed, str(dataset_path), where="config", problem=problem)
+            ) from None
         except YamlProblem as exc:
             raise SpecError(f"{dataset_path}: {exc}") from None
         return dataset_from_yaml(raw, source=str(dataset_path))
@@ -114,7 +118,10 @@ def parse_dataset(text: str, source: str) -> DatasetSpec:
 def dataset_from_yaml(raw: Any, source: str) -> DatasetSpec:
     """Validate a parsed dataset definition and build its DatasetSpec."""
     if not isinstance(raw, Mapping):
-        raise SpecError(f"{source}: a dataset file must be a mapping with dataset_id and tables")
+        given = type(raw).__name__
+        raise SpecError(
+            invalid("dataset", "a mapping with dataset_id and tables", given, where=source, problem="must be a mapping")
+        )
     _check_keys(raw, *DATASET_KEYS, source)
     pools = {name: _parse_pool(name, body, source) for name, body in (raw.get("pools") or {}).items()}
     tables = tuple(_parse_table(body, source) for body in _as_list(raw["tables"], "tables", source))

@@ -7,7 +7,9 @@ from collections.abc import Mapping
 from synthgen_spark.catalog.kinds import (
     KEY_KINDS,
     MAX_CHILD_SUM_ROWS_PER_PARENT,
+    MAX_CHILDREN_SUMMED,
     PRIMARY_KEY_KINDS,
+    children_summed,
     column_dependencies,
     is_inline,
 )
@@ -35,12 +37,13 @@ def validate_references(spec: DatasetSpec) -> None:
     _check_table_names(spec)
     for table in spec.tables:
         where = place(spec.source, table=table.name)
-        for name in (table.primary_key, *table.date_columns) + (
-            (table.primary_date_column,) if table.primary_date_column else ()
-        ):
+        named = [("primary_key", table.primary_key), *(("date_columns", d) for d in table.date_columns)]
+        named += [("primary_date_column", table.primary_date_column)] if table.primary_date_column else []
+        for field, name in named:
             if name not in table.column_names:
+                allowed = ", ".join(table.column_names)
                 raise SpecError(
-                    f"{where}: names column '{name}' which is not defined; allowed: {', '.join(table.column_names)}"
+                    invalid(field, allowed, name, where=where, problem="names a column which is not defined")
                 )
         _check_primary_key(table, where)
         if table.kind == "incremental" and not table.primary_date_column:
@@ -98,10 +101,9 @@ def _check_column_cycles(table: TableSpec, where: str) -> None:
     def visit(name: str, path: tuple[str, ...]) -> None:
         if name in path:
             chain = " -> ".join((*path[path.index(name) :], name))
-            raise SpecError(
-                f"{where}, column '{name}': depends on itself ({chain}); allowed: parameters naming earlier, "
-                "independent columns"
-            )
+            problem = f"depends on itself ({chain})"
+            allowed = "parameters naming earlier, independent columns"
+            raise SpecError(invalid("parameters", allowed, chain, where=f"{where}, column '{name}'", problem=problem))
         for dep in column_dependencies(table, table.column(name)):
             visit(dep, (*path, name))
 
@@ -121,9 +123,10 @@ def _check_derived_order(table: TableSpec, col: ColumnSpec, where: str) -> None:
         seen.add(name)
         dep = table.column(name)
         if dep.kind == "derived" and table.column_names.index(name) > position:
+            problem = f"depends on derived column '{name}', which is defined after it"
+            allowed = f"derived columns defined before '{col.name}'"
             raise SpecError(
-                f"{where}, column '{col.name}': depends on derived column '{name}', which is defined after it "
-                f"(got {name!r}); allowed: derived columns defined before '{col.name}'"
+                invalid("parameters", allowed, name, where=f"{where}, column '{col.name}'", problem=problem)
             )
         todo.extend(column_dependencies(table, dep))
 
@@ -248,14 +251,17 @@ def _validate_column_references(
                 raise SpecError(
                     invalid("of", f"generated columns of '{child.name}'", name, where=where, problem="is not one")
                 )
-        if col.kind == "child_sum" and child.rows_per_parent > MAX_CHILD_SUM_ROWS_PER_PARENT:
+        if col.kind == "child_sum" and (most := children_summed(child.rows_per_parent, child.children_shape)) > (
+            MAX_CHILDREN_SUMMED
+        ):
+            shape = " and its children_shape" if child.children_shape else ""
             raise SpecError(
                 invalid(
                     "child",
-                    f"rows_per_parent <= {MAX_CHILD_SUM_ROWS_PER_PARENT}",
+                    f"rows_per_parent <= {MAX_CHILD_SUM_ROWS_PER_PARENT} (less with a children_shape)",
                     p["child"],
                     where=where,
-                    problem=f"child_sum adds up at most {MAX_CHILD_SUM_ROWS_PER_PARENT + 1} children per parent, and '{child.name}' has rows_per_parent {child.rows_per_parent:g}",
+                    problem=f"child_sum adds up at most {MAX_CHILDREN_SUMMED} children per parent, and '{child.name}' has rows_per_parent {child.rows_per_parent:g}{shape}: up to {most}",
                 )
             )
     if col.kind in ("parent_key", "line_number", "parent_value") and table.parent is None:

@@ -65,7 +65,7 @@ def booked_index(spec: ColumnSpec, scope: Scope) -> Expr:
     cells = scope.stage(f"_sg_{spec.name}_cells", scope.day_fact("population", target.name) * slots)
     rows = scope.day_fact("rows", scope.table.name)
     shift = bounded_index(hash_key(scope.day_ordinal.cast("bigint"), scope.seed(spec.name, "cells")), cells)
-    lifecycle = EntityLifecycle(scope.config, scope.dataset, target)
+    lifecycle = EntityLifecycle(scope.settings, scope.dataset, target)
 
     def cell(attempt: int) -> Expr:
         x = sql.least(rows * sql.lit(attempt).cast("bigint") + scope.row_index, cells - sql.lit(1))

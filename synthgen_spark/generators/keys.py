@@ -14,10 +14,7 @@ r shape entries from k on (cyclically) and E all of them. A last partial block i
 
 from __future__ import annotations
 
-import math
-
-from synthgen_spark.catalog import MAX_CHILDREN_SUMMED, ColumnSpec
-from synthgen_spark.errors import SpecError
+from synthgen_spark.catalog import ColumnSpec
 from synthgen_spark.generators import sql
 from synthgen_spark.generators.core import bounded_index, column_seed, day_row_key, derive_seed, hash_key
 from synthgen_spark.generators.family import booked_index
@@ -109,7 +106,7 @@ class ChildLayout:
 
 
 def _layout_seed(scope: Scope, child: str) -> int:
-    return column_seed(scope.config.seed_value, child, "__layout")
+    return column_seed(scope.settings.seed_value, child, "__layout")
 
 
 def _layout_from_child(scope: Scope) -> ChildLayout:
@@ -122,17 +119,6 @@ def _layout_from_parent(child: str, scope: Scope) -> ChildLayout:
     parents, children = scope.day_fact("rows", scope.table.name), scope.day_fact("rows", child)
     shape = scope.dataset.table(child).children_shape
     return ChildLayout(scope, _layout_seed(scope, child), parents, children, shape)
-
-
-def most_children(parents: int, children: int, shape: tuple[int, ...]) -> int:
-    """The most children a parent gets on a day with these row counts (the child_sum unroll bound)."""
-    if not parents:
-        return 0
-    linear = math.ceil(children / parents) + (children >= 2 * parents and not shape)
-    if not shape:
-        return linear
-    extra = math.ceil(len(shape) * children / parents) - len(shape)
-    return max(linear, 1 + math.ceil((max(shape) - 1) * extra / sum(s - 1 for s in shape)))
 
 
 def _children(child: str, scope: Scope) -> tuple[Expr, Expr]:
@@ -158,7 +144,7 @@ def _foreign_key(spec: ColumnSpec, scope: Scope) -> Expr:
         return start + booked_index(spec, scope)
     target = scope.dataset.table(table)
     if target.lifecycle.churn_rate > 0:
-        lifecycle = EntityLifecycle(scope.config, scope.dataset, target)
+        lifecycle = EntityLifecycle(scope.settings, scope.dataset, target)
         return start + lifecycle.active_pick(scope, spec.name, population)
     return start + bounded_index(hash_key(scope.row_key, scope.seed(spec.name)), population)
 
@@ -204,13 +190,7 @@ def _child_sum(spec: ColumnSpec, scope: Scope) -> Expr:
     """
     child = spec.params["child"]
     first, end = _children(child, scope)
-    slots = scope.children_bound(child)
-    if slots > MAX_CHILDREN_SUMMED:
-        raise SpecError(
-            f"{scope.dataset.source}: table '{scope.table.name}', column '{spec.name}': child_sum over '{child}' "
-            f"needs parents with at most {MAX_CHILDREN_SUMMED} children (got up to {slots}); "
-            "allowed: rows_per_parent <= 15"
-        )
+    slots = scope.children_bound(child)  # <= MAX_CHILDREN_SUMMED: catalog.validate checked it before Spark started
     arithmetic = "bigint" if spec.type in ("int", "long") else "double"
     total = sql.lit(0).cast(arithmetic)
     for slot in range(slots):

@@ -14,7 +14,6 @@ import math
 
 from synthgen_spark.calendar import base_rows, new_per_period
 from synthgen_spark.catalog import ColumnSpec, DatasetSpec, TableSpec
-from synthgen_spark.config import JobConfig
 from synthgen_spark.generators import sql
 from synthgen_spark.generators.core import (
     UNIX_EPOCH,
@@ -24,7 +23,7 @@ from synthgen_spark.generators.core import (
     hash_key,
     unit_interval,
 )
-from synthgen_spark.generators.registry import Scope, register
+from synthgen_spark.generators.registry import GeneratorSettings, Scope, register
 from synthgen_spark.generators.sql import Expr
 
 LOYAL_EVERY = 10
@@ -35,16 +34,16 @@ MAX_LIFETIME_DAYS = 1_000_000
 class EntityLifecycle:
     """Signup and churn ordinals (days since 1970) of one snapshot table's entities, as Columns."""
 
-    def __init__(self, config: JobConfig, dataset: DatasetSpec, table: TableSpec) -> None:
-        self.config = config
+    def __init__(self, settings: GeneratorSettings, dataset: DatasetSpec, table: TableSpec) -> None:
+        self.settings = settings
         self.table = table
-        self.base = base_rows(table, config.scale_factor)
+        self.base = base_rows(table, settings.scale_factor)
         self.per_period = new_per_period(table, self.base)
         self.epoch = (dataset.epoch - UNIX_EPOCH).days
         self.start_spec = next((c for c in table.columns if c.kind == "lifecycle_start"), None)
 
     def _seed(self, column: str) -> int:
-        return column_seed(self.config.seed_value, self.table.name, column)
+        return column_seed(self.settings.seed_value, self.table.name, column)
 
     def start(self, index: Expr) -> Expr:
         """Signup day ordinal of entity ``index`` (0-based)."""
@@ -119,7 +118,7 @@ def _ordinal_to_date(ordinal: Expr) -> Expr:
 
 
 def _lifecycle(scope: Scope) -> EntityLifecycle:
-    return EntityLifecycle(scope.config, scope.dataset, scope.table)
+    return EntityLifecycle(scope.settings, scope.dataset, scope.table)
 
 
 @register("lifecycle_start")

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 from synthgen_spark.catalog import ColumnSpec, DatasetSpec, PoolSpec, TableSpec
-from synthgen_spark.config import JobConfig
-from synthgen_spark.errors import SpecError
+from synthgen_spark.errors import SpecError, invalid, place
 from synthgen_spark.generators.core import cast_to, with_ending, with_null_rate
 from synthgen_spark.generators.sql import Expr
+
+
+@dataclass(frozen=True)
+class GeneratorSettings:
+    """What generators know of the job: its seed and scale, not the whole JobConfig."""
+
+    seed_value: int
+    scale_factor: float
 
 
 class Scope(Protocol):
@@ -17,7 +25,7 @@ class Scope(Protocol):
 
     dataset: DatasetSpec
     table: TableSpec
-    config: JobConfig
+    settings: GeneratorSettings
     day: Expr
     day_ordinal: Expr
     row_index: Expr
@@ -77,7 +85,8 @@ def build_value(spec: ColumnSpec, scope: Scope) -> Expr:
     """The kind's builder, then drift and null rate: the column's value before the cast to its type."""
     builder = _BUILDERS.get(spec.kind)
     if builder is None:
-        raise SpecError(f"column '{spec.name}': unknown kind {spec.kind!r}; allowed: {', '.join(registered_kinds())}")
+        allowed, where = ", ".join(registered_kinds()), place("", column=spec.name)
+        raise SpecError(invalid("kind", allowed, spec.kind, where=where, problem="unknown column kind"))
     value = builder(spec, scope)
     if spec.drift and spec.kind != "choice" and spec.type not in ("string", "date", "timestamp", "boolean"):
         factor = scope.drift_factor()

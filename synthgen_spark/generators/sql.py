@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable
 
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 LONG_MIN = -(2**63)
@@ -209,8 +208,3 @@ concat = _function("concat")
 round = _function("round")  # noqa: A001 - Spark's name
 div = _function("div")
 unix_date = _function("unix_date")
-
-
-def array(values: Iterable[object]) -> Expr:
-    """An array literal."""
-    return lit(list(values))

@@ -34,16 +34,16 @@ def group_of(table: TableSpec, column: str) -> ChangeGroup | None:
 
 def start_ordinal(scope: Scope, index: Expr) -> Expr:
     """Signup day ordinal of entity ``index`` of the scope's table, computed once per row."""
-    return scope.stage("_sg_start_ordinal", EntityLifecycle(scope.config, scope.dataset, scope.table).start(index))
+    return scope.stage("_sg_start_ordinal", EntityLifecycle(scope.settings, scope.dataset, scope.table).start(index))
 
 
 def churn_ordinal(scope: Scope, index: Expr) -> Expr:
     """Churn day ordinal (null if never), computed once per row (shared with the lifecycle_end column)."""
-    return scope.stage("_sg_churn_ordinal", EntityLifecycle(scope.config, scope.dataset, scope.table).end(index))
+    return scope.stage("_sg_churn_ordinal", EntityLifecycle(scope.settings, scope.dataset, scope.table).end(index))
 
 
 def group_seed(scope: Scope, group: ChangeGroup) -> int:
-    return column_seed(scope.config.seed_value, scope.table.name, f"__change_{group.name}")
+    return column_seed(scope.settings.seed_value, scope.table.name, f"__change_{group.name}")
 
 
 def version(scope: Scope, group: ChangeGroup, day_ordinal: Expr, index: Expr | None = None) -> Expr:

@@ -73,7 +73,7 @@ class Visits:
     def session_key(self, slot: Expr) -> Expr:
         target = self.scope.dataset.table(self.sessions_table)
         start = int(target.column(target.primary_key).params.get("start", 1))
-        seed = column_seed(self.scope.config.seed_value, self.events.name, "_visit", "shift")
+        seed = column_seed(self.scope.settings.seed_value, self.events.name, "_visit", "shift")
         shift = bounded_index(hash_key(self.scope.day_ordinal.cast("bigint"), seed), 2**31)
         mixed = slot * sql.lit(BIJECTION_MULTIPLIER).cast("bigint") + shift
         return sql.lit(start).cast("bigint") + sql.pmod(mixed, self.sessions)

@@ -27,7 +27,7 @@ def _hover(day: dict[str, Any], calendar: dict[str, Any]) -> str:
     if factors:
         lines.append(
             f"{factors['base_rows']:,} x scale {factors['scale_factor']:g} x weekday {factors['weekday']:g}"
-            f" x holiday {factors['holiday']:g} x growth {factors['growth']:g}"
+            f" x holiday {factors['holiday']:g}"
         )
     for name in (calendar["event"], calendar["holiday"], factors and factors["holiday_name"]):
         if name and name not in lines:

@@ -171,7 +171,6 @@ def _table_day(
             "scale_factor": volume.scale_factor,
             "weekday": volume.weekday,
             "holiday": volume.holiday,
-            "growth": volume.growth,
             "holiday_name": calendar.holiday_factor(source, day)[1],
         }
     if planned and planned.labels_of:  # the _faults table: its labels by table and fault type

@@ -67,14 +67,13 @@ def _fmt(value: Any) -> str:
 
 def _header(facts: dict[str, Any]) -> str:
     f = facts
-    target = f["state_folder"] if f["output_mode"] == "table" else f["job_root"]
     rows = [
         ["dataset / job", f"{f['dataset_id']} / {f['job_name']}"],
         ["seed", f["seed_value"]],
         ["package version", f["package_version"]],
         ["config fingerprint", f["fingerprint"]],
         ["dates", f"{f['start_date']} .. {f['end_date']}"],
-        ["output", f"{f['output_mode']} {f['path_format']} at {target}"],
+        ["output", f"{f['output_mode']} {f['path_format']} at {f['state_folder']}"],
         ["Spark", f["spark_version"] or "-"],
         ["rows written / expected", f"{f['totals']['rows']:,} / {f['totals']['expected_rows']:,}"],
         ["runs" if len(f["runs"]) <= 10 else f"last 10 of {len(f['runs'])} runs", _runs_text(f["runs"][-10:])],

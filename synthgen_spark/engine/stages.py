@@ -1,0 +1,115 @@
+"""Stages: a batch frame's named SQL expressions, each computed once per row, added in one select."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from pyspark.errors import AnalysisException
+from pyspark.sql import DataFrame
+
+from synthgen_spark.errors import SpecError, SynthgenError, invalid, place
+from synthgen_spark.generators import sql
+from synthgen_spark.generators.sql import Expr
+
+
+class Stages:
+    """Named SQL expressions of one batch frame, each at the level after the deepest name it reads.
+
+    ``define(name, build)`` builds an expression once and returns a reference to it whose level
+    is one more than the expression's; ``apply`` adds the expressions to a frame level by level,
+    one ``selectExpr`` per level.
+    """
+
+    def __init__(self) -> None:
+        self._expressions: dict[str, Expr] = {}
+        self._building: list[str] = []
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._expressions
+
+    def ref(self, name: str) -> Expr:
+        """A reference to the defined expression ``name``."""
+        return sql.col(name, self._expressions[name].level + 1)
+
+    def define(self, name: str, build: Callable[[], Expr], after: int = 0) -> Expr:
+        """A reference to ``name``, built with ``build()`` the first time (at a level above ``after``)."""
+        if name not in self._expressions:
+            if name in self._building:
+                chain = " -> ".join([*self._building, name])
+                allowed = "columns that read only earlier columns"
+                where = place("", column=name)
+                raise SpecError(invalid("expression", allowed, chain, where=where, problem="depends on itself"))
+            self._building.append(name)
+            try:
+                expression = build()
+            finally:
+                self._building.pop()
+            self._expressions[name] = Expr(expression.sql, max(expression.level, after))
+        return self.ref(name)
+
+    def stage(self, name: str, expression: Expr) -> Expr:
+        """A reference to ``expression`` computed once per row under ``name``."""
+        return self.define(name, lambda: expression)
+
+    def apply(self, frame: DataFrame) -> DataFrame:
+        """``frame`` with every expression added, level by level.
+
+        Raises:
+            StageError: naming the expression Spark could not parse or resolve (user SQL, usually).
+        """
+        ordered = sorted(self._expressions.items(), key=lambda item: item[1].level)
+        columns = {n: f"{e.sql} AS `{n}`" for n, e in ordered}
+        with quiet_query_context_logs():
+            try:  # one select: later expressions read earlier ones by name (lateral column aliases)
+                return frame.selectExpr("*", *columns.values())
+            except AnalysisException:
+                for name, text in columns.items():
+                    try:
+                        frame = frame.selectExpr("*", text)
+                    except AnalysisException as exc:
+                        raise StageError(name, _first_line(exc)) from None
+                raise
+
+
+class StageError(SynthgenError):
+    """Spark rejected the expression of stage ``name``."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(f"{name}: {message}")
+        self.name = name
+        self.message = message
+
+
+def _first_line(exc: Exception) -> str:
+    line = str(exc).strip().splitlines()[0]
+    return re.split(r" Did you mean | SQLSTATE: ", line)[0].rstrip(". ")
+
+
+@contextmanager
+def quiet_query_context_logs() -> Iterator[None]:
+    """PySpark logs every Spark error with its query context and Java stack; ours become one line instead."""
+    loggers = query_context_loggers()
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+
+
+def query_context_loggers() -> list[logging.Logger]:
+    """PySpark's query-context loggers, created as PySpark creates them (PySparkLogger).
+
+    A plain ``logging.getLogger`` of these names first would make PySpark's own later
+    ``logger.exception(..., errorClass=...)`` fail and hide the real Spark error behind a TypeError.
+    """
+    try:
+        from pyspark.logger import PySparkLogger
+    except ImportError:  # pyspark 3.5 has no query-context logging
+        return []
+    return [PySparkLogger.getLogger(name) for name in ("SQLQueryContextLogger", "DataFrameQueryContextLogger")]
