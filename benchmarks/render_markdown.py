@@ -111,8 +111,8 @@ def summary(doc: dict) -> list[str]:
     lines.append(
         "- The targets are measured on the dbldatagen spec's 7 columns, which synthgen, dbldatagen and the Faker "
         "loop all make (same columns on both sides). The full `orders` table's rows are context, with no target: "
-        "it has 10 columns, a churn-aware customer key and an `order_total` over up to 4 items, each with a "
-        "churn-aware product key and that product's price."
+        "it has 12 columns (a status lifecycle and its dates among them), a churn-aware customer key and an "
+        "`order_total` over 1 to 7 items, each with a churn-aware product key and that product's price in force."
     )
     spec, full, dbl = result(doc, SPEC, "noop"), result(doc, FULL, "noop"), result(doc, DBL, "noop")
     faker = result(doc, FAKER, "python list")
