@@ -63,7 +63,7 @@ def pool_index(row_key: Expr, seed: int, size: int) -> Expr:
 
 WEIGHT_FIELD = "weight"  # a pool with this field is picked in proportion to it (e.g. a city's population)
 WEIGHTED_SLOTS = 8192
-RUNS_AS_CASE = 16  # a weighted pick over at most this many weights is a CASE, not an array read
+RUNS_AS_CASE = 16  # a weighted pick whose slot table has at most this many runs is a CASE, not an array read
 
 
 @lru_cache(maxsize=64)
@@ -87,19 +87,21 @@ def weighted_slots(weights: tuple[float, ...], slots: int = WEIGHTED_SLOTS) -> t
 def weighted_pool_index(row_key: Expr, seed: int, weights: tuple[float, ...]) -> Expr:
     """A 1-based record index picked with probability proportional to its weight (to 1/WEIGHTED_SLOTS).
 
-    Up to RUNS_AS_CASE weights, the slot table is read as a CASE over the ends of its runs (the same
+    Up to RUNS_AS_CASE runs, the slot table is read as a CASE over the ends of its runs (the same
     value as the array read, in a few dozen nodes instead of 8,192 literals Spark parses every batch).
     """
     table = weighted_slots(weights)
     slot = pool_index(row_key, seed, len(table))
-    if len(weights) > RUNS_AS_CASE:
+    runs = [(index, len(list(run))) for index, run in itertools.groupby(table)]
+    if len(runs) > RUNS_AS_CASE:
         return build_pool_pick_column(slot, values=table)
-    ends = list(itertools.accumulate(table.count(i + 1) for i in range(len(weights))))
-    picked = [(i + 1, end) for i, end in enumerate(ends) if table.count(i + 1)]
-    case = sql.when(slot <= sql.lit(picked[0][1]), sql.lit(picked[0][0]))
-    for index, end in picked[1:-1]:
+    if len(runs) == 1:
+        return sql.lit(runs[0][0])
+    ends = list(itertools.accumulate(length for _, length in runs))
+    case = sql.when(slot <= sql.lit(ends[0]), sql.lit(runs[0][0]))
+    for (index, _), end in zip(runs[1:-1], ends[1:-1], strict=True):
         case = case.when(slot <= sql.lit(end), sql.lit(index))
-    return case.otherwise(sql.lit(picked[-1][0])) if len(picked) > 1 else sql.lit(picked[0][0])
+    return case.otherwise(sql.lit(runs[-1][0]))
 
 
 def build_template_column(row_key: Expr, seed: int, *, pattern: str) -> Expr:
