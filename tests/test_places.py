@@ -14,7 +14,9 @@ from phonenumbers import geocoder
 from synthgen_spark.api import frames
 from synthgen_spark.catalog import parse_dataset
 from synthgen_spark.errors import SpecError
-from synthgen_spark.generators.categorical import weighted_slots
+from synthgen_spark.generators import sql
+from synthgen_spark.generators.categorical import slot_blocks, weighted_pool_index, weighted_slots
+from synthgen_spark.generators.core import bounded_index, hash_key
 from synthgen_spark.pools import load_locale_pools
 
 from .helpers import small_config
@@ -89,6 +91,39 @@ def test_weighted_slots_follow_the_weights_and_keep_every_weighted_record():
     counts = Counter(slots)
     assert len(slots) == 8192 and counts[2] == 1 and 4 not in counts
     assert abs(counts[1] / counts[3] - 2.5) < 0.01
+
+
+def _blocks_read(table: tuple[int, ...], slot: int) -> int:
+    firsts, masks, records = slot_blocks(table)
+    block, j = divmod(slot, 32)
+    return records[firsts[block] + bin(masks[block] & ((2 << j) - 1)).count("1")]
+
+
+WEIGHT_SETS = {
+    "populations": tuple(float((i * 7919) % 1000 + 1) for i in range(1000)),  # every record weighted
+    "with zeros": tuple(float(i % 7 == 0) * (i % 5 + 0.01) for i in range(700)),  # records without a slot
+}
+
+
+@pytest.mark.parametrize("name", list(WEIGHT_SETS))
+def test_slot_blocks_read_every_slot_as_the_slot_table_does(name):
+    table = weighted_slots(WEIGHT_SETS[name])
+    assert [_blocks_read(table, s) for s in range(len(table))] == list(table)
+
+
+@pytest.mark.parametrize("name", list(WEIGHT_SETS))
+def test_a_weighted_pick_by_blocks_equals_the_slot_table_read_in_spark(spark, name):
+    """The SQL of the block read (bit counts) picks, row by row, the record the 8,192-entry array would."""
+    table = weighted_slots(WEIGHT_SETS[name])
+    key = sql.col("id")
+    by_blocks = weighted_pool_index(key, 77, WEIGHT_SETS[name])
+    by_array = sql.element_at(
+        sql.lit(list(table)), (bounded_index(hash_key(key, 77), len(table)) + sql.lit(1)).cast("int")
+    )
+    assert by_blocks.sql.count(",") < 1_200 < 8_192 < by_array.sql.count(",")  # literals Spark parses
+    frame = spark.range(0, 50_000).selectExpr(f"{by_blocks.sql} AS picked", f"{by_array.sql} AS expected")
+    assert frame.where("picked IS NULL OR picked <> expected").count() == 0
+    assert frame.select("picked").distinct().count() > len(set(table)) / 2  # many records, not one
 
 
 @pytest.mark.parametrize("weight", ["-1", "'heavy'", "0"])

@@ -84,19 +84,56 @@ def weighted_slots(weights: tuple[float, ...], slots: int = WEIGHTED_SLOTS) -> t
     return tuple(i + 1 for i, count in enumerate(counts) for _ in range(count))
 
 
+SLOT_BLOCK = 32  # a slot table read as blocks: per block its first run's rank and a mask of the runs it starts
+
+
+@lru_cache(maxsize=64)
+def slot_blocks(table: tuple[int, ...]) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    """A sorted slot table as (first rank per block, run starts per block as a bit mask, record of each rank).
+
+    Slot s (0-based) is record ``records[firsts[b] + popcount(masks[b] & bits 0..j)]``, b = s // 32, j = s % 32:
+    the same record as ``table[s]``, in 2 x 256 + the records' numbers instead of 8,192 literals.
+
+    >>> slot_blocks((1, 1, 3, 3, 3, 4) + (4,) * 30)
+    ((0, 2), (36, 0), (1, 3, 4))
+    """
+    records = tuple(index for index, _ in itertools.groupby(table))
+    firsts, masks, rank = [], [], -1
+    for start in range(0, len(table), SLOT_BLOCK):
+        mask = 0
+        for j, slot in enumerate(range(start, min(start + SLOT_BLOCK, len(table)))):
+            if slot == 0 or table[slot] != table[slot - 1]:
+                rank += 1
+                mask |= (1 << j) if j else 0
+            if j == 0:
+                firsts.append(rank)
+        masks.append(mask)
+    return tuple(firsts), tuple(masks), records
+
+
 def weighted_pool_index(row_key: Expr, seed: int, weights: tuple[float, ...]) -> Expr:
     """A 1-based record index picked with probability proportional to its weight (to 1/WEIGHTED_SLOTS).
 
-    Up to RUNS_AS_CASE runs, the slot table is read as a CASE over the ends of its runs (the same
-    value as the array read, in a few dozen nodes instead of 8,192 literals Spark parses every batch).
+    A uniform slot of the slot table (``weighted_slots``), read without an array of 8,192 literals for Spark
+    to parse and analyse every batch: up to RUNS_AS_CASE runs as a CASE over the ends of the runs, else by
+    blocks of 32 slots (``slot_blocks``: two array reads and a bit count). The same index as the table's.
     """
     table = weighted_slots(weights)
-    slot = pool_index(row_key, seed, len(table))
     runs = [(index, len(list(run))) for index, run in itertools.groupby(table)]
-    if len(runs) > RUNS_AS_CASE:
-        return build_pool_pick_column(slot, values=table)
     if len(runs) == 1:
         return sql.lit(runs[0][0])
+    if len(runs) > RUNS_AS_CASE:
+        firsts, masks, records = slot_blocks(table)
+        slot = bounded_index(hash_key(row_key, seed), len(table))
+        block = (sql.shiftright(slot, SLOT_BLOCK.bit_length() - 1) + sql.lit(1)).cast("int")
+        below = sql.shiftleft(sql.lit(2).cast("bigint"), (slot % sql.lit(SLOT_BLOCK)).cast("int")) - sql.lit(1)
+        mask = sql.element_at(array_literal(masks), block).cast("bigint")
+        starts = Expr(f"({mask.sql} & {below.sql})", max(mask.level, below.level))  # the runs begun by slot j
+        rank = sql.element_at(array_literal(firsts), block) + sql.call("bit_count", starts)
+        if records == tuple(range(1, len(records) + 1)):
+            return rank + sql.lit(1)
+        return sql.element_at(array_literal(records), rank + sql.lit(1))
+    slot = pool_index(row_key, seed, len(table))
     ends = list(itertools.accumulate(length for _, length in runs))
     case = sql.when(slot <= sql.lit(ends[0]), sql.lit(runs[0][0]))
     for (index, _), end in zip(runs[1:-1], ends[1:-1], strict=True):

@@ -46,15 +46,21 @@ def group_seed(scope: Scope, group: ChangeGroup) -> int:
     return column_seed(scope.settings.seed_value, scope.table.name, f"__change_{group.name}")
 
 
-def version(scope: Scope, group: ChangeGroup, day_ordinal: Expr, index: Expr | None = None) -> Expr:
-    """Version of ``group`` on ``day_ordinal`` for entity ``index`` (default: the scope's row): K + [j_K < y - K]."""
-    index = scope.row_index if index is None else index
-    start = start_ordinal(scope, index)
+def active_days(scope: Scope, index: Expr, day_ordinal: Expr, name: str) -> Expr:
+    """Days from signup to ``day_ordinal`` (at most to the eve of churn), on which every group's schedule runs.
+
+    Staged once per row under ``name``: each change group reads it (inlined, it was computed per group and branch).
+    """
     last = day_ordinal.cast("bigint")
     if scope.table.lifecycle.churn_rate > 0:
-        churn = churn_ordinal(scope, index)
-        last = sql.least(last, sql.call("coalesce", churn - sql.lit(1), last))
-    days = last - start
+        last = sql.least(last, sql.call("coalesce", churn_ordinal(scope, index) - sql.lit(1), last))
+    return scope.stage(name, last - start_ordinal(scope, index))
+
+
+def version(scope: Scope, group: ChangeGroup, index: Expr | None = None) -> Expr:
+    """Version of ``group`` on the scope's day for entity ``index`` (default: the scope's row): K + [j_K < y - K]."""
+    index = scope.row_index if index is None else index
+    days = active_days(scope, index, scope.day_ordinal, "_sg_active_days")
     y = days.cast("double") * sql.lit(group.daily_rate)
     slot = sql.floor(y).cast("bigint")
     jitter = unit_interval(hash_key(sql.shiftleft(slot, SLOT_SHIFT) + index, group_seed(scope, group)))
@@ -68,15 +74,8 @@ def version_moved(scope: Scope, group: ChangeGroup, day_ordinal: Expr, index: Ex
     The same comparisons as ``version`` on both days: slot K of day d and slot K0 of day d - 1 are
     equal or adjacent (the daily rate is at most 1), so only j_K (and j_K0 when K0 = K - 1) decide.
     """
-    start = start_ordinal(scope, index)
-
-    def days_to(day: Expr) -> Expr:
-        last = day.cast("bigint")
-        if scope.table.lifecycle.churn_rate > 0:
-            last = sql.least(last, sql.call("coalesce", churn_ordinal(scope, index) - sql.lit(1), last))
-        return last - start
-
-    days, before = days_to(day_ordinal), days_to(day_ordinal - sql.lit(1))
+    days = active_days(scope, index, day_ordinal, "_sg_active_days")
+    before = active_days(scope, index, day_ordinal - sql.lit(1), "_sg_active_days_before")
     y, y0 = days.cast("double") * sql.lit(group.daily_rate), before.cast("double") * sql.lit(group.daily_rate)
     slot, slot0 = sql.floor(y).cast("bigint"), sql.floor(y0).cast("bigint")
 
@@ -119,7 +118,7 @@ def changing_value(
     spec: ColumnSpec, scope: Scope, group: ChangeGroup, build: Callable[[ColumnSpec, Scope], Expr]
 ) -> Expr:
     """The value (before the cast) of a group's column on the scope's day: its version's value."""
-    current = scope.stage(f"_sg_version_{group.name}", version(scope, group, scope.day_ordinal))
+    current = scope.stage(f"_sg_version_{group.name}", version(scope, group))
     if group.new_value == "redraw":
         return build(spec, VersionedScope(scope, group, current))
     base = build(spec, scope)
@@ -154,7 +153,7 @@ def version_days(scope: Scope) -> Expr:
     start = start_ordinal(scope, index)
     parts = [sql.call("array", start)]
     for group in scope.table.changes:
-        count = scope.stage(f"_sg_count_{group.name}", version(scope, group, day))
+        count = scope.stage(f"_sg_count_{group.name}", version(scope, group))
         parts.append(_event_days(scope, group, index, start, count))
     if scope.table.lifecycle.churn_rate > 0 and scope.table.churn == "keep":  # churn begins a version
         churn = churn_ordinal(scope, index)
