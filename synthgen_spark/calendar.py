@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from functools import cached_property
 from statistics import NormalDist
@@ -33,6 +33,7 @@ class Volume:
     holiday: float
     rows: int
     noise: float = 1.0
+    month: float = 1.0
 
 
 def volume_noise(seed_value: int, table: str, day: dt.date, sigma: float) -> float:
@@ -122,6 +123,7 @@ def retail_event(day: dt.date, country: str) -> str | None:
         thanksgiving + dt.timedelta(days=1): "black_friday",
         thanksgiving + dt.timedelta(days=4): "cyber_monday",
         dt.date(day.year, 12, 24): "christmas_eve",
+        dt.date(day.year, 12, 25): "christmas_day",
     }
     if country in BOXING_DAY_COUNTRIES:
         events[dt.date(day.year, 12, 26)] = "boxing_day"
@@ -186,13 +188,20 @@ class Calendar:
         if table.parent is not None:
             parent = self.volume(self.dataset.table(table.parent), day)
             rows = max(parent.rows, round_half_up(parent.rows * table.rows_per_parent))
-            return Volume(table.rows, self.config.scale_factor, parent.weekday, parent.holiday, rows, parent.noise)
+            return replace(parent, base_rows=table.rows, rows=rows)
         weekday = self.weekday_multipliers[day.weekday()]
         holiday, _ = self.holiday_factor(table, day)
+        month = self.month_factor(table, day)
         scale = table_scale_factor(table, self.config.scale_factor)
         noise = volume_noise(self.config.seed_value, table.name, day, table.volume_noise)
-        raw = table.rows * scale * weekday * holiday * noise
-        return Volume(table.rows, scale, weekday, holiday, max(1, round_half_up(raw)), noise)
+        raw = table.rows * scale * weekday * holiday * month * noise
+        return Volume(table.rows, scale, weekday, holiday, max(1, round_half_up(raw)), noise, month)
+
+    def month_factor(self, table: TableSpec, day: dt.date) -> float:
+        """month(d): the table's ``month_multipliers`` for the month of ``day`` (1 without, or with seasonal patterns off)."""
+        if not self.config.enable_seasonal_patterns or not table.month_multipliers:
+            return 1.0
+        return table.month_multipliers[day.month - 1]
 
     def rows(self, table: TableSpec, day: dt.date) -> int:
         """Rows of ``table`` on ``day``: the day's new rows (incremental) or the population (snapshot)."""

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import re
 
-from synthgen_spark.calendar import Calendar, is_scheduled, round_half_up, snapshot_in_force
+from synthgen_spark.calendar import Calendar, is_scheduled, round_half_up, snapshot_in_force, volume_noise
 from synthgen_spark.catalog import load_dataset
 from synthgen_spark.config import JobConfig
 
-RETAIL = load_dataset("retail_oltp_small")
+BUILT_IN = load_dataset("retail_oltp_small")
+# the formula's weekday and holiday factors alone: the built-in orders without their month profile and noise
+RETAIL = dataclasses.replace(
+    BUILT_IN,
+    tables=tuple(dataclasses.replace(t, volume_noise=0.0, month_multipliers=()) for t in BUILT_IN.tables),
+)
 ORDERS = RETAIL.table("orders")
 
 
@@ -104,11 +111,38 @@ def test_events_carry_the_table_multiplier_exactly_and_win_over_public_holidays(
     black_friday = dt.date(2024, 11, 29)  # a Friday: weekday 1.3
     assert cal.volume(ORDERS, black_friday).holiday == 3.0
     assert cal.rows(ORDERS, black_friday) == round_half_up(10000 * 1.3 * 3.0)
-    christmas = dt.date(2024, 12, 25)  # public holiday, no event multiplier
-    assert cal.volume(ORDERS, christmas).holiday == 2.0
+    christmas = dt.date(2024, 12, 25)  # a public holiday whose own event multiplier (a low day) wins
+    assert cal.volume(ORDERS, christmas).holiday == 0.4
+    assert cal.volume(ORDERS, dt.date(2024, 7, 4)).holiday == 2.0  # a public holiday without an event
     assert cal.rows(RETAIL.table("order_items"), black_friday) == round_half_up(cal.rows(ORDERS, black_friday) * 2.5)
     off = calendar(enable_seasonal_patterns=False)
     assert off.volume(ORDERS, black_friday).holiday == 1.0
+
+
+def test_built_in_volumes_have_a_month_profile_noise_and_a_low_christmas_day():
+    """rows = base x weekday x holiday x month x noise: December builds up, Christmas Day is low, days breathe."""
+    cal = Calendar(
+        BUILT_IN,
+        JobConfig.from_mapping(
+            {"dataset_id": "retail_oltp_small", "start_date": "2024-12-01", "end_date": "2024-12-31"}
+        ),
+    )
+    orders = BUILT_IN.table("orders")
+    for day in (dt.date(2024, 2, 6), dt.date(2024, 12, 10), dt.date(2024, 12, 25)):
+        volume = cal.volume(orders, day)
+        month = orders.month_multipliers[day.month - 1]
+        noise = volume_noise(cal.config.seed_value, "orders", day, 0.08)
+        assert (volume.month, volume.noise) == (month, noise) and noise != 1
+        assert volume.rows == round_half_up(10000 * volume.weekday * volume.holiday * month * noise)
+    december, february = orders.month_multipliers[11], orders.month_multipliers[1]
+    assert december > 1.2 and february < 0.9  # the build-up to Christmas, the quiet after it
+    christmas, week_before = cal.rows(orders, dt.date(2024, 12, 25)), cal.rows(orders, dt.date(2024, 12, 18))
+    assert christmas < 0.5 * week_before  # both Wednesdays: the shops are shut, the web shop is quiet
+    days = [dt.date(2024, 3, 4) + dt.timedelta(weeks=w) for w in range(8)]  # eight Mondays of March and April
+    assert len({cal.rows(orders, d) for d in days}) == 8  # noise: no two alike
+    off = Calendar(BUILT_IN, JobConfig.from_mapping({"dataset_id": "retail_oltp_small", "start_date": "2024-12-01",
+                                                     "end_date": "2024-12-31", "enable_seasonal_patterns": False}))  # fmt: skip
+    assert off.volume(orders, dt.date(2024, 12, 10)).month == 1.0
 
 
 def test_plan_marks_holidays_and_events():
@@ -118,5 +152,5 @@ def test_plan_marks_holidays_and_events():
         {"dataset_id": "retail_oltp_small", "start_date": "2024-11-28", "end_date": "2024-11-29", "output_root": "/x"}
     )
     text = describe_plan(build_plan(config))
-    assert "(holiday: Thanksgiving" in text and "x 1.1 x 2 (holiday: Thanksgiving" in text
-    assert "x 1.3 x 3 (holiday: Black Friday)" in text
+    assert re.search(r"x 1.1 x 2 x month 1.12 x noise [\d.]+ \(holiday: Thanksgiving", text)
+    assert re.search(r"x 1.3 x 3 x month 1.12 x noise [\d.]+ \(holiday: Black Friday\)", text)

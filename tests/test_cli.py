@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -70,7 +71,10 @@ def test_plan_prints_days_batches_and_paths_and_writes_nothing(tmp_path, capsys)
     text = capsys.readouterr().out
     assert code == 0
     assert "-- batch 1: 2024-02-01..2024-02-07" in text
-    assert "2024-02-03  Sat  orders" in text and "12,000" in text
+    line = re.search(r"2024-02-03  Sat  orders +([\d,]+)  10000 x 1 x 1.2 x 1 x month 0.86 x noise ([\d.]+)\n", text)
+    assert line, text  # base x scale x weekday x holiday x month x noise, and the rows they make
+    rows, noise = int(line[1].replace(",", "")), float(line[2])  # the noise as printed, to 4 decimals
+    assert abs(rows - 10000 * 1.2 * 0.86 * noise) <= 0.5 + 10000 * 1.2 * 0.86 * 0.00005
     assert "orders/orders_20240203.csv" in text
     assert list(tmp_path.iterdir()) == []
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 
@@ -71,7 +72,7 @@ def test_batches_cover_each_day_once_and_place_snapshots():
 def test_chunk_size_sets_the_parts_per_day():
     plan = build_plan(config(chunk_size=4000))
     orders = next(td for td in plan.table_days if td.table.name == "orders")
-    assert orders.rows == 11000 and orders.partitions == 3
+    assert orders.partitions == -(-orders.rows // 4000) >= 2  # ceil(rows / chunk_size) files
 
 
 def test_ids_continue_across_days():
@@ -93,9 +94,10 @@ def test_unknown_holiday_country_is_refused():
 
 def test_plan_text_shows_formula_multipliers_and_paths():
     text = describe_plan(build_plan(config()))
-    assert "rows(table, d) = round(base_rows x scale_factor x weekday(d) x holiday(d))" in text
+    assert "rows(table, d) = round(base_rows x scale_factor x weekday(d) x holiday(d) x month(d) x noise(d))" in text
     assert "Mon 0.8 Tue 0.9 Wed 1 Thu 1.1 Fri 1.3 Sat 1.2 Sun 0.7" in text
-    assert (
-        "2024-02-01  Thu  orders                11,000  10000 x 1 x 1.1 x 1\n" in text
-    )  # base x scale x weekday x holiday
+    line = re.search(r"2024-02-01  Thu  orders +([\d,]+)  10000 x 1 x 1.1 x 1 x month 0.86 x noise ([\d.]+)\n", text)
+    assert line, text  # base x scale x weekday x holiday x month x noise
+    rows, noise = int(line[1].replace(",", "")), float(line[2])  # the noise as printed, to 4 decimals
+    assert abs(rows - 10000 * 1.1 * 0.86 * noise) <= 0.5 + 10000 * 1.1 * 0.86 * 0.00005
     assert "-> /data/synthetic_data/parquet/series/retail_oltp_small/j/nested/orders/2024/02/01/data.parquet" in text

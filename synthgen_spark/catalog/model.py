@@ -12,7 +12,13 @@ from synthgen_spark.changes import ChangeGroup, Progress
 from synthgen_spark.errors import SpecError, invalid, place
 
 TABLE_KINDS = ("incremental", "snapshot")
-RETAIL_EVENTS = ("black_friday", "cyber_monday", "christmas_eve", "boxing_day")  # dated by rule in calendar
+RETAIL_EVENTS = (
+    "black_friday",
+    "cyber_monday",
+    "christmas_eve",
+    "christmas_day",
+    "boxing_day",
+)  # dated by rule in calendar
 FREQUENCIES = ("daily", "weekly", "monthly", "quarterly", "once")
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 MAX_NAME_LENGTH = 64  # table and column names become folder, file and Delta table names
@@ -69,7 +75,8 @@ class TableSpec:
     parent: str | None = None
     rows_per_parent: float = 0.0
     children_shape: tuple[int, ...] = ()
-    volume_noise: float = 0.0  # log-sd of the seeded day-level volume noise (calendar.volume_noise)  # relative child counts of consecutive parents (generators.keys)
+    volume_noise: float = 0.0  # log-sd of the seeded day-level volume noise (calendar.volume_noise)
+    month_multipliers: tuple[float, ...] = ()  # Jan..Dec volume factors of an incremental table (12, or none)
     holiday_multiplier: float = 1.0
     event_multipliers: Mapping[str, float] = field(default_factory=dict)
     lifecycle: Lifecycle = field(default_factory=Lifecycle)

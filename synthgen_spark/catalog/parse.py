@@ -50,6 +50,7 @@ TABLE_KEYS = (
         "rows_per_parent",
         "children_shape",
         "volume_noise",
+        "month_multipliers",
         "holiday_multiplier",
         "event_multipliers",
         "lifecycle",
@@ -282,6 +283,7 @@ def _parse_table(body: Any, source: str) -> TableSpec:
         rows_per_parent=float(body.get("rows_per_parent", 0.0)),
         children_shape=tuple(int(s) for s in body.get("children_shape", ())),
         volume_noise=_parse_volume_noise(body, where),
+        month_multipliers=_parse_month_multipliers(body, where),
         holiday_multiplier=float(body.get("holiday_multiplier", 1.0)),
         event_multipliers=_parse_event_multipliers(body.get("event_multipliers", {}), where),
         lifecycle=_parse_lifecycle(body.get("lifecycle", {}), body["kind"], where),
@@ -491,6 +493,18 @@ def _check_children_shape(body: Mapping, where: str) -> None:
                 problem="is not a list of relative child counts",
             )
         )
+
+
+def _parse_month_multipliers(body: Mapping, where: str) -> tuple[float, ...]:
+    """``month_multipliers``: 12 volume factors > 0 (January..December) of an incremental table without a parent."""
+    raw = body.get("month_multipliers")
+    if raw is None:
+        return ()
+    fits = isinstance(raw, list) and len(raw) == 12 and all(is_number(v) and v > 0 for v in raw)
+    if not fits or body["kind"] != "incremental" or body.get("parent"):
+        allowed = "12 numbers > 0 (January..December) on an incremental table without a parent, e.g. [0.9, ..., 1.3]"
+        raise SpecError(invalid("month_multipliers", allowed, raw, where=where, problem="is not that"))
+    return tuple(float(v) for v in raw)
 
 
 def _parse_volume_noise(body: Mapping, where: str) -> float:

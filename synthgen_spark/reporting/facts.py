@@ -171,6 +171,8 @@ def _table_day(
             "scale_factor": volume.scale_factor,
             "weekday": volume.weekday,
             "holiday": volume.holiday,
+            "month": volume.month,
+            "noise": volume.noise,
             "holiday_name": calendar.holiday_factor(source, day)[1],
         }
     if planned and planned.labels_of:  # the _faults table: its labels by table and fault type
