@@ -163,7 +163,7 @@ class RowFaults:
 
         Copied before the row's columns are computed, where a row is a few longs: each copy then computes
         the same values (a pure function of its row index), and the copy costs almost nothing. A copy of the
-        finished row (every column, order_total's child sums too) cost more than all the other faults.
+        finished row (every column, order_total's child sums too) cost about as much as the other faults together.
         """
         if self.duplicated is None:
             return frame
