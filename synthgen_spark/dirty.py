@@ -51,27 +51,47 @@ class RowFaults:
         self.pick = scope.stage(PICK, hash_key(day_row_key(scope.day_ordinal, scope.row_index), seed))
         file_days = [td for td in table_days for _ in range(td.partitions)]
         days = [table_day_faults(config, dataset, td) for td in file_days]
-        position = scope.row_index
+        position = staged = scope.row_index  # a column of the frame before any stage, as are the file and local index
         if self.late:  # the row's place among the rows arriving on its file's day (its rank's argument)
             starts = [td.rows * i // td.partitions for td in table_days for i in range(td.partitions)]
-            position = scope.stage("_sg_fault_position", files.lookup(starts) + sql.col(LOCAL_INDEX))
-        self.target = scope.stage(TARGET, self._target(files, position, days))
+            position = files.lookup(starts) + sql.col(LOCAL_INDEX)
+            staged = scope.stage("_sg_fault_position", position)
+        self.target = scope.stage(TARGET, self._target(files, staged, days))
+        self.copied = False
+        self.duplicated: Expr | None = None  # a duplicate_row row? (from the frame's first columns only)
+        if "duplicate_row" in self.types:
+            (rank, faulted), slot = self._rank_and_slot(files, position, days, staged=False)
+            self.duplicated = (rank < faulted) & (slot == sql.lit(self.types.index("duplicate_row")))
 
-    def _target(self, facts: BatchFacts, position: Expr, days: list[FaultDay]) -> Expr:
-        """The row's index into ``targets``, or -1: its rank, the type slot of the rank, a column by hash."""
+    @property
+    def types(self) -> list[str]:
+        """The table's fault types, in the order of ``targets``."""
+        return list(dict.fromkeys(t.fault_type for t in self.targets))
+
+    def _rank_and_slot(
+        self, facts: BatchFacts, position: Expr, days: list[FaultDay], staged: bool
+    ) -> tuple[tuple[Expr, Expr], Expr]:
+        """((rank, faulted), type slot) of the row; ``staged``: per-file facts and the rank as stages, else inline."""
 
         def per_file(name: str, values: list[int]) -> Expr:
-            return facts.per_file(f"fault_{name}", values).cast("bigint")
+            value = facts.per_file(f"fault_{name}", values) if staged else facts.lookup(values)
+            return value.cast("bigint")
 
         faulted = per_file("faulted", [d.faulted for d in days])
         offset = position - per_file("b", [d.b for d in days])
         rows = per_file("rows", [max(d.rows, 1) for d in days])
         a_inv = per_file("a_inv", [d.a_inv for d in days])
-        rank = facts.stages.stage("_sg_fault_rank", sql.pmod(a_inv * offset, rows))
-        types = list(dict.fromkeys(t.fault_type for t in self.targets))
-        m = sql.lit(len(types))
+        rank = sql.pmod(a_inv * offset, rows)
+        rank = facts.stages.stage("_sg_fault_rank", rank) if staged else rank
+        m = sql.lit(len(self.types))
         rotation = per_file("rotation", [d.rotation for d in days])
         slot = sql.pmod(sql.div(rank * m, sql.greatest(faulted, sql.lit(1).cast("bigint"))) + rotation, m)
+        return (rank, faulted), slot
+
+    def _target(self, facts: BatchFacts, position: Expr, days: list[FaultDay]) -> Expr:
+        """The row's index into ``targets``, or -1: its rank, the type slot of the rank, a column by hash."""
+        (rank, faulted), slot = self._rank_and_slot(facts, position, days, staged=True)
+        types = self.types
         branches = []
         for index, fault_type in enumerate(types):
             first = next(i for i, t in enumerate(self.targets) if t.fault_type == fault_type)
@@ -129,19 +149,27 @@ class RowFaults:
         return value.cast(spark_type(col.type))
 
     def dirty(self, frame: DataFrame) -> DataFrame:
-        """``frame`` with every targeted cell replaced and every duplicate_row row written twice."""
+        """``frame`` with every targeted cell replaced (its duplicate_row rows are copied by ``copies``)."""
         replaced = {}
         for col in self.table.output_columns:
             cases = [(i, t) for i, t in enumerate(self.targets) if t.column is not None and t.column.name == col.name]
             if cases:
                 value = sql.When(tuple((sql.col(TARGET) == sql.lit(i), self._dirty(t)) for i, t in cases))
                 replaced[col.name] = F.expr(value.otherwise(sql.col(col.name)).sql)
-        frame = frame.withColumns(replaced) if replaced else frame
-        duplicate = [i for i, t in enumerate(self.targets) if t.fault_type == "duplicate_row"]
-        if duplicate:
-            copies = f"explode(CASE WHEN {TARGET} = {duplicate[0]} THEN array(0, 1) ELSE array(0) END)"
-            frame = frame.withColumn(COPY, F.expr(copies))
-        return frame
+        return frame.withColumns(replaced) if replaced else frame
+
+    def copies(self, frame: DataFrame) -> DataFrame:
+        """``frame`` (its first columns, before any stage) with each duplicate_row row twice, copy 0 then copy 1.
+
+        Copied before the row's columns are computed, where a row is a few longs: each copy then computes
+        the same values (a pure function of its row index), and the copy costs almost nothing. A copy of the
+        finished row (every column, order_total's child sums too) cost about as much as the other faults together.
+        """
+        if self.duplicated is None:
+            return frame
+        self.copied = True
+        copies = f"explode(CASE WHEN {self.duplicated.sql} THEN array(0, 1) ELSE array(0) END)"
+        return frame.withColumn(COPY, F.expr(copies))
 
     def labels(self, frame: DataFrame) -> DataFrame:
         """One row per faulted row of ``frame``: table, date, primary key, column, type, clean and dirty values."""
@@ -153,7 +181,8 @@ class RowFaults:
         def text(expr: Expr | None) -> str:
             return "CAST(NULL AS STRING)" if expr is None else f"CAST({expr.sql} AS STRING)"
 
-        return frame.where(f"{TARGET} >= 0").selectExpr(
+        faulted = f"{TARGET} >= 0 AND {COPY} = 0" if self.copied else f"{TARGET} >= 0"  # a copy has no label
+        return frame.where(faulted).selectExpr(
             f"{sql.lit(self.table.name).sql} AS `table`",
             f"{sql.col(ARRIVAL_COLUMN).sql if self.late else self.day.sql} AS `date`",  # the file's date
             f"CAST(`{self.table.primary_key}` AS STRING) AS primary_key",

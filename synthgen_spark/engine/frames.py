@@ -176,6 +176,8 @@ def build_batch_frame(
         from synthgen_spark.dirty import RowFaults
 
         faults = RowFaults(config, dataset, scope, table_days, file_facts)
+        if not labels:  # the dirty frame's duplicate_row copies, before the stages (labels_into skips copies)
+            frame = faults.copies(frame)
     present = None
     if table.churn == "delete":  # churned entities leave the snapshot (hard deletes)
         present = stages.stage(
