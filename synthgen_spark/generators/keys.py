@@ -18,9 +18,14 @@ from synthgen_spark.catalog import ColumnSpec
 from synthgen_spark.generators import sql
 from synthgen_spark.generators.core import bounded_index, column_seed, day_row_key, derive_seed, hash_key
 from synthgen_spark.generators.family import booked_index
-from synthgen_spark.generators.lifecycle import EntityLifecycle
+from synthgen_spark.generators.lifecycle import CANDIDATES, EntityLifecycle
+from synthgen_spark.generators.propensity import EntityPropensity
 from synthgen_spark.generators.registry import Scope, register
 from synthgen_spark.generators.sql import Expr
+
+# a key drawn by propensity tries more candidates before the never-churning fallback, which is not
+# drawn by propensity (with about half the population churned, 4 misses happen on 6 % of rows, 8 on 0.4 %)
+PROPENSITY_CANDIDATES = 8
 
 
 def _floor_div(numerator: Expr, denominator: Expr) -> Expr:
@@ -143,9 +148,19 @@ def _foreign_key(spec: ColumnSpec, scope: Scope) -> Expr:
     if "slots_per_day" in spec.params:  # a booking: no two rows of a day share an (entity, slot) cell
         return start + booked_index(spec, scope)
     target = scope.dataset.table(table)
+    draw = None
+    if target.propensity is not None:
+        propensity = EntityPropensity(scope.settings, target)
+
+        def draw(name: str, seed: int) -> Expr:
+            return propensity.draw(scope, name, seed, population)
+
     if target.lifecycle.churn_rate > 0:
         lifecycle = EntityLifecycle(scope.settings, scope.dataset, target)
-        return start + lifecycle.active_pick(scope, spec.name, population)
+        candidates = CANDIDATES if draw is None else PROPENSITY_CANDIDATES
+        return start + lifecycle.active_pick(scope, spec.name, population, draw, candidates)
+    if draw is not None:
+        return start + draw(f"_sg_{spec.name}", scope.seed(spec.name))
     return start + bounded_index(hash_key(scope.row_key, scope.seed(spec.name)), population)
 
 
