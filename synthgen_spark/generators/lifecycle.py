@@ -98,14 +98,16 @@ class EntityLifecycle:
         """An active entity index for column ``name`` of ``scope``'s rows, drawn uniformly or by ``draw``.
 
         Up to ``candidates`` draws (each computed once, in a stage), the first active one wins; if none
-        is, a never-churning entity. ``draw(stage_name, seed)`` draws one candidate (default uniform).
+        is, a never-churning entity. ``draw(stage_name, seed)`` draws one candidate (default uniform in
+        the population; a candidate it draws at or past the population is a miss).
         """
         seed = scope.seed(name)
         tens = sql.div(population, sql.lit(LOYAL_EVERY).cast("bigint"))
         block = bounded_index(hash_key(scope.row_key, derive_seed(seed, 0)), sql.greatest(tens, sql.lit(1)))
         loyal = sql.when(tens > sql.lit(0), block * sql.lit(LOYAL_EVERY).cast("bigint") + self._loyal_offset(block))
         result = loyal.otherwise(sql.lit(0).cast("bigint"))
-        if draw is None:
+        uniform = draw is None
+        if uniform:
 
             def draw(_: str, candidate_seed: int) -> Expr:
                 return bounded_index(hash_key(scope.row_key, candidate_seed), population)
@@ -118,7 +120,10 @@ class EntityLifecycle:
             for attempt in range(candidates)
         ]
         for candidate in reversed(picks):
-            result = sql.when(self.is_active(candidate, scope.day_ordinal), candidate).otherwise(result)
+            active = self.is_active(candidate, scope.day_ordinal)
+            if not uniform:  # a draw may land past the population (propensity's last block): a miss
+                active = (candidate < population) & active
+            result = sql.when(active, candidate).otherwise(result)
         return result
 
 

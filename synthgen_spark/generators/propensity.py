@@ -7,12 +7,13 @@ and c_i in 0..99 hashed from b, T swapping the two decimal digits; slots 0..n_1-
 next n_2 class 2, and so on. So every full block holds exactly n_c entities of class c, at places
 no id pattern shows.
 
-A key drawn by propensity picks entity k of a population of N = 100F + T with probability
-w_class(k) / (100 F m) x (1 - T/N) in the F full blocks, and 1/N in the last, partial block (its
-T entities are drawn at the mean rate m = sum n_c w_c / 100 until the block fills): one uniform u
-from the row's hash; p = uN - T; p < 0 draws the tail entity 100F + floor(uN); else the class c
-with p below 100F x cumulative mass, then a uniform (block, slot) among the class's F n_c slots,
-mapped back through pi_b^-1. O(1) per row, exact, and no array of entity size anywhere.
+A draw by propensity over a population of N entities spans B = ceil(N / 100) blocks, the last one
+as if full: one uniform u from the row's hash, p = 100 B u; the class c whose share of the mass
+(n_c w_c / sum n_d w_d) holds p, then a uniform (block, slot) among the class's B n_c slots, mapped
+back through pi_b^-1. Entity k is drawn with probability w_class(k) / (100 B m), m = sum n_c w_c /
+100; an index past N (a slot of the last block not filled yet) is a miss, and the caller draws
+again, so the entities that exist are drawn exactly in proportion to their weights. O(1) per row,
+and no array of entity size anywhere.
 """
 
 from __future__ import annotations
@@ -84,44 +85,38 @@ class EntityPropensity:
         return result
 
     def draw(self, scope: Scope, name: str, seed: int, population: Expr) -> Expr:
-        """An entity index in [0, population) drawn by propensity (see the module docstring); ``name`` prefixes stages."""
+        """An entity index drawn by propensity over ceil(population / 100) blocks (see the module docstring).
+
+        The index may be past the population (a slot of the last block not filled yet): the caller
+        treats it as a miss and tries its next candidate. ``name`` prefixes the stages.
+        """
         size = _lit_long(PROPENSITY_BLOCK)
-        full = scope.stage(f"{name}_full", sql.div(population, size))
-        tail = population - full * size
-        u = unit_interval(hash_key(scope.row_key, seed))
-        p = scope.stage(f"{name}_p", u * population.cast("double") - tail.cast("double"))
-        span = (full * size).cast("double")
+        blocks = scope.stage(f"{name}_blocks", sql.div(population + sql.lit(PROPENSITY_BLOCK - 1), size))
+        span = (blocks * size).cast("double")
+        p = scope.stage(f"{name}_p", unit_interval(hash_key(scope.row_key, seed)) * span)
         live = [c for c in range(len(self.shares)) if self.masses[c] > 0]
-        lows = [sum(self.masses[d] for d in live[:i]) / self.total for i in range(len(live))]
-        choice = sql.lit(live[-1] + 1)
-        for i in reversed(range(len(live) - 1)):
-            choice = sql.when(p < span * sql.lit(lows[i + 1]), sql.lit(live[i] + 1)).otherwise(choice)
-        klass = scope.stage(f"{name}_class", sql.when(p < sql.lit(0.0), sql.lit(0)).otherwise(choice))
-        at = klass.cast("int")
-        low = sql.element_at(sql.lit([0.0] + [float(x) for x in self._lows_by_class(live, lows)]), at + sql.lit(1))
-        # 100 / mass fraction per slot: one slot of class c spans mass_c / n_c of the block's mass
-        scale = [0.0] + [
-            (self.shares[c] * self.total / (PROPENSITY_BLOCK * self.masses[c]) if c in live else 0.0)
+        ends = list(accumulate(self.masses[c] / self.total for c in live))
+        klass = sql.lit(live[-1] + 1)
+        for c, end in reversed(list(zip(live[:-1], ends[:-1], strict=True))):
+            klass = sql.when(p < span * sql.lit(end), sql.lit(c + 1)).otherwise(klass)
+        at = scope.stage(f"{name}_class", klass).cast("int")
+        lows = dict(zip(live, [0.0, *ends[:-1]], strict=True))
+        # a class's mass fraction spans 100·blocks·mass_c/total of p; its blocks·n_c slots split it evenly
+        scale = [
+            self.shares[c] * self.total / (PROPENSITY_BLOCK * self.masses[c]) if c in lows else 0.0
             for c in range(len(self.shares))
         ]
-        shares = sql.lit([1] + list(self.shares)).cast("array<bigint>")
-        starts = sql.lit([0] + list(self.starts)).cast("array<bigint>")
-        count = sql.element_at(shares, at + sql.lit(1))
-        raw = sql.floor((p - span * low) * sql.element_at(sql.lit(scale), at + sql.lit(1))).cast("bigint")
+        low = sql.element_at(sql.lit([lows.get(c, 0.0) for c in range(len(self.shares))]), at)
+        count = sql.element_at(sql.lit(list(self.shares)).cast("array<bigint>"), at)
+        raw = sql.floor((p - span * low) * sql.element_at(sql.lit(scale), at)).cast("bigint")
         pick = scope.stage(
-            f"{name}_pick", sql.greatest(sql.least(raw, full * count - sql.lit(1)), sql.lit(0).cast("bigint"))
+            f"{name}_pick", sql.greatest(sql.least(raw, blocks * count - sql.lit(1)), sql.lit(0).cast("bigint"))
         )
         block = scope.stage(f"{name}_block", sql.div(pick, count))
-        slot = sql.element_at(starts, at + sql.lit(1)) + pick - block * count
+        slot = sql.element_at(sql.lit(list(self.starts)).cast("array<bigint>"), at) + pick - block * count
         _, a1_inv, c1, _, a2_inv, c2 = self._block_maps(block, scope, name)
         y = _swap_digits(_mod(a2_inv * (slot - c2), PROPENSITY_BLOCK))
-        offset = _mod(a1_inv * (y - c1), PROPENSITY_BLOCK)
-        in_tail = sql.least(full * size + sql.floor(u * population.cast("double")).cast("bigint"), population - 1)
-        return sql.when(klass == sql.lit(0), in_tail).otherwise(block * size + offset)
-
-    def _lows_by_class(self, live: list[int], lows: list[float]) -> list[float]:
-        by_class = dict(zip(live, lows, strict=True))
-        return [by_class.get(c, 0.0) for c in range(len(self.shares))]
+        return block * size + _mod(a1_inv * (y - c1), PROPENSITY_BLOCK)
 
 
 @register("propensity_class")
