@@ -58,13 +58,10 @@ check: setup lint
 	$(BIN)/python -m pytest -q -m "$(FAST)"
 
 # the whole suite on Spark 4.1 (two pytest workers, each test file on one of them, each with its own
-# local SparkSession; the slowest files first, tests/conftest.py) and, beside it, the Delta, writer and data
-# tests on Spark 3.5 (their output is printed when the 4.1 suite ends; either failing fails the target)
-test: setup setup35 browser lint
-	@$(VENV35)/bin/python -m pytest -q -p no:cacheprovider $(SPARK35_TESTS) > .spark35.log 2>&1 & spark35=$$!; \
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder --durations=15; status=$$?; \
-	wait $$spark35; status35=$$?; echo "--- Spark 3.5 ($(SPARK35)):"; cat .spark35.log; \
-	[ $$status = 0 ] && [ $$status35 = 0 ]
+# local SparkSession; the slowest files first, tests/conftest.py), then the Delta, writer and data tests on Spark 3.5
+test: setup browser lint
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder --durations=15
+	$(MAKE) test-spark35
 
 test-spark35: setup35
 	$(VENV35)/bin/python -m pytest -q $(SPARK35_TESTS)
