@@ -9,7 +9,6 @@ from synthgen_spark.generators import (  # noqa: F401  (register kinds)
     keys,
     lifecycle,
     numeric,
-    propensity,
     temporal,
     versions,
     visits,

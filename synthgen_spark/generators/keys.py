@@ -18,15 +18,9 @@ from synthgen_spark.catalog import ColumnSpec
 from synthgen_spark.generators import sql
 from synthgen_spark.generators.core import bounded_index, column_seed, day_row_key, derive_seed, hash_key
 from synthgen_spark.generators.family import booked_index
-from synthgen_spark.generators.lifecycle import CANDIDATES, EntityLifecycle
-from synthgen_spark.generators.propensity import EntityPropensity
+from synthgen_spark.generators.lifecycle import EntityLifecycle
 from synthgen_spark.generators.registry import Scope, register
 from synthgen_spark.generators.sql import Expr
-
-# a key drawn by propensity tries more candidates before its fallback (a never-churning entity, else a
-# uniform one), which is not drawn by propensity: with about half the population churned or not yet
-# there, 4 misses happen on 6 % of rows, 8 on 0.4 %
-PROPENSITY_CANDIDATES = 8
 
 
 def _floor_div(numerator: Expr, denominator: Expr) -> Expr:
@@ -149,28 +143,10 @@ def _foreign_key(spec: ColumnSpec, scope: Scope) -> Expr:
     if "slots_per_day" in spec.params:  # a booking: no two rows of a day share an (entity, slot) cell
         return start + booked_index(spec, scope)
     target = scope.dataset.table(table)
-    draw = None
-    if target.propensity is not None:
-        propensity = EntityPropensity(scope.settings, target)
-
-        def draw(name: str, seed: int) -> Expr:
-            return propensity.draw(scope, name, seed, population)
-
     if target.lifecycle.churn_rate > 0:
         lifecycle = EntityLifecycle(scope.settings, scope.dataset, target)
-        candidates = CANDIDATES if draw is None else PROPENSITY_CANDIDATES
-        return start + lifecycle.active_pick(scope, spec.name, population, draw, candidates)
-    uniform = bounded_index(hash_key(scope.row_key, scope.seed(spec.name)), population)
-    if draw is None:
-        return start + uniform
-    seed, result = scope.seed(spec.name), uniform  # the first candidate within the population, else uniform
-    picks = [
-        scope.stage(f"_sg_{spec.name}_candidate{a}", draw(f"_sg_{spec.name}_c{a}", derive_seed(seed, a + 1)))
-        for a in range(PROPENSITY_CANDIDATES)
-    ]
-    for candidate in reversed(picks):
-        result = sql.when(candidate < population, candidate).otherwise(result)
-    return start + result
+        return start + lifecycle.active_pick(scope, spec.name, population)
+    return start + bounded_index(hash_key(scope.row_key, scope.seed(spec.name)), population)
 
 
 @register("parent_key")

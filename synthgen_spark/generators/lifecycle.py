@@ -11,7 +11,6 @@ foreign key always has an active entity to fall back on, and no id pattern shows
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 from synthgen_spark.calendar import base_rows, new_per_period
 from synthgen_spark.catalog import ColumnSpec, DatasetSpec, TableSpec
@@ -29,7 +28,6 @@ from synthgen_spark.generators.sql import Expr
 
 LOYAL_EVERY = 10
 CANDIDATES = 4
-Draw = Callable[[str, int], Expr]  # (stage name prefix, seed) -> an entity index
 MAX_LIFETIME_DAYS = 1_000_000
 
 
@@ -92,38 +90,26 @@ class EntityLifecycle:
         loyal, lifetime = self._lifetime(index)
         return loyal | (day_ordinal - self.start(index) < lifetime)
 
-    def active_pick(
-        self, scope: Scope, name: str, population: Expr, draw: Draw | None = None, candidates: int = CANDIDATES
-    ) -> Expr:
-        """An active entity index for column ``name`` of ``scope``'s rows, drawn uniformly or by ``draw``.
+    def active_pick(self, scope: Scope, name: str, population: Expr) -> Expr:
+        """A uniformly drawn active entity index for column ``name`` of ``scope``'s rows.
 
-        Up to ``candidates`` draws (each computed once, in a stage), the first active one wins; if none
-        is, a never-churning entity. ``draw(stage_name, seed)`` draws one candidate (default uniform in
-        the population; a candidate it draws at or past the population is a miss).
+        Up to CANDIDATES draws (each computed once, in a stage), the first active one wins; if none
+        is, a never-churning entity.
         """
         seed = scope.seed(name)
         tens = sql.div(population, sql.lit(LOYAL_EVERY).cast("bigint"))
         block = bounded_index(hash_key(scope.row_key, derive_seed(seed, 0)), sql.greatest(tens, sql.lit(1)))
         loyal = sql.when(tens > sql.lit(0), block * sql.lit(LOYAL_EVERY).cast("bigint") + self._loyal_offset(block))
         result = loyal.otherwise(sql.lit(0).cast("bigint"))
-        uniform = draw is None
-        if uniform:
-
-            def draw(_: str, candidate_seed: int) -> Expr:
-                return bounded_index(hash_key(scope.row_key, candidate_seed), population)
-
-        picks = [
+        candidates = [
             scope.stage(
                 f"_sg_{name}_candidate{attempt}",
-                draw(f"_sg_{name}_c{attempt}", derive_seed(seed, attempt + 1)),
+                bounded_index(hash_key(scope.row_key, derive_seed(seed, attempt + 1)), population),
             )
-            for attempt in range(candidates)
+            for attempt in range(CANDIDATES)
         ]
-        for candidate in reversed(picks):
-            active = self.is_active(candidate, scope.day_ordinal)
-            if not uniform:  # a draw may land past the population (propensity's last block): a miss
-                active = (candidate < population) & active
-            result = sql.when(active, candidate).otherwise(result)
+        for candidate in reversed(candidates):
+            result = sql.when(self.is_active(candidate, scope.day_ordinal), candidate).otherwise(result)
         return result
 
 
