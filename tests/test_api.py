@@ -11,6 +11,7 @@ from chispa import assert_df_equality
 
 import synthgen_spark
 from synthgen_spark.api import frames, generate
+from synthgen_spark.calendar import round_half_up, volume_noise
 from synthgen_spark.errors import ConfigError
 from synthgen_spark.session import get_or_create_session
 
@@ -39,11 +40,16 @@ def test_generate_from_a_dict_with_an_existing_session(spark, tmp_path):
     days_since_epoch = (dt.date(2024, 2, 1) - dt.date(2020, 1, 1)).days  # customers grow by 100 x 0.002 a day
     customers = [100 + (days_since_epoch + i) * 2 // 10 for i in (0, 1)]
     products = 10 + (days_since_epoch // 7) // 10  # 10 x 1 % a week, snapshot of Monday 2024-01-29
+    # 100 x weekday (Thu 1.1, Fri 1.3) x month (February 0.86) x the day's seeded noise (sigma 0.08)
+    orders = [
+        round_half_up(100 * w * 0.86 * volume_noise(42, "orders", dt.date(2024, 2, d), 0.08))
+        for d, w in ((1, 1.1), (2, 1.3))
+    ]
     assert report.rows_by_table() == {
         "customers": sum(customers),
         "products": products,
-        "orders": 110 + 130,
-        "order_items": 275 + 325,
+        "orders": sum(orders),
+        "order_items": sum(round_half_up(n * 2.5) for n in orders),
     }
     assert all(Path(p).is_file() for r in report.results for p in r.paths)
     assert "orders" in report.summary() and str(tmp_path) in report.summary()
