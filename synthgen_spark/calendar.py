@@ -193,7 +193,8 @@ class Calendar:
         holiday, _ = self.holiday_factor(table, day)
         month = self.month_factor(table, day)
         scale = table_scale_factor(table, self.config.scale_factor)
-        noise = volume_noise(self.config.seed_value, table.name, day, table.volume_noise)
+        sigma = table.volume_noise if self.config.enable_seasonal_patterns else 0.0
+        noise = volume_noise(self.config.seed_value, table.name, day, sigma)
         raw = table.rows * scale * weekday * holiday * month * noise
         return Volume(table.rows, scale, weekday, holiday, max(1, round_half_up(raw)), noise, month)
 

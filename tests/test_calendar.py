@@ -142,7 +142,8 @@ def test_built_in_volumes_have_a_month_profile_noise_and_a_low_christmas_day():
     assert len({cal.rows(orders, d) for d in days}) == 8  # noise: no two alike
     off = Calendar(BUILT_IN, JobConfig.from_mapping({"dataset_id": "retail_oltp_small", "start_date": "2024-12-01",
                                                      "end_date": "2024-12-31", "enable_seasonal_patterns": False}))  # fmt: skip
-    assert off.volume(orders, dt.date(2024, 12, 10)).month == 1.0
+    flat = off.volume(orders, dt.date(2024, 12, 10))
+    assert (flat.month, flat.noise, flat.rows) == (1.0, 1.0, 10000)  # seasonal patterns off: the flat base
 
 
 def test_plan_marks_holidays_and_events():

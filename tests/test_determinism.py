@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from synthgen_spark.api import generate
+from synthgen_spark.calendar import Calendar
+from synthgen_spark.catalog import load_dataset
 from synthgen_spark.engine import FILE_INDEX, FileSlice, build_batch_frame, task_count
 from synthgen_spark.planner import build_plan
 
@@ -51,9 +53,21 @@ def test_same_seed_same_data_different_seed_different_data(spark, tmp_path):
     b = frames_by_table(spark, small_config(tmp_path, seed_value=1, end_date="2024-02-01"))["orders"]
     c = frames_by_table(spark, small_config(tmp_path, seed_value=2, end_date="2024-02-01"))["orders"]
     assert_same(a, b, "orders")
-    assert a.select("order_id").collect() == c.select("order_id").collect()  # IDs are positions, not random
-    differing = a.join(c, "order_id").where(a.customer_id != c.customer_id).limit(1).count()
-    assert differing == 1
+    day = dt.date(2024, 2, 1)
+    retail = load_dataset("retail_oltp_small")
+    by_id = {}
+    for seed, frame in ((1, a), (2, c)):
+        rows = [
+            (r.order_id, r.customer_id) for r in frame.select("order_id", "customer_id").orderBy("order_id").collect()
+        ]
+        ids = [order_id for order_id, _ in rows]
+        config = small_config(tmp_path, seed_value=seed, end_date="2024-02-01", scale_factor=0.01)  # as frames_by_table
+        assert ids == list(range(ids[0], ids[0] + len(ids)))  # IDs are positions, not random
+        assert len(ids) == Calendar(retail, config).rows(retail.table("orders"), day)  # the seed moves the day's noise
+        by_id[seed] = [customer for _, customer in rows]
+    assert sum(x != y for x, y in zip(by_id[1], by_id[2], strict=False)) > 0.9 * len(
+        by_id[1]
+    )  # the n-th order: another customer
 
 
 def test_written_files_equal_for_different_batch_sizes_and_workers(spark, tmp_path):

@@ -6,7 +6,7 @@ import pytest
 from pyspark.sql import functions as F
 
 from synthgen_spark.api import generate
-from synthgen_spark.calendar import Calendar
+from synthgen_spark.calendar import Calendar, round_half_up, volume_noise
 from synthgen_spark.catalog import load_dataset
 
 from .helpers import read_table, small_config
@@ -89,8 +89,10 @@ def test_weekday_counts_follow_the_multipliers_and_the_report(month):
     counts = {r["order_date"]: r["count"] for r in t["orders"].groupBy("order_date").count().collect()}
     calendar = Calendar(load_dataset("retail_oltp_small"), config)
     orders = load_dataset("retail_oltp_small").table("orders")
+    march = orders.month_multipliers[2]  # no holiday in March 2024 (US)
     for day, rows in counts.items():
-        expected = round(10000 * 0.02 * calendar.weekday_multipliers[day.weekday()] + 1e-9)
+        noise = volume_noise(config.seed_value, "orders", day, orders.volume_noise)
+        expected = round_half_up(10000 * 0.02 * calendar.weekday_multipliers[day.weekday()] * march * noise)
         assert rows == expected == calendar.rows(orders, day)
     assert sum(counts.values()) == report.rows_by_table()["orders"]
 
