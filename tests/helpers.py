@@ -104,6 +104,20 @@ def frames_by_table(spark, config):
     return out
 
 
+def dataset_with_tables(root: Path, dataset_id: str, tables: tuple[str, ...]) -> Path:
+    """A built-in dataset's YAML file with only ``tables`` kept: fewer tables to write where a test reads only these."""
+    from importlib import resources
+
+    import yaml
+
+    text = (resources.files("synthgen_spark") / "data" / "datasets" / f"{dataset_id}.yaml").read_text("utf-8")
+    raw = yaml.safe_load(text)
+    raw["tables"] = [t for t in raw["tables"] if t["name"] in tables]
+    path = root / f"{dataset_id}_{'_'.join(tables)}.yaml"
+    path.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+    return path
+
+
 def assert_same(left, right, table):
     """The two frames of ``table`` hold the same rows, duplicates included (ordered by the table's keys)."""
     from chispa import assert_df_equality

@@ -18,7 +18,7 @@ from synthgen_spark.derived import image_columns
 from synthgen_spark.engine import build_batch_frame
 from synthgen_spark.planner import build_plan
 
-from .helpers import small_config
+from .helpers import dataset_with_tables, small_config
 
 START, END = dt.date(2024, 1, 1), dt.date(2024, 3, 1)  # a Monday (products are weekly), 61 days
 RETAIL = load_dataset("retail_oltp_small")
@@ -342,8 +342,9 @@ def test_csv_feed_files_are_flat_and_a_day_without_changes_is_a_header(spark, tm
 
 
 def test_delta_table_mode_writes_the_feed_as_a_table_of_its_own(spark, tmp_path):
-    config = small_config(
+    config = small_config(  # customers alone: the other tables' Delta commits would test nothing more here
         tmp_path,
+        dataset_path=str(dataset_with_tables(tmp_path, "retail_oltp_small", ("customers",))),
         start_date="2024-02-05",
         end_date="2024-02-07",
         output_mode="table",
