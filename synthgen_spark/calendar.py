@@ -34,6 +34,10 @@ class Volume:
     rows: int
     noise: float = 1.0
     month: float = 1.0
+    population: float = 1.0
+
+
+LOYAL_EVERY = 10  # one entity of every block of ten (and entity 1) never churns (generators.lifecycle)
 
 
 def volume_noise(seed_value: int, table: str, day: dt.date, sigma: float) -> float:
@@ -195,8 +199,44 @@ class Calendar:
         scale = table_scale_factor(table, self.config.scale_factor)
         sigma = table.volume_noise if self.config.enable_seasonal_patterns else 0.0
         noise = volume_noise(self.config.seed_value, table.name, day, sigma)
-        raw = table.rows * scale * weekday * holiday * month * noise
-        return Volume(table.rows, scale, weekday, holiday, max(1, round_half_up(raw)), noise, month)
+        population = self.population_factor(table, day)
+        raw = table.rows * scale * weekday * holiday * month * noise * population
+        return Volume(table.rows, scale, weekday, holiday, max(1, round_half_up(raw)), noise, month, population)
+
+    def population_factor(self, table: TableSpec, day: dt.date) -> float:
+        """population(d): active(d) / active(epoch) of the table's ``follows_population`` table (1 without one)."""
+        if not table.follows_population:
+            return 1.0
+        followed = self.dataset.table(table.follows_population)
+        return self.expected_active(followed, day) / self.expected_active(followed, self.dataset.epoch)
+
+    def expected_active(self, table: TableSpec, day: dt.date) -> float:
+        """Expected active entities of a snapshot table on ``day`` under its lifecycle, in closed form.
+
+        Each entity signed up ``a`` days before ``day`` is active with probability s(a) = L + (1 - L) q^a
+        (q = 1 - churn_rate; L = 1/10, the share that never churns): the N0 first entities signed up on days
+        spread uniformly over the lifecycle_start column's [min_days, max_days] around the epoch, then
+        r = N0 x growth_rate each period. See docs/data-model.md#volumes.
+        """
+        life = table.lifecycle
+        n0, t = self.base_population(table), (day - self.dataset.epoch).days
+        q, loyal = 1.0 - life.churn_rate, 1.0 / LOYAL_EVERY
+        start = next((c for c in table.columns if c.kind == "lifecycle_start"), None)
+        low, high = (int(start.params["min_days"]), int(start.params["max_days"])) if start else (0, 0)
+        signed = max(0, min(high, t) - low + 1)  # initial entities signed up by the day (ages t - s >= 0)
+
+        def survivors(count: int, youngest_age: int, spacing: int) -> float:
+            """Sum of s(a) over ``count`` ages youngest_age, youngest_age + spacing, ..."""
+            if count <= 0:
+                return 0.0
+            step = q**spacing
+            decay = count if step == 1.0 else (1.0 - step**count) / (1.0 - step)
+            return loyal * count + (1.0 - loyal) * q**youngest_age * decay
+
+        initial = n0 / (high - low + 1) * survivors(signed, t - min(high, t), 1)
+        periods = max(0, t) // life.period_days
+        grown = float(new_per_period(table, n0)) * survivors(periods, t - periods * life.period_days, life.period_days)
+        return initial + grown
 
     def month_factor(self, table: TableSpec, day: dt.date) -> float:
         """month(d): the table's ``month_multipliers`` for the month of ``day`` (1 without, or with seasonal patterns off)."""

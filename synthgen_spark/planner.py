@@ -467,7 +467,8 @@ def describe_plan(plan: Plan) -> str:
         f"plan: dataset {config.dataset_id}, job {config.job_name}, seed {config.seed_value}, "
         f"{config.start_date}..{config.end_date} ({len(config.dates)} days), {len(plan.batches)} batches of "
         f"{config.batch_size} day(s), {config.output_mode} {config.path_format}",
-        "rows(table, d) = round(base_rows x scale_factor x weekday(d) x holiday(d) x month(d) x noise(d)), at least 1",
+        "rows(table, d) = round(base_rows x scale_factor x weekday(d) x holiday(d) x month(d) x noise(d) x population(d)), "
+        "at least 1",
         f"weekday multipliers: {multipliers}" + ("" if config.enable_seasonal_patterns else " (seasonal patterns off)"),
         f"holidays: {config.holiday_country}; output root: {job_root(config)}",
         "",
@@ -484,6 +485,7 @@ def describe_plan(plan: Plan) -> str:
                 factors = f"{v.base_rows} x {v.scale_factor:g} x {v.weekday:g} x {v.holiday:g}"
                 factors += f" x month {v.month:g}" if v.month != 1 else ""
                 factors += f" x noise {v.noise:.4f}" if v.noise != 1 else ""
+                factors += f" x population {v.population:.4f}" if v.population != 1 else ""
                 factors += f" (holiday: {holiday})" if holiday else ""
             elif td.table.derived_from:
                 factors = describe_derived_day(plan, td)

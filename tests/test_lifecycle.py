@@ -147,3 +147,22 @@ def test_one_quarter_in_one_run_equals_three_monthly_runs(spark, tmp_path):
         # each monthly run also writes the snapshot in force on its first day: the same rows again
         assert len(quarter) == len(set(quarter)) > 0
         assert set(quarter) == set(by_month), table
+
+
+def test_expected_active_population_matches_the_snapshots_active_entities(spark):
+    """calendar.expected_active (population(d) of follows_population) is the mean of what snapshots hold."""
+    for table, scale in (("customers", 1.0), ("products", 5.0)):
+        config = JobConfig.from_mapping(
+            {
+                "dataset_id": "retail_oltp_small",
+                "start_date": "2024-02-05",
+                "end_date": "2024-02-05",
+                "scale_factor": scale,
+            }
+        )
+        plan = build_plan(config)
+        days = [td for td in plan.table_days if td.table.name == table and td.date == dt.date(2024, 2, 5)]
+        status = "status = 'active'" if table == "customers" else "is_active"
+        active = build_batch_frame(spark, config, plan.dataset, days).where(status).count()
+        expected = plan.calendar.expected_active(plan.dataset.table(table), dt.date(2024, 2, 5))
+        assert abs(active - expected) < 0.02 * expected, (table, active, expected)

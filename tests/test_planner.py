@@ -94,7 +94,10 @@ def test_unknown_holiday_country_is_refused():
 
 def test_plan_text_shows_formula_multipliers_and_paths():
     text = describe_plan(build_plan(config()))
-    assert "rows(table, d) = round(base_rows x scale_factor x weekday(d) x holiday(d) x month(d) x noise(d))" in text
+    assert (
+        "rows(table, d) = round(base_rows x scale_factor x weekday(d) x holiday(d) x month(d) x noise(d) x population(d))"
+        in text
+    )
     assert "Mon 0.8 Tue 0.9 Wed 1 Thu 1.1 Fri 1.3 Sat 1.2 Sun 0.7" in text
     line = re.search(r"2024-02-01  Thu  orders +([\d,]+)  10000 x 1 x 1.1 x 1 x month 0.86 x noise ([\d.]+)\n", text)
     assert line, text  # base x scale x weekday x holiday x month x noise

@@ -59,6 +59,11 @@ class Lifecycle:
     def period_days(self) -> int:
         return 7 if self.growth_period == "week" else 1
 
+    @property
+    def dynamic(self) -> bool:
+        """True if entities sign up after the epoch or churn: the active population moves."""
+        return self.growth_rate > 0 or self.churn_rate > 0
+
 
 @dataclass(frozen=True)
 class TableSpec:
@@ -77,6 +82,7 @@ class TableSpec:
     children_shape: tuple[int, ...] = ()
     volume_noise: float = 0.0  # log-sd of the seeded day-level volume noise (calendar.volume_noise)
     month_multipliers: tuple[float, ...] = ()  # Jan..Dec volume factors of an incremental table (12, or none)
+    follows_population: str = ""  # a snapshot table whose expected active population scales the volume
     holiday_multiplier: float = 1.0
     event_multipliers: Mapping[str, float] = field(default_factory=dict)
     lifecycle: Lifecycle = field(default_factory=Lifecycle)

@@ -51,6 +51,7 @@ TABLE_KEYS = (
         "children_shape",
         "volume_noise",
         "month_multipliers",
+        "follows_population",
         "holiday_multiplier",
         "event_multipliers",
         "lifecycle",
@@ -284,6 +285,7 @@ def _parse_table(body: Any, source: str) -> TableSpec:
         children_shape=tuple(int(s) for s in body.get("children_shape", ())),
         volume_noise=_parse_volume_noise(body, where),
         month_multipliers=_parse_month_multipliers(body, where),
+        follows_population=_parse_follows_population(body, where),
         holiday_multiplier=float(body.get("holiday_multiplier", 1.0)),
         event_multipliers=_parse_event_multipliers(body.get("event_multipliers", {}), where),
         lifecycle=_parse_lifecycle(body.get("lifecycle", {}), body["kind"], where),
@@ -505,6 +507,15 @@ def _parse_month_multipliers(body: Mapping, where: str) -> tuple[float, ...]:
         allowed = "12 numbers > 0 (January..December) on an incremental table without a parent, e.g. [0.9, ..., 1.3]"
         raise SpecError(invalid("month_multipliers", allowed, raw, where=where, problem="is not that"))
     return tuple(float(v) for v in raw)
+
+
+def _parse_follows_population(body: Mapping, where: str) -> str:
+    """``follows_population``: the snapshot table whose active population an incremental table's volume follows."""
+    name = body.get("follows_population", "")
+    if not isinstance(name, str) or (name and (body["kind"] != "incremental" or body.get("parent"))):
+        allowed = "the name of a snapshot table with a lifecycle, on an incremental table without a parent"
+        raise SpecError(invalid("follows_population", allowed, name, where=where, problem="is not one"))
+    return name
 
 
 def _parse_volume_noise(body: Mapping, where: str) -> float:

@@ -67,6 +67,17 @@ def validate_references(spec: DatasetSpec) -> None:
                         "rows_per_parent", "numbers >= 1", table.rows_per_parent, where=where, problem="must be >= 1"
                     )
                 )
+        followed = tables.get(table.follows_population)
+        if table.follows_population and (
+            followed is None or followed.kind != "snapshot" or not followed.lifecycle.dynamic
+        ):
+            allowed = (
+                ", ".join(t.name for t in spec.tables if t.kind == "snapshot" and t.lifecycle.dynamic) or "none here"
+            )
+            problem = "is not a snapshot table with a lifecycle (growth or churn)"
+            raise SpecError(
+                invalid("follows_population", allowed, table.follows_population, where=where, problem=problem)
+            )
         for col in table.columns:
             _validate_column_references(spec, tables, table, col)
         _check_column_cycles(table, where)

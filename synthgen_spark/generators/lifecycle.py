@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 
-from synthgen_spark.calendar import base_rows, new_per_period
+from synthgen_spark.calendar import LOYAL_EVERY, base_rows, new_per_period
 from synthgen_spark.catalog import ColumnSpec, DatasetSpec, TableSpec
 from synthgen_spark.generators import sql
 from synthgen_spark.generators.core import (
@@ -26,7 +26,6 @@ from synthgen_spark.generators.core import (
 from synthgen_spark.generators.registry import GeneratorSettings, Scope, register
 from synthgen_spark.generators.sql import Expr
 
-LOYAL_EVERY = 10
 CANDIDATES = 4
 MAX_LIFETIME_DAYS = 1_000_000
 

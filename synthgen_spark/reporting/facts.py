@@ -173,6 +173,7 @@ def _table_day(
             "holiday": volume.holiday,
             "month": volume.month,
             "noise": volume.noise,
+            "population": volume.population,
             "holiday_name": calendar.holiday_factor(source, day)[1],
         }
     if planned and planned.labels_of:  # the _faults table: its labels by table and fault type
