@@ -148,6 +148,7 @@ class Calendar:
         self.dataset = dataset
         self.config = config
         self._offsets: dict[str, list[int]] = {}
+        self._epoch_active: dict[str, float] = {}
 
     @cached_property
     def weekday_multipliers(self) -> tuple[float, ...]:
@@ -208,7 +209,9 @@ class Calendar:
         if not table.follows_population:
             return 1.0
         followed = self.dataset.table(table.follows_population)
-        return self.expected_active(followed, day) / self.expected_active(followed, self.dataset.epoch)
+        if followed.name not in self._epoch_active:  # the denominator, once (id offsets sum volumes from the epoch)
+            self._epoch_active[followed.name] = self.expected_active(followed, self.dataset.epoch)
+        return self.expected_active(followed, day) / self._epoch_active[followed.name]
 
     def expected_active(self, table: TableSpec, day: dt.date) -> float:
         """Expected active entities of a snapshot table on ``day`` under its lifecycle, in closed form.

@@ -13,11 +13,10 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from synthgen_spark.calendar import WEEKDAY_NAMES, Calendar, new_per_period, retail_event
+from synthgen_spark.calendar import WEEKDAY_NAMES, Calendar, retail_event
 from synthgen_spark.catalog import TableSpec
 from synthgen_spark.changes import CHANGES_SUFFIX, change_feed_spec, has_lifecycle, history_spec, progress_feed_spec
 from synthgen_spark.faults import faults_spec
-from synthgen_spark.generators.lifecycle import LOYAL_EVERY
 from synthgen_spark.lateness import write_date_column
 from synthgen_spark.layout import job_root, state_folder
 from synthgen_spark.planner import Plan, TableDay, expected_operations, progress_events, table_day_faults
@@ -206,37 +205,15 @@ def _run_facts(run: dict[str, Any]) -> dict[str, Any]:
 def population(calendar: Calendar, table: TableSpec, first: str, last: str) -> list[dict[str, Any]]:
     """Signed up (exact), active and churned (expected: churn is drawn per entity) on each day first..last.
 
-    An entity that is not loyal (the first and one in every ten never churn) is still active ``t`` days after
-    signing up with probability (1 - churn_rate)^t, as its lifetime is drawn in ``generators.lifecycle``.
+    Active is ``Calendar.expected_active`` (the closed form a ``follows_population`` volume uses), rounded.
     """
-    epoch, start, end = calendar.dataset.epoch, dt.date.fromisoformat(first), dt.date.fromisoformat(last)
-    base = calendar.base_population(table)
-    keep = 1.0 - table.lifecycle.churn_rate
-    spec = next((c for c in table.columns if c.kind == "lifecycle_start"), None)
-    low, high = (int(spec.params["min_days"]), int(spec.params["max_days"])) if spec else (0, 0)
-    base_weight = sum(keep ** (-x) for x in range(low, high + 1)) / (high - low + 1)  # mean of keep^-signup
-    per_period, period = new_per_period(table, base), table.lifecycle.period_days
-    grown = 0.0  # expected survivors of the entities signed up after the epoch
+    start, end = dt.date.fromisoformat(first), dt.date.fromisoformat(last)
     result = []
-    for offset in range((end - epoch).days + 1):
-        grown *= keep
-        if offset and offset % period == 0:
-            j = offset // period
-            grown += _not_loyal(base + (j * per_period).__floor__()) - _not_loyal(
-                base + ((j - 1) * per_period).__floor__()
-            )
-        day = epoch + dt.timedelta(days=offset)
-        if day < start:
-            continue
+    for offset in range((end - start).days + 1):
+        day = start + dt.timedelta(days=offset)
         signed_up = calendar.population(table, day)
-        active = signed_up - _not_loyal(signed_up) + _not_loyal(base) * keep**offset * base_weight + grown
-        active = min(signed_up, round(active))
+        active = min(signed_up, round(calendar.expected_active(table, day)))
         result.append(
             {"date": day.isoformat(), "signed_up": signed_up, "active": active, "churned": signed_up - active}
         )
     return result
-
-
-def _not_loyal(entities: int) -> int:
-    """Entities 1..n that may churn: all but the first and one per ten (expected; the last block's is hashed)."""
-    return entities - entities // LOYAL_EVERY - (1 if entities >= 1 else 0)
