@@ -210,7 +210,7 @@ def test_the_lifecycle_generator_counts_the_same_base_as_the_calendar():
     calendar = _calendar(spec, 0.01)
     settings = GeneratorSettings(calendar.config.seed_value, calendar.config.scale_factor)
     for table in (spec.table("things"), parse_dataset(GOOD, "mini.yaml").table("things")):
-        assert EntityLifecycle(settings, spec, table).base == calendar.base_population(table)
+        assert EntityLifecycle(settings, spec, table).model.base == calendar.base_population(table)
 
 
 @pytest.mark.parametrize(

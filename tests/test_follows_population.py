@@ -1,4 +1,4 @@
-"""Volumes that follow the active population (issue 21, item 3): population(d) in closed form, in the plan."""
+"""Volumes that follow the active population (issue 21, item 3): population(d) exact, in the plan."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from synthgen_spark.calendar import Calendar, round_half_up
+from synthgen_spark.calendar import UNIX_EPOCH, Calendar, round_half_up
 from synthgen_spark.catalog import parse_dataset
 from synthgen_spark.config import JobConfig
 from synthgen_spark.errors import SpecError
@@ -49,8 +49,15 @@ def _calendar(text: str = FOLLOWING) -> Calendar:
     return Calendar(parse_dataset(text, "mini.yaml"), JobConfig.from_mapping(values))
 
 
-def _active_by_entities(calendar: Calendar, day: dt.date) -> float:
-    """The expectation summed entity by entity: signup day by the lifecycle's rules, then P(active) of its age."""
+def _active_by_entities(calendar: Calendar, day: dt.date) -> int:
+    """Active entities counted one by one: each entity's own signup and churn day (not the ranges)."""
+    members = calendar.dataset.table("members")
+    model, ordinal = calendar.entities(members), (day - UNIX_EPOCH).days
+    return sum(model.is_active(k, ordinal) for k in range(calendar.population(members, day)))
+
+
+def _geometric_expectation(calendar: Calendar, day: dt.date) -> float:
+    """What a geometric lifetime (daily churn 0.002, 1 in 10 never churning) expects to be active."""
     members = calendar.dataset.table("members")
     q, t = 1 - members.lifecycle.churn_rate, (day - EPOCH).days
     total = sum(0.1 + 0.9 * q ** (t - s) for s in range(-300, 0) if s <= t) * 1000 / 300  # the epoch's entities
@@ -60,14 +67,15 @@ def _active_by_entities(calendar: Calendar, day: dt.date) -> float:
     return total
 
 
-def test_population_factor_is_the_expected_active_count_over_the_epochs():
+def test_population_factor_is_the_active_count_over_the_epochs():
     calendar = _calendar()
     members, visits = calendar.dataset.table("members"), calendar.dataset.table("visits")
     assert calendar.population_factor(visits, EPOCH) == 1.0
     for day in (EPOCH + dt.timedelta(days=n) for n in (6, 7, 100, 365, 1000)):
-        assert calendar.expected_active(members, day) == pytest.approx(_active_by_entities(calendar, day), rel=1e-9)
+        assert calendar.active(members, day) == _active_by_entities(calendar, day)
+        assert calendar.active(members, day) == pytest.approx(_geometric_expectation(calendar, day), rel=0.05)
         factor = calendar.population_factor(visits, day)
-        assert factor == calendar.expected_active(members, day) / calendar.expected_active(members, EPOCH)
+        assert factor == calendar.active(members, day) / calendar.active(members, EPOCH)
         assert calendar.rows(visits, day) == round_half_up(200 * factor)
     later = [calendar.population_factor(visits, EPOCH + dt.timedelta(weeks=w)) for w in range(0, 200, 20)]
     assert later == sorted(later) and later[-1] > 1.15  # 1% a week joins, 0.2% a day leaves: the base grows
@@ -77,7 +85,7 @@ def test_without_churn_every_entity_signed_up_is_active():
     calendar = _calendar(FOLLOWING.replace("churn_rate: 0.002", "churn_rate: 0"))
     members = calendar.dataset.table("members")
     for day in (EPOCH, EPOCH + dt.timedelta(days=70), EPOCH + dt.timedelta(days=701)):
-        assert calendar.expected_active(members, day) == pytest.approx(calendar.population(members, day), abs=1e-6)
+        assert calendar.active(members, day) == calendar.population(members, day)
 
 
 def test_the_plan_prints_the_factor_and_predicts_the_rows(tmp_path):

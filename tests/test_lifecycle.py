@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from pyspark.sql import Window
 from pyspark.sql import functions as F
 
 from synthgen_spark.api import generate
@@ -149,20 +150,24 @@ def test_one_quarter_in_one_run_equals_three_monthly_runs(spark, tmp_path):
         assert set(quarter) == set(by_month), table
 
 
-def test_expected_active_population_matches_the_snapshots_active_entities(spark):
-    """calendar.expected_active (population(d) of follows_population) is the mean of what snapshots hold."""
-    for table, scale in (("customers", 1.0), ("products", 5.0)):
-        config = JobConfig.from_mapping(
-            {
-                "dataset_id": "retail_oltp_small",
-                "start_date": "2024-02-05",
-                "end_date": "2024-02-05",
-                "scale_factor": scale,
-            }
-        )
-        plan = build_plan(config)
-        days = [td for td in plan.table_days if td.table.name == table and td.date == dt.date(2024, 2, 5)]
-        status = "status = 'active'" if table == "customers" else "is_active"
-        active = build_batch_frame(spark, config, plan.dataset, days).where(status).count()
-        expected = plan.calendar.expected_active(plan.dataset.table(table), dt.date(2024, 2, 5))
-        assert abs(active - expected) < 0.02 * expected, (table, active, expected)
+def test_the_active_count_of_the_plan_is_what_snapshots_hold_and_keys_pick_uniformly_among_them(spark):
+    """calendar.active (follows_population, the report) is exact; a foreign key picks every active entity alike."""
+    day = dt.date(2024, 2, 5)
+    config = JobConfig.from_mapping(
+        {"dataset_id": "retail_oltp_small", "start_date": day.isoformat(), "end_date": day.isoformat()}
+    )
+    plan = build_plan(config)
+    days = [td for td in plan.table_days if td.table.name in ("customers", "products", "orders") and td.date == day]
+    frames = {td.table.name: build_batch_frame(spark, config, plan.dataset, [td]) for td in days}
+    for table, status in (("customers", "status = 'active'"), ("products", "is_active")):
+        assert frames[table].where(status).count() == plan.calendar.active(plan.dataset.table(table), day)
+    active = (
+        frames["customers"]
+        .where("status = 'active'")
+        .select("customer_id", (F.row_number().over(Window.orderBy("customer_id")) - 1).alias("rank"))
+    )
+    picks = frames["orders"].select("customer_id").join(active, "customer_id", "left")
+    summary = picks.agg(F.count("*").alias("n"), F.count("rank").alias("active"), F.avg("rank").alias("mean")).first()
+    assert summary["n"] > 5000 and summary["active"] == summary["n"]  # every key active on the order's day
+    count = plan.calendar.active(plan.dataset.table("customers"), day)
+    assert abs(summary["mean"] / (count - 1) - 0.5) < 0.02  # uniform over the active: the mean rank is the middle

@@ -119,6 +119,8 @@ def check_params(kind: str, params: Mapping[str, Any], where: str) -> None:
         fail("max", "is below min", f"numbers >= {params['min']}")
     if "min_days" in params and "max_days" in params and params["min_days"] > params["max_days"]:
         fail("max_days", "is below min_days", f"integers >= {params['min_days']}")
+    if kind == "lifecycle_start" and params.get("max_days", 0) > 0:  # the epoch's entities sign up by the epoch
+        fail("max_days", "is after the epoch: the epoch's entities have signed up by then", "integers <= 0")
     for name in ("stddev", "sigma"):
         if name in params and params[name] <= 0:
             fail(name, "must be positive", "numbers > 0")

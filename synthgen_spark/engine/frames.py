@@ -180,9 +180,8 @@ def build_batch_frame(
             frame = faults.copies(frame)
     present = None
     if table.churn == "delete":  # churned entities leave the snapshot (hard deletes)
-        present = stages.stage(
-            "_sg_present", EntityLifecycle(scope.settings, dataset, table).is_active(scope.row_index, scope.day_ordinal)
-        )
+        lifecycle = EntityLifecycle(scope.settings, dataset, table)
+        present = stages.stage("_sg_present", lifecycle.is_active(scope, scope.row_index, scope.day_ordinal))
     try:
         frame = stages.apply(frame)
     except StageError as exc:

@@ -9,6 +9,7 @@ array lookup per row otherwise. The scope builds each column as a stage (``engin
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 
 from synthgen_spark.catalog import ColumnSpec, DatasetSpec, PoolSpec, TableSpec, most_children
 from synthgen_spark.config import JobConfig
@@ -58,6 +59,22 @@ class BatchFacts:
         if len(dates) == 1:
             return sql.lit(dates.pop())
         return self.stages.define("_sg_day", lambda: sql.date_add(sql.lit(UNIX_EPOCH), self.day_ordinal()))
+
+    def day_table(self, name: str, row_of_day: Callable[[int], tuple[int, ...]], position: Expr) -> Expr:
+        """``row_of_day(day ordinal)[position]`` for each row's file: one array literal per frame, read by index.
+
+        The array (every file's row, one after another) is a stage of its own, so its text is parsed once
+        however many columns read it; Spark folds the constant into the expressions that use it.
+        """
+        rows = [row_of_day((s.table_day.date - UNIX_EPOCH).days) for s in self.slices]
+        width = len(rows[0])
+        if len(set(rows)) == 1:
+            array, index = list(rows[0]), position + sql.lit(1)
+        else:
+            array = [value for row in rows for value in row]
+            index = self.file_index * sql.lit(width) + position + sql.lit(1)
+        table = self.stages.define(f"_sg_table_{name}", lambda: sql.lit(array).cast("array<bigint>"))
+        return sql.element_at(table, index.cast("int"))
 
     def fact(self, kind: str, table: str) -> Expr:
         attribute = {"rows": "rows", "id_offset": "id_offsets", "population": "populations"}[kind]
@@ -165,6 +182,9 @@ class RowScope:
 
     def day_fact(self, kind: str, table: str) -> Expr:
         return self.facts.fact(kind, table)
+
+    def day_table(self, name: str, row_of_day: Callable[[int], tuple[int, ...]], position: Expr) -> Expr:
+        return self.facts.day_table(name, row_of_day, position)
 
     def children_bound(self, child: str) -> int:
         return self.facts.children_bound(self.table.name, child, self.dataset.table(child).children_shape)

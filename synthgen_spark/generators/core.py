@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-
+from synthgen_spark.calendar import UNIX_EPOCH
 from synthgen_spark.catalog.kinds import decimal_precision_scale
 from synthgen_spark.generators import sql
 from synthgen_spark.generators.sql import Expr
+from synthgen_spark.seeds import column_seed, derive_seed
 
-UNIX_EPOCH = dt.date(1970, 1, 1)
+__all__ = ["UNIX_EPOCH", "column_seed", "derive_seed"]  # re-exported: generators take them from here
+
 TWO_POW_53 = float(2**53)
 MULTIPLY_SHIFT_MAX = 2**31  # (2**32 - 1) * 2**31 < 2**63: the scaled index never overflows a bigint
 MAX_EXACT_DECIMAL_PRECISION = 15  # unscaled values below 10**15 < 2**53: exact in a double
@@ -24,25 +24,9 @@ SPARK_TYPES = {
 }
 
 
-def _seed_of(*parts: object) -> int:
-    """A signed 64-bit seed: the blake2b digest of the parts joined by '|'."""
-    digest = hashlib.blake2b("|".join(map(str, parts)).encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
-
-
-def column_seed(seed_value: int, table: str, column: str, salt: str = "") -> int:
-    """A signed 64-bit seed for one column, from names only (never list or batch position)."""
-    return _seed_of(seed_value, table, column, salt)
-
-
 def day_row_key(day_ordinal: Expr, row_index: Expr) -> Expr:
     """Row key of an incremental row: the day ordinal (days since 1970) in the high 32 bits, the row index below."""
     return sql.shiftleft(day_ordinal.cast("bigint"), 32) + row_index
-
-
-def derive_seed(seed: int, salt: int) -> int:
-    """A second, unrelated seed from ``seed`` (for a column that draws more than one value per row)."""
-    return _seed_of(seed, salt)
 
 
 def hash_key(row_key: Expr, seed: int) -> Expr:

@@ -47,39 +47,27 @@ def distinct_record_index(scope: Scope, seed: int, size: int) -> Expr:
     return (offset + sql.lit(1)).cast("int")
 
 
-BOOKING_ROUNDS = 4
 BOOKING_PRIME = 2_147_483_647  # 2**31 - 1: coprime to every cell count below it, so x -> x*p + b mod n is a bijection
 
 
 def booked_index(spec: ColumnSpec, scope: Scope) -> Expr:
     """The referenced entity of a booking: row r of the day takes a cell (entity, slot), never one another row took.
 
-    The day's cells are entity x slot, n = population x slots_per_day, shuffled by the bijection
-    x -> (x * p + b) mod n (b hashed from the day). Row r tries x = r, r + R, r + 2R, r + 3R (R rows that
-    day, x < n) and takes the first cell whose entity is active that day: distinct rows get distinct x,
-    so no two rows share a cell. If none is, it keeps its first cell (an entity possibly inactive that
-    day: rare when n >= 4R and most entities are active).
+    The day's cells are active entity x slot, n = active(d) x slots_per_day, shuffled by the bijection
+    x -> (x * p + b) mod n (b hashed from the day); row r takes cell x = r, so distinct rows get distinct
+    cells while r < n. The cell's entity is the ``ranked`` active entity (``EntityLifecycle.ranked``).
+    A day with more rows than cells gives its last rows the last cell (validation keeps n well above R).
     """
     target = scope.dataset.table(spec.params["references"].split(".")[0])
     slots = sql.lit(int(spec.params["slots_per_day"])).cast("bigint")
-    cells = scope.stage(f"_sg_{spec.name}_cells", scope.day_fact("population", target.name) * slots)
-    rows = scope.day_fact("rows", scope.table.name)
+    lifecycle = EntityLifecycle(scope.settings, scope.dataset, target) if target.lifecycle.churn_rate > 0 else None
+    active = scope.day_fact("population", target.name) if lifecycle is None else lifecycle.active_count(scope)
+    cells = scope.stage(f"_sg_{spec.name}_cells", active * slots)
     shift = bounded_index(hash_key(scope.day_ordinal.cast("bigint"), scope.seed(spec.name, "cells")), cells)
-    lifecycle = EntityLifecycle(scope.settings, scope.dataset, target)
-
-    def cell(attempt: int) -> Expr:
-        x = sql.least(rows * sql.lit(attempt).cast("bigint") + scope.row_index, cells - sql.lit(1))
-        shuffled = sql.pmod(x * sql.lit(BOOKING_PRIME).cast("bigint") + shift, cells)
-        return scope.stage(f"_sg_{spec.name}_cell{attempt}", shuffled)
-
-    result = cell(0)
-    for attempt in reversed(range(BOOKING_ROUNDS)):
-        x = rows * sql.lit(attempt).cast("bigint") + scope.row_index
-        entity = sql.div(cell(attempt), slots)
-        valid = (x < cells) & lifecycle.is_active(entity, scope.day_ordinal)
-        result = sql.when(valid, cell(attempt)).otherwise(result)
-    cell_taken = scope.stage(f"_sg_{spec.name}_cell", result)
-    return sql.div(cell_taken, slots)
+    x = sql.least(scope.row_index, cells - sql.lit(1))
+    cell = scope.stage(f"_sg_{spec.name}_cell", sql.pmod(x * sql.lit(BOOKING_PRIME).cast("bigint") + shift, cells))
+    rank = sql.div(cell, slots)
+    return rank if lifecycle is None else lifecycle.ranked(scope, rank, f"_sg_{spec.name}_rank")
 
 
 @register("slot")

@@ -138,14 +138,13 @@ def _sequence_start(scope: Scope, table: str) -> int:
 def _foreign_key(spec: ColumnSpec, scope: Scope) -> Expr:
     """A key of the referenced snapshot table, uniform over its entities active on the day."""
     table = spec.params["references"].split(".")[0]
-    population = scope.day_fact("population", table)
     start = sql.lit(_sequence_start(scope, table)).cast("bigint")
     if "slots_per_day" in spec.params:  # a booking: no two rows of a day share an (entity, slot) cell
         return start + booked_index(spec, scope)
     target = scope.dataset.table(table)
     if target.lifecycle.churn_rate > 0:
-        lifecycle = EntityLifecycle(scope.settings, scope.dataset, target)
-        return start + lifecycle.active_pick(scope, spec.name, population)
+        return start + EntityLifecycle(scope.settings, scope.dataset, target).active_pick(scope, spec.name)
+    population = scope.day_fact("population", table)
     return start + bounded_index(hash_key(scope.row_key, scope.seed(spec.name)), population)
 
 

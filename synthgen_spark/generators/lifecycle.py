@@ -1,115 +1,135 @@
-"""Entities that live over time: signup (growth), churn, status, and picking an active entity.
+"""Entities that live over time, as Spark columns: signup, lifetime, churn, and picking an active entity.
 
-Entity k (1-based) of a snapshot table with N0 entities on the epoch and r = N0 x growth_rate
-new entities per period signs up on: a day 1..4 years before the epoch when k <= N0, else on
-epoch + ceil((k - N0) / r) periods, exactly as ``Calendar.population`` counts them. Its lifetime
-is geometric with the daily churn rate: 1 + floor(ln(1-u) / ln(1-p)) days. The first entity and
-one entity of every block of ten (indices 10b..10b+9, at an offset hashed from b) never churn, so a
-foreign key always has an active entity to fall back on, and no id pattern shows which.
+The model is ``synthgen_spark.entities`` (pure Python, shared with the plan): signup days rise with the id,
+each id's lifetime is its slot's (one of 100 per block of ids, shuffled per block), and the active entities
+of a day are 100 ranges of blocks the driver computes once per day. Here every one of those pieces is
+O(1) per row: one hash for a block's arrangement, no logarithm, no rejection loop.
 """
 
 from __future__ import annotations
 
-import math
+import datetime as dt
 
-from synthgen_spark.calendar import LOYAL_EVERY, base_rows, new_per_period
+from synthgen_spark.calendar import entity_model, snapshot_in_force
 from synthgen_spark.catalog import ColumnSpec, DatasetSpec, TableSpec
+from synthgen_spark.entities import ALIAS_SHIFT, BLOCK, INVERSES, RANGE_SHIFT, SEARCH_WIDTH, UNITS
 from synthgen_spark.generators import sql
-from synthgen_spark.generators.core import (
-    UNIX_EPOCH,
-    bounded_index,
-    column_seed,
-    derive_seed,
-    hash_key,
-    unit_interval,
-)
+from synthgen_spark.generators.core import UNIX_EPOCH, bounded_index, derive_seed, hash_key
 from synthgen_spark.generators.registry import GeneratorSettings, Scope, register
 from synthgen_spark.generators.sql import Expr
 
-CANDIDATES = 4
-MAX_LIFETIME_DAYS = 1_000_000
+_LOW_BITS = (1 << 32) - 1
+_COUNT_BITS = (1 << RANGE_SHIFT) - 1
+_ALIAS_BITS = (1 << ALIAS_SHIFT) - 1
+
+
+def _long(value: int) -> Expr:
+    return sql.lit(value).cast("bigint")
 
 
 class EntityLifecycle:
-    """Signup and churn ordinals (days since 1970) of one snapshot table's entities, as Columns."""
+    """Signup and churn day ordinals (days since 1970) of one snapshot table's entities, as Columns."""
 
     def __init__(self, settings: GeneratorSettings, dataset: DatasetSpec, table: TableSpec) -> None:
-        self.settings = settings
         self.table = table
-        self.base = base_rows(table, settings.scale_factor)
-        self.per_period = new_per_period(table, self.base)
-        self.epoch = (dataset.epoch - UNIX_EPOCH).days
-        self.start_spec = next((c for c in table.columns if c.kind == "lifecycle_start"), None)
-
-    def _seed(self, column: str) -> int:
-        return column_seed(self.settings.seed_value, self.table.name, column)
+        self.epoch = dataset.epoch
+        self.model = entity_model(dataset, table, settings.seed_value, settings.scale_factor)
 
     def start(self, index: Expr) -> Expr:
-        """Signup day ordinal of entity ``index`` (0-based)."""
-        k = index + sql.lit(1)
-        spec = self.start_spec
-        low, high = (int(spec.params["min_days"]), int(spec.params["max_days"])) if spec else (0, 0)
-        seed = self._seed(spec.name if spec else "__start")
-        before = sql.lit(self.epoch + low).cast("bigint") + bounded_index(hash_key(index, seed), high - low + 1)
-        if self.per_period == 0:
+        """Signup day ordinal of entity ``index`` (0-based): ``EntityModel.start``."""
+        model = self.model
+        before = _long(model.epoch + model.low) + sql.div(index * _long(model.width), _long(model.base))
+        if model.per_period == 0:
             return before
-        num, den = self.per_period.numerator, self.per_period.denominator
-        periods = sql.div((k - sql.lit(self.base)) * sql.lit(den) + sql.lit(num - 1), sql.lit(num).cast("bigint"))
-        grown = sql.lit(self.epoch).cast("bigint") + periods * sql.lit(self.table.lifecycle.period_days)
-        return sql.when(k <= sql.lit(self.base), before).otherwise(grown)
+        num, den = model.per_period.numerator, model.per_period.denominator
+        periods = sql.div((index + sql.lit(1) - _long(model.base)) * _long(den) + _long(num - 1), _long(num))
+        grown = _long(model.epoch) + periods * _long(model.period_days)
+        return sql.when(index < _long(model.base), before).otherwise(grown)
 
-    def _lifetime(self, index: Expr) -> tuple[Expr, Expr]:
-        """(never churns, lifetime in days) of entity ``index``; churn_rate must be > 0."""
-        rate = self.table.lifecycle.churn_rate
-        u = unit_interval(hash_key(index, self._seed("__churn")))
-        days = sql.lit(1.0) + sql.floor(sql.log(sql.lit(1.0) - u) / sql.lit(math.log(1.0 - rate)))
-        block = sql.div(index, sql.lit(LOYAL_EVERY).cast("bigint"))
-        offset = index - block * sql.lit(LOYAL_EVERY).cast("bigint")
-        loyal = (index == sql.lit(0)) | (offset == self._loyal_offset(block))
-        return loyal, sql.least(days, sql.lit(float(MAX_LIFETIME_DAYS))).cast("bigint")
+    def _arrangement(self, scope: Scope, block: Expr, name: str) -> tuple[Expr, Expr]:
+        """(index of a_j in UNITS, b_j) of block ``block``: ``entities.block_arrangement``, from one staged hash."""
+        hashed = scope.stage(f"{name}_arrangement", hash_key(block, self.model.arrangement_seed))
+        unit = bounded_index(hashed, len(UNITS))
+        spread = sql.shiftright(hashed.bitwise_and(_long(_LOW_BITS)) * _long(BLOCK), 32)
+        return unit, sql.when(block == sql.lit(0), _long(self.model.first_loyal_slot)).otherwise(spread)
 
-    def _loyal_offset(self, block: Expr) -> Expr:
-        """The offset (0..9) of the never-churning entity of block ``block`` (entities 10b..10b+9)."""
-        return bounded_index(hash_key(block, self._seed("__loyal")), LOYAL_EVERY)
+    def lifetime(self, scope: Scope, index: Expr, name: str = "_sg_lifetime") -> Expr:
+        """Lifetime in days of entity ``index`` (0: it never churns), computed once per row under ``name``."""
+        block = sql.div(index, _long(BLOCK))
+        unit, offset = self._arrangement(scope, block, name)
+        multiplier = sql.element_at(sql.lit(list(UNITS)), (unit + sql.lit(1)).cast("int"))
+        slot = sql.pmod(multiplier * (index - block * _long(BLOCK)) + offset, _long(BLOCK))
+        lifetimes = sql.lit(list(self.model.slot_lifetimes))
+        return scope.stage(name, sql.element_at(lifetimes, (slot + sql.lit(1)).cast("int")).cast("bigint"))
 
-    def end(self, index: Expr) -> Expr:
-        """Churn day ordinal of entity ``index``, or null if it never churns."""
+    def end(self, scope: Scope, index: Expr) -> Expr:
+        """Churn day ordinal of entity ``index`` (its first day not active), or null if it never churns."""
         if self.table.lifecycle.churn_rate <= 0:
             return sql.lit(None).cast("bigint")
-        loyal, lifetime = self._lifetime(index)
-        return sql.when(loyal, sql.lit(None).cast("bigint")).otherwise(self.start(index) + lifetime)
+        lifetime = self.lifetime(scope, index)
+        return sql.when(lifetime == sql.lit(0), sql.lit(None).cast("bigint")).otherwise(self.start(index) + lifetime)
 
-    def is_active(self, index: Expr, day_ordinal: Expr) -> Expr:
-        """Not churned by the day, for an entity signed up by it: ``index`` below the day's population.
-
-        (Entity k <= population(d) signs up on or before d by construction, so only churn is checked.)
-        """
+    def is_active(self, scope: Scope, index: Expr, day_ordinal: Expr) -> Expr:
+        """Not churned by the day, for an entity signed up by it (``index`` below the day's population)."""
         if self.table.lifecycle.churn_rate <= 0:
             return sql.lit(True)
-        loyal, lifetime = self._lifetime(index)
-        return loyal | (day_ordinal - self.start(index) < lifetime)
+        lifetime = self.lifetime(scope, index)
+        return (lifetime == sql.lit(0)) | (day_ordinal - self.start(index) < lifetime)
 
-    def active_pick(self, scope: Scope, name: str, population: Expr) -> Expr:
-        """A uniformly drawn active entity index for column ``name`` of ``scope``'s rows.
+    def _entity(self, scope: Scope, slot: Expr, block: Expr, name: str) -> Expr:
+        """The entity in slot ``slot`` of block ``block``: 100 x block + a_j^-1 (slot - b_j) mod 100."""
+        unit, offset = self._arrangement(scope, block, name)
+        inverse = sql.element_at(sql.lit(list(INVERSES)), (unit + sql.lit(1)).cast("int"))
+        return block * _long(BLOCK) + sql.pmod(inverse * (slot - offset), _long(BLOCK))
 
-        Up to CANDIDATES draws (each computed once, in a stage), the first active one wins; if none
-        is, a never-churning entity.
+    def _day_table(self, scope: Scope, kind: str, position: Expr) -> Expr:
+        """The ``kind`` table (pick or rank) of the row's day: entities of the snapshot in force, active that day."""
+        builder = self.model.pick_table if kind == "pick" else self.model.rank_table
+
+        def row_of_day(ordinal: int) -> tuple[int, ...]:
+            in_force = snapshot_in_force(self.table.frequency, UNIX_EPOCH + dt.timedelta(days=ordinal), self.epoch)
+            return builder(ordinal, (in_force - UNIX_EPOCH).days)
+
+        return scope.day_table(f"{kind}_{self.table.name}", row_of_day, position)
+
+    def active_pick(self, scope: Scope, name: str) -> Expr:
+        """A uniformly drawn entity among those active on the row's day, for column ``name``: O(1), exact.
+
+        An alias table over the 100 slots weighted by their active counts picks the slot, then a uniform
+        block of the slot's active range (``EntityModel.pick_table``): three hashes, three array reads.
         """
         seed = scope.seed(name)
-        tens = sql.div(population, sql.lit(LOYAL_EVERY).cast("bigint"))
-        block = bounded_index(hash_key(scope.row_key, derive_seed(seed, 0)), sql.greatest(tens, sql.lit(1)))
-        loyal = sql.when(tens > sql.lit(0), block * sql.lit(LOYAL_EVERY).cast("bigint") + self._loyal_offset(block))
-        result = loyal.otherwise(sql.lit(0).cast("bigint"))
-        candidates = [
-            scope.stage(
-                f"_sg_{name}_candidate{attempt}",
-                bounded_index(hash_key(scope.row_key, derive_seed(seed, attempt + 1)), population),
-            )
-            for attempt in range(CANDIDATES)
-        ]
-        for candidate in reversed(candidates):
-            result = sql.when(self.is_active(candidate, scope.day_ordinal), candidate).otherwise(result)
-        return result
+        active = scope.stage(f"_sg_{self.table.name}_active", self._day_table(scope, "pick", sql.lit(0)))
+        column = scope.stage(f"_sg_{name}_column", bounded_index(hash_key(scope.row_key, derive_seed(seed, 1)), BLOCK))
+        below = bounded_index(hash_key(scope.row_key, derive_seed(seed, 2)), active)
+        alias = self._day_table(scope, "pick", column + sql.lit(1))
+        kept = below < sql.shiftright(alias, ALIAS_SHIFT)
+        slot = scope.stage(f"_sg_{name}_slot", sql.when(kept, column).otherwise(alias.bitwise_and(_long(_ALIAS_BITS))))
+        ranged = scope.stage(f"_sg_{name}_range", self._day_table(scope, "pick", slot + sql.lit(1 + BLOCK)))
+        offset = bounded_index(hash_key(scope.row_key, derive_seed(seed, 3)), ranged.bitwise_and(_long(_COUNT_BITS)))
+        block = scope.stage(f"_sg_{name}_block", sql.shiftright(ranged, RANGE_SHIFT) + offset)
+        return self._entity(scope, slot, block, f"_sg_{name}")
+
+    def active_count(self, scope: Scope) -> Expr:
+        """Entities active on the row's day (the last cumulative count of the rank table)."""
+        return self._day_table(scope, "rank", sql.lit(BLOCK))
+
+    def ranked(self, scope: Scope, rank: Expr, name: str) -> Expr:
+        """The ``rank``-th active entity of the row's day (0-based; slots in order, then blocks): a bijection.
+
+        A binary search over the day's cumulative counts per slot finds the slot, then the block is the
+        slot's first active block plus the rest of the rank.
+        """
+        slot = sql.lit(0).cast("bigint")
+        step = SEARCH_WIDTH // 2
+        while step:
+            candidate = slot + _long(step)
+            below = self._day_table(scope, "rank", candidate) <= rank
+            slot = scope.stage(f"{name}_slot{step}", sql.when(below, candidate).otherwise(slot))
+            step //= 2
+        first = sql.shiftright(self._day_table(scope, "rank", slot + _long(SEARCH_WIDTH)), RANGE_SHIFT)
+        block = scope.stage(f"{name}_block", first + rank - self._day_table(scope, "rank", slot))
+        return self._entity(scope, slot, block, name)
 
 
 def _ordinal_to_date(ordinal: Expr) -> Expr:
@@ -129,7 +149,7 @@ def _lifecycle_start(spec: ColumnSpec, scope: Scope) -> Expr:
 @register("lifecycle_end")
 def _lifecycle_end(spec: ColumnSpec, scope: Scope) -> Expr:
     """Churn / discontinuation date if it is on or before the snapshot date, else null."""
-    end = scope.stage("_sg_churn_ordinal", _lifecycle(scope).end(scope.row_index))
+    end = scope.stage("_sg_churn_ordinal", _lifecycle(scope).end(scope, scope.row_index))
     return sql.when(end <= scope.day_ordinal, _ordinal_to_date(end))
 
 
@@ -137,6 +157,5 @@ def _lifecycle_end(spec: ColumnSpec, scope: Scope) -> Expr:
 def _lifecycle_status(spec: ColumnSpec, scope: Scope) -> Expr:
     """``values[0]`` (default 'active') while the entity is active on the snapshot date, else ``values[1]``."""
     active, churned = spec.params.get("values", ["active", "churned"])
-    return sql.when(_lifecycle(scope).is_active(scope.row_index, scope.day_ordinal), sql.lit(active)).otherwise(
-        sql.lit(churned)
-    )
+    active_now = _lifecycle(scope).is_active(scope, scope.row_index, scope.day_ordinal)
+    return sql.when(active_now, sql.lit(active)).otherwise(sql.lit(churned))

@@ -94,6 +94,10 @@ class Expr:
     def __xor__(self, other: object) -> Expr:
         return self._binary("^", other)
 
+    def bitwise_and(self, other: object) -> Expr:
+        """``self & other`` on integers (``&`` on an Expr is the logical AND, as on a Column)."""
+        return self._binary("&", other)
+
     def __invert__(self) -> Expr:
         return Expr(f"(NOT {self.sql})", self.level)
 

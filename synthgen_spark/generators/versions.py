@@ -39,7 +39,9 @@ def start_ordinal(scope: Scope, index: Expr) -> Expr:
 
 def churn_ordinal(scope: Scope, index: Expr) -> Expr:
     """Churn day ordinal (null if never), computed once per row (shared with the lifecycle_end column)."""
-    return scope.stage("_sg_churn_ordinal", EntityLifecycle(scope.settings, scope.dataset, scope.table).end(index))
+    return scope.stage(
+        "_sg_churn_ordinal", EntityLifecycle(scope.settings, scope.dataset, scope.table).end(scope, index)
+    )
 
 
 def group_seed(scope: Scope, group: ChangeGroup) -> int:

@@ -203,16 +203,13 @@ def _run_facts(run: dict[str, Any]) -> dict[str, Any]:
 
 
 def population(calendar: Calendar, table: TableSpec, first: str, last: str) -> list[dict[str, Any]]:
-    """Signed up (exact), active and churned (expected: churn is drawn per entity) on each day first..last.
-
-    Active is ``Calendar.expected_active`` (the closed form a ``follows_population`` volume uses), rounded.
-    """
+    """Signed up, active and churned entities on each day first..last, exactly (``Calendar.active``)."""
     start, end = dt.date.fromisoformat(first), dt.date.fromisoformat(last)
     result = []
     for offset in range((end - start).days + 1):
         day = start + dt.timedelta(days=offset)
         signed_up = calendar.population(table, day)
-        active = min(signed_up, round(calendar.expected_active(table, day)))
+        active = calendar.active(table, day)
         result.append(
             {"date": day.isoformat(), "signed_up": signed_up, "active": active, "churned": signed_up - active}
         )

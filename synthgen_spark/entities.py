@@ -1,0 +1,228 @@
+"""Entities that sign up and churn, in closed form: who is active on a day, as 100 ranges (pure Python).
+
+Signup. Entity k (0-based) of a snapshot table with N0 entities on the epoch E and r = N0 x growth_rate
+new ones per period of P days signs up on
+    start(k) = E + low + floor(k x W / N0)                for k < N0 (W = high - low + 1: the window of
+                                                            the lifecycle_start column, spread in id order)
+    start(k) = E + ceil((k + 1 - N0) / r) x P             after (one cohort per period, in id order)
+so start is non-decreasing in k and "signed up by d" is k < population(d).
+
+Lifetime. Ids come in blocks of 100; the 100 positions of block j hold the 100 *slots* in an order
+shuffled per block: slot(k) = (a_j x (k mod 100) + b_j) mod 100, a_j a unit mod 100 and b_j hashed
+from (seed, j). A slot has a fixed lifetime: 10 slots never churn (the share 1/10 of loyal entities,
+one per last digit of k in every block), the other 90 hold the quantiles (i + 0.5) / 90 of the
+geometric lifetime with the daily churn rate p: 1 + floor(ln(1 - u) / ln(1 - p)) days. Which slot
+holds which quantile is shuffled by the seed. Entity k is active on d iff it signed up by d and
+d - start(k) < lifetime(slot(k)).
+
+The active set. Entities of one slot are one per block, in block order, and both their signup and
+their churn days rise with the block. So on any day the active entities of slot s are the blocks
+[lo_s(d), lo_s(d) + n_s(d)): 100 ranges found in O(100) on the driver (one hash per boundary block),
+whatever the table's size. A foreign key picks among them uniformly and exactly in O(1) per row
+(an alias table over the slots, then a block of the slot's range), and ``active_count`` is the exact
+number of active entities a follows_population volume uses. See docs/data-model.md#entities.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from functools import cached_property
+
+from synthgen_spark.seeds import derive_seed, seed_of, spark_xxhash64
+
+BLOCK = 100
+LOYAL_SLOTS = 10  # slots that never churn: the share 1/10 of loyal entities
+UNITS = tuple(a for a in range(1, BLOCK) if math.gcd(a, BLOCK) == 1)  # the 40 multipliers a_j may take
+INVERSES = tuple(pow(a, -1, BLOCK) for a in UNITS)
+MAX_LIFETIME_DAYS = 1_000_000
+RANGE_SHIFT = 31  # a range packs as first_block << 31 | count
+ALIAS_SHIFT = 7  # an alias entry packs as threshold << 7 | alias slot (slots < 128)
+SEARCH_WIDTH = 128  # a rank table's cumulative counts, padded to a power of two for a binary search
+_LOW32 = (1 << 32) - 1
+
+
+def lifetime_levels(churn_rate: float, levels: int = BLOCK - LOYAL_SLOTS) -> tuple[int, ...]:
+    """The quantiles (i + 0.5) / levels of the geometric lifetime in days with daily churn ``churn_rate``."""
+    log_q = math.log(1.0 - churn_rate)
+    return tuple(
+        min(MAX_LIFETIME_DAYS, 1 + math.floor(math.log(1.0 - (i + 0.5) / levels) / log_q)) for i in range(levels)
+    )
+
+
+def block_arrangement(block: int, seed: int, first_loyal_slot: int) -> tuple[int, int]:
+    """(index of a_j in UNITS, b_j) of block ``block``, as the Spark side computes them from one hash.
+
+    Block 0 starts with a loyal slot, so entity 0 never churns: a day with signed-up entities has an active one.
+    """
+    hashed = spark_xxhash64(block ^ seed) & ((1 << 64) - 1)
+    unit = ((hashed >> 32) * len(UNITS)) >> 32
+    offset = first_loyal_slot if block == 0 else ((hashed & _LOW32) * BLOCK) >> 32
+    return unit, offset
+
+
+def integer_alias(counts: list[int]) -> tuple[list[int], list[int]]:
+    """Walker's alias table over ``counts``, in integers: exact, deterministic.
+
+    Column c (chosen uniformly) keeps slot c when a uniform y in [0, A) is below ``thresholds[c]``, else
+    takes ``aliases[c]``; slot s then comes up with probability counts[s] / A exactly (A = sum of counts).
+    """
+    size, total = len(counts), sum(counts)
+    weights = [size * count for count in counts]
+    thresholds, aliases = [total] * size, list(range(size))
+    small = [s for s in range(size) if weights[s] < total]
+    large = [s for s in range(size) if weights[s] >= total]
+    while small and large:
+        low, high = small.pop(), large.pop()
+        thresholds[low], aliases[low] = weights[low], high
+        weights[high] -= total - weights[low]
+        (small if weights[high] < total else large).append(high)
+    return thresholds, aliases
+
+
+class EntityModel:
+    """Signup, lifetime and the active set of one snapshot table's entities (see the module docstring).
+
+    >>> model = EntityModel(base=1000, per_period=Fraction(2), period_days=1, epoch=19000, window=(-365, -1),
+    ...                     churn_rate=0.002, seed=7)
+    >>> model.active_count(19010) == sum(model.is_active(k, 19010) for k in range(model.population(19010)))
+    True
+    """
+
+    def __init__(
+        self,
+        *,
+        base: int,
+        per_period: Fraction,
+        period_days: int,
+        epoch: int,
+        window: tuple[int, int],
+        churn_rate: float,
+        seed: int,
+    ) -> None:
+        self.base, self.per_period, self.period_days, self.epoch = base, per_period, period_days, epoch
+        self.low, self.width = window[0], window[1] - window[0] + 1
+        self.churn_rate = churn_rate
+        self.seed = seed
+        self.arrangement_seed = derive_seed(seed, 1)
+        self._ranges: dict[tuple[int, int], list[tuple[int, int]]] = {}
+
+    @cached_property
+    def slot_lifetimes(self) -> tuple[int, ...]:
+        """Lifetime in days of each of the 100 slots, 0 for the 10 slots that never churn.
+
+        The loyal slots are one per last digit (slot 10 t_r + r for r = 0..9, t_r from the seed): a block
+        puts slot s at position a^-1 (s - b) mod 100, so its loyal entities end in ten different digits.
+        """
+        if self.churn_rate <= 0:
+            return (0,) * BLOCK
+        loyal = {10 * (seed_of(self.seed, "loyal", digit) % 10) + digit for digit in range(LOYAL_SLOTS)}
+        churning = sorted(set(range(BLOCK)) - loyal, key=lambda slot: seed_of(self.seed, "slot", slot))
+        lifetimes = [0] * BLOCK
+        for slot, days in zip(churning, lifetime_levels(self.churn_rate), strict=True):
+            lifetimes[slot] = days
+        return tuple(lifetimes)
+
+    @cached_property
+    def first_loyal_slot(self) -> int:
+        return self.slot_lifetimes.index(0)
+
+    def start(self, k: int) -> int:
+        """Signup day ordinal of entity ``k``."""
+        if k < self.base:
+            return self.epoch + self.low + k * self.width // self.base
+        num, den = self.per_period.numerator, self.per_period.denominator
+        return self.epoch + -(-(k + 1 - self.base) * den // num) * self.period_days
+
+    def first_starting_from(self, day: int) -> int:
+        """The first entity whose signup day is ``day`` or later (start is non-decreasing)."""
+        tau = day - self.epoch - self.low
+        if tau <= 0:
+            return 0
+        if tau < self.width:
+            return -(-tau * self.base // self.width)
+        if self.per_period == 0:
+            return self.base
+        periods = max(1, -(-(day - self.epoch) // self.period_days))
+        return self.base + math.floor((periods - 1) * self.per_period)
+
+    def population(self, day: int) -> int:
+        """Entities signed up by ``day``, as ``Calendar.population`` counts them."""
+        periods = max(0, day - self.epoch) // self.period_days
+        return self.base + math.floor(periods * self.per_period)
+
+    def _arrangement(self, block: int) -> tuple[int, int]:
+        return block_arrangement(block, self.arrangement_seed, self.first_loyal_slot)
+
+    def slot(self, k: int) -> int:
+        unit, offset = self._arrangement(k // BLOCK)
+        return (UNITS[unit] * (k % BLOCK) + offset) % BLOCK
+
+    def position(self, block: int, slot: int) -> int:
+        """Where in block ``block`` slot ``slot`` sits (the inverse of ``slot``)."""
+        unit, offset = self._arrangement(block)
+        return INVERSES[unit] * (slot - offset) % BLOCK
+
+    def end(self, k: int) -> int | None:
+        """Churn day ordinal of entity ``k`` (the first day it is not active), None if it never churns."""
+        lifetime = self.slot_lifetimes[self.slot(k)]
+        return None if lifetime == 0 else self.start(k) + lifetime
+
+    def is_active(self, k: int, day: int) -> bool:
+        if k >= self.population(day):
+            return False
+        end = self.end(k)
+        return end is None or day < end
+
+    def ranges(self, day: int, signed_by: int | None = None) -> list[tuple[int, int]]:
+        """(first block, blocks) of each slot's active entities on ``day``: entity 100 x block + position.
+
+        ``signed_by``: count only the entities signed up by that day instead (a fact picks among the
+        entities of the snapshot in force on its day, if they are still active on the day itself).
+        """
+        key = (day, day if signed_by is None else signed_by)
+        if key not in self._ranges:
+            self._ranges[key] = self._count_ranges(*key)
+        return self._ranges[key]
+
+    def _count_ranges(self, day: int, signed_by: int) -> list[tuple[int, int]]:
+        full, rest = divmod(self.population(signed_by), BLOCK)
+        result = []
+        for slot, lifetime in enumerate(self.slot_lifetimes):
+            last = full + (1 if self.position(full, slot) < rest else 0)  # blocks [0, last) signed up
+            first = 0
+            if lifetime:
+                oldest = self.first_starting_from(day - lifetime + 1)  # active iff start >= day - lifetime + 1
+                block = oldest // BLOCK
+                first = block if block * BLOCK + self.position(block, slot) >= oldest else block + 1
+            result.append((first, max(0, last - first)))
+        return result
+
+    def active_count(self, day: int) -> int:
+        """Active entities on ``day``, exactly."""
+        return sum(count for _, count in self.ranges(day))
+
+    def pick_table(self, day: int, signed_by: int | None = None) -> tuple[int, ...]:
+        """What a foreign key reads to pick an active entity on ``day``, one array per day.
+
+        [A, then per slot threshold << 7 | alias, then per slot first_block << 31 | blocks].
+        """
+        ranges = self.ranges(day, signed_by)
+        counts = [count for _, count in ranges]
+        thresholds, aliases = integer_alias(counts)
+        alias = [t << ALIAS_SHIFT | a for t, a in zip(thresholds, aliases, strict=True)]
+        packed = [first << RANGE_SHIFT | count for first, count in ranges]
+        return (sum(counts), *alias, *packed)
+
+    def rank_table(self, day: int, signed_by: int | None = None) -> tuple[int, ...]:
+        """What a booking reads to find the a-th active entity on ``day`` (slots in order, then blocks).
+
+        [cumulative counts before slots 0..127 (padded with A), then per slot first_block << 31 | blocks].
+        """
+        ranges = self.ranges(day, signed_by)
+        cumulative = [0]
+        for _, count in ranges:
+            cumulative.append(cumulative[-1] + count)
+        cumulative += [cumulative[-1]] * (SEARCH_WIDTH - len(cumulative))
+        packed = [first << RANGE_SHIFT | count for first, count in ranges]
+        return (*cumulative, *packed)
