@@ -130,8 +130,8 @@ def build_batch_frame(
         tasks = files
     per_task = -(-files // tasks)
     frame = spark.range(0, tasks * per_task * widest, 1, tasks)
-    if files == 1:
-        frame = frame.selectExpr(f"0 AS {FILE_INDEX}", f"id AS {LOCAL_INDEX}")
+    if files == 1:  # least(id, 0) = 0, but not a constant Spark folds: facts stay array reads, code stays reusable
+        frame = frame.selectExpr(f"least(id, 0L) AS {FILE_INDEX}", f"id AS {LOCAL_INDEX}")
     else:
         frame = frame.selectExpr(
             f"id div {widest}L AS {FILE_INDEX}", f"id - (id div {widest}L) * {widest}L AS {LOCAL_INDEX}"

@@ -32,7 +32,12 @@ from synthgen_spark.pools import load_locale_pools
 
 
 class BatchFacts:
-    """Per-file facts of a batch: literals when every file agrees, else staged array lookups."""
+    """Per-file facts of a batch: staged lookups into array literals, indexed by the row's file.
+
+    Even when every file agrees, a fact is read from an array, never inlined as a literal: Spark inlines a
+    number literal into the code it generates, so one-day batches would each compile new classes for the
+    same expressions; an array literal is a reference, so the next batch reuses the compiled code.
+    """
 
     def __init__(self, slices: list[FileSlice], file_index: Expr, stages: Stages) -> None:
         self.slices = slices
@@ -40,24 +45,17 @@ class BatchFacts:
         self.stages = stages
 
     def per_file(self, name: str, values: list) -> Expr:
-        """The file's value of a fact, computed once per row (a literal when every file agrees)."""
-        if len(set(values)) == 1:
-            return sql.lit(values[0])
+        """The file's value of a fact, computed once per row."""
         return self.stages.define(f"_sg_{name}", lambda: self.lookup(values))
 
     def lookup(self, values: list) -> Expr:
-        """``values[file index]`` as an expression (literal when every file agrees), not staged."""
-        if len(set(values)) == 1:
-            return sql.lit(values[0])
+        """``values[file index]`` as an expression, not staged."""
         return sql.element_at(array_literal(tuple(values)), (self.file_index + sql.lit(1)).cast("int"))
 
     def day_ordinal(self) -> Expr:
         return self.per_file("day_ordinal", [(s.table_day.date - UNIX_EPOCH).days for s in self.slices])
 
     def day(self) -> Expr:
-        dates = {s.table_day.date for s in self.slices}
-        if len(dates) == 1:
-            return sql.lit(dates.pop())
         return self.stages.define("_sg_day", lambda: sql.date_add(sql.lit(UNIX_EPOCH), self.day_ordinal()))
 
     def day_table(self, name: str, row_of_day: Callable[[int], tuple[int, ...]], position: Expr) -> Expr:
@@ -67,12 +65,8 @@ class BatchFacts:
         however many columns read it; Spark folds the constant into the expressions that use it.
         """
         rows = [row_of_day((s.table_day.date - UNIX_EPOCH).days) for s in self.slices]
-        width = len(rows[0])
-        if len(set(rows)) == 1:
-            array, index = list(rows[0]), position + sql.lit(1)
-        else:
-            array = [value for row in rows for value in row]
-            index = self.file_index * sql.lit(width) + position + sql.lit(1)
+        array = [value for row in rows for value in row]
+        index = self.file_index * sql.lit(len(rows[0])) + position + sql.lit(1)  # by the file: never folded
         table = self.stages.define(f"_sg_table_{name}", lambda: sql.lit(array).cast("array<bigint>"))
         return sql.element_at(table, index.cast("int"))
 
