@@ -11,6 +11,8 @@ from synthgen_spark.config import JobConfig
 from synthgen_spark.planner import build_plan
 
 FEB_JOB = Path(__file__).resolve().parent.parent / "conf" / "jobs" / "test_feb_2024.yaml"
+# HotSpot flag for every Spark JVM the tests start (tests/conftest.py): less JIT compiling, the same results
+JIT_OPTS = "-XX:CompileThresholdScaling=10"
 
 
 def small_config(tmp_path: Path, **overrides) -> JobConfig:

@@ -31,7 +31,7 @@ from synthgen_spark.api import generate, plan
 from synthgen_spark.cli import main
 from synthgen_spark.config import load_config_file
 
-from .helpers import FEB_JOB, files_under
+from .helpers import FEB_JOB, JIT_OPTS, files_under
 
 REPO = Path(__file__).resolve().parent.parent
 JOB_SCRIPT = REPO / "jobs" / "generate_series.py"
@@ -277,6 +277,7 @@ def test_spark_submit_with_py_files_zip_on_a_two_worker_cluster_matches_local_mo
             "spark.eventLog.enabled": "true",
             "spark.eventLog.dir": events.as_uri(),
             "spark.eventLog.compress": "false",
+            "spark.executor.extraJavaOptions": JIT_OPTS,  # as tests/conftest.py gives the driver (less JIT CPU)
         }
         submit = [*base, *(arg for key, value in confs.items() for arg in ("--conf", f"{key}={value}"))]
         submit += ["--total-executor-cores", "2"]
