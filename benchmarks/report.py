@@ -140,6 +140,20 @@ def ratios(run: Run) -> list[dict]:
                 f"({feed.rows_per_s:,.0f} vs {plain.rows_per_s:,.0f} rows/s)",
             )
         )
+    jobs = run.out.get("job_cases")
+    if jobs:
+        floor = r(jobs[-1], "parquet (api.generate)")
+        for name, target in zip(jobs[:-1], (2.5, 1.6, 1.3), strict=True):
+            job = r(name, "parquet (api.generate)")
+            out.append(
+                ratio(
+                    f"whole job / write-only floor ({name.split(', ')[-1]}, retail_oltp_small, 28 days)",
+                    job.best_s / floor.best_s,
+                    target,
+                    "<=",
+                    f"{job.best_s:.1f} s vs {floor.best_s:.1f} s for {floor.rows:,} rows",
+                )
+            )
     for key, label in (("python_rss", "driver Python RSS"), ("jvm_heap_used", "driver JVM heap used")):
         out.append(
             ratio(

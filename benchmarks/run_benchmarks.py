@@ -81,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-SECTIONS = {"lateness": timing.lateness, "faults": timing.faults, "changes": timing.changes}
+SECTIONS = {"lateness": timing.lateness, "faults": timing.faults, "changes": timing.changes, "jobs": timing.jobs}
 
 
 def measure_only(run: Run, sections: list[str]) -> None:
@@ -107,6 +107,7 @@ def measure(run: Run, profile: bool, no_profile: bool) -> list[dict]:
     timing.driver_memory(run)
     report_open(run)
     timing.changes(run)
+    timing.jobs(run)
     ratios = report.ratios(run)
     if profile or (any(r["met"] is False for r in ratios) and not no_profile):
         try:

@@ -38,6 +38,8 @@ from cases import (
 )
 from memory import PeakSampler, cache_storage, dir_size, gc_and_sample, mib, reads_cache
 
+JOB_DAYS, JOB_START = 28, dt.date(2024, 3, 4)  # m. the whole job of issue 19: 4 weeks of retail_oltp_small
+JOB_BATCHES = (1, 7, 28)
 DEFAULT_ROWS = 10_000_000
 QUICK_ROWS = 200_000
 # the full orders table (order_total reads up to 4 child rows, each with a foreign key and a lookup) is
@@ -480,3 +482,57 @@ def changes(run: Run) -> None:
     shutil.rmtree(run.scratch("changes_0"), ignore_errors=True)
     shutil.rmtree(run.scratch("changes_1"), ignore_errors=True)
     run.out["changes_cases"] = {"plain": plain, "feed": feed}
+
+
+def jobs(run: Run) -> None:
+    """m. The whole retail job (28 days from 2024-03-04, parquet nested) at batch_size 1, 7 and 28, against its
+    write-only floor: the same rows written again from cache, one file per table per day (issue 19)."""
+    from synthgen_spark.api import generate
+
+    scale = 0.05 if run.s.quick else 1.0
+    end = (JOB_START + dt.timedelta(days=JOB_DAYS - 1)).isoformat()
+
+    def config(batch_size: int, root: str) -> dict:
+        return {
+            "dataset_id": "retail_oltp_small",
+            "start_date": JOB_START.isoformat(),
+            "end_date": end,
+            "scale_factor": scale,
+            "batch_size": batch_size,
+            "output_mode": "parquet",
+            "path_format": "nested",
+            "output_root": root,
+        }
+
+    def job(batch_size: int) -> Callable[[], int]:
+        def case() -> int:
+            root = run.scratch(f"job_b{batch_size}")
+            shutil.rmtree(root, ignore_errors=True)
+            report = generate(config(batch_size, root), run.spark, progress=None)
+            shutil.rmtree(root, ignore_errors=True)
+            return report.total_rows
+
+        return case
+
+    reference = run.scratch("job_reference")
+    report = generate(config(JOB_DAYS, reference), run.spark, progress=None)
+    files = [path for result in report.results for path in result.paths]
+    cached = [run.spark.read.parquet(path).cache() for path in files]
+    rows = sum(frame.count() for frame in cached)  # materialises the cache (the benchmark reads what it wrote)
+
+    def floor() -> int:
+        target = run.scratch("job_floor")
+        shutil.rmtree(target, ignore_errors=True)
+        for number, frame in enumerate(cached):
+            frame.coalesce(1).write.mode("overwrite").parquet(f"{target}/{number}")
+        shutil.rmtree(target, ignore_errors=True)
+        return rows
+
+    label = f"retail_oltp_small, {JOB_DAYS} days, scale {scale:g}, parquet nested"
+    cases = {f"{label}, batch_size {b}": job(b) for b in JOB_BATCHES}
+    cases[f"{label}: write-only floor, {len(files)} files from cache"] = floor
+    run.add(round_robin(cases, run.s.small_repeats, "jobs"), "parquet (api.generate)")
+    run.out["job_cases"] = list(cases)
+    for frame in cached:
+        frame.unpersist()
+    shutil.rmtree(reference, ignore_errors=True)

@@ -31,6 +31,7 @@ from synthgen_spark.reporting import JobReport, write_report
 from synthgen_spark.session import generation_settings
 from synthgen_spark.state import Ledger, StateStore, fingerprint
 from synthgen_spark.writers import FileSystem, Sink, open_file_system, open_sink
+from synthgen_spark.writers.sink import TableFrames
 
 Progress = Callable[[str], None]
 
@@ -121,17 +122,28 @@ def batch_frame(
     )
 
 
-def _analyse_first_batch(spark: SparkSession, plan: Plan, fs: FileSystem, sink: Sink) -> None:
-    """Resolve every table's DataFrame, then let the sink check (and create) its tables, before writing anything."""
-    schemas = []
+def _batch_key(batch: Batch) -> tuple[tuple[str, dt.date], ...]:
+    return tuple((td.table.name, td.date) for td in batch.table_days)
+
+
+def _analyse_first_batch(spark: SparkSession, plan: Plan, sink: Sink) -> dict[tuple, TableFrames]:
+    """Build the first batch's frames as its write uses them, then let the sink check (and create) its tables.
+
+    Before anything is written. The frames are returned (by the batch's table-days) for the first batch's
+    write to reuse: building and analysing a batch's frames is most of a small batch's driver time.
+    """
+    labels: dict = {}
+    frames = []
     for table_days in _batch_tables(plan.batches[0]):
         try:
-            schema = batch_frame(spark, plan, table_days, False, fs.parallelism).schema
+            frame = batch_frame(spark, plan, table_days, sink.file_index, sink.fs.parallelism, labels)
+            schema = frame.schema
         except AnalysisException as exc:
             first_line = str(exc).strip().splitlines()[0]
             raise SpecError(f"{plan.dataset.source}: table '{table_days[0].table.name}': {first_line}") from None
-        schemas.append((table_days, schema))
-    sink.prepare(schemas)
+        frames.append((table_days, frame, schema))
+    sink.prepare([(table_days, schema) for table_days, _, schema in frames])
+    return {_batch_key(plan.batches[0]): [(table_days, frame) for table_days, frame, _ in frames]}
 
 
 def missing_outputs(plan: Plan, ledger: Ledger, sink: Sink) -> set[tuple[str, dt.date]]:
@@ -202,7 +214,7 @@ def run_plan(spark: SparkSession, plan: Plan, progress: Progress | None = None) 
         spark, plan, fs, run_id, lambda table_days: build_batch_frame(spark, config, plan.dataset, table_days)
     )
     check_output_usable(plan, fs, store, sink)
-    _analyse_first_batch(spark, plan, fs, sink)  # before anything is written, even the lock
+    prepared = _analyse_first_batch(spark, plan, sink)  # before anything is written, even the lock
     store.acquire_lock(run_id, lambda line: say(f"warning: {line}"))
     interrupted = False
     try:
@@ -233,7 +245,7 @@ def run_plan(spark: SparkSession, plan: Plan, progress: Progress | None = None) 
         store.save(ledger)
         started = time.monotonic()
         with generation_settings(spark), quiet_query_context_logs():  # the raised error tells the cause
-            _write_batches(spark, todo, run, sink, store, ledger, say)
+            _write_batches(spark, todo, run, sink, store, ledger, say, prepared)
         run["status"] = "completed"
         lateness = _write_lateness_manifest(todo, run_id, fs, store)
     except BaseException as exc:
@@ -305,7 +317,9 @@ def _write_report(spark, fs: FileSystem, plan: Plan, ledger: Ledger | None, say:
         return None
 
 
-def _write_batches(spark, plan: Plan, run: dict, sink: Sink, store: StateStore, ledger: Ledger, say: Progress) -> None:
+def _write_batches(
+    spark, plan: Plan, run: dict, sink: Sink, store: StateStore, ledger: Ledger, say: Progress, prepared: dict
+) -> None:
     config, run_id = plan.config, run["run_id"]
     started = time.monotonic()
     done_rows, lock = [0], Lock()
@@ -314,7 +328,7 @@ def _write_batches(spark, plan: Plan, run: dict, sink: Sink, store: StateStore, 
         batch_started = time.monotonic()
         parallelism = sink.fs.parallelism
         labels: dict = {}  # filled by the tables' frames, read by _faults' (the batch's last table)
-        frames = [
+        frames = prepared.pop(_batch_key(batch), None) or [
             (tds, batch_frame(spark, plan, tds, sink.file_index, parallelism, labels)) for tds in _batch_tables(batch)
         ]
         sink.write_batch(batch, frames)
