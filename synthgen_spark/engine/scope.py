@@ -2,8 +2,8 @@
 
 Generators get a narrow scope (``generators.registry.Scope``): the job's seed and scale
 (``GeneratorSettings``), the rows' day and index, the day's facts and other columns; never the JobConfig.
-Per-day facts (date, ID offsets, row counts, populations) are literals in a one-day batch and one
-array lookup per row otherwise. The scope builds each column as a stage (``engine.stages``).
+Per-day facts (date, ID offsets, row counts, populations, a foreign key's pick table) are array lookups by
+the row's file, in every batch (``BatchFacts``: so the next batch reuses Spark's generated code). The scope builds each column as a stage (``engine.stages``).
 """
 
 from __future__ import annotations
