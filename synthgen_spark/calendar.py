@@ -266,9 +266,7 @@ class Calendar:
 
     def population(self, table: TableSpec, day: dt.date) -> int:
         """Entities signed up by ``day`` (active or churned): N0 + floor(periods x N0 x growth_rate), exactly."""
-        base = self.base_population(table)
-        periods = max(0, (day - self.dataset.epoch).days) // table.lifecycle.period_days
-        return base + (periods * new_per_period(table, base)).__floor__()
+        return self.entities(table).population((day - UNIX_EPOCH).days)
 
     def id_offset(self, table: TableSpec, day: dt.date) -> int:
         """Rows of ``table`` generated on all days from the epoch up to (not including) ``day``.

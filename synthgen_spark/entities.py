@@ -55,7 +55,7 @@ def block_arrangement(block: int, seed: int, first_loyal_slot: int) -> tuple[int
 
     Block 0 starts with a loyal slot, so entity 0 never churns: a day with signed-up entities has an active one.
     """
-    hashed = spark_xxhash64(block ^ seed) & ((1 << 64) - 1)
+    hashed = spark_xxhash64(block ^ seed)
     unit = ((hashed >> 32) * len(UNITS)) >> 32
     offset = first_loyal_slot if block == 0 else ((hashed & _LOW32) * BLOCK) >> 32
     return unit, offset

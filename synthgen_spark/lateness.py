@@ -22,16 +22,16 @@ from typing import TYPE_CHECKING, Any
 from synthgen_spark.catalog import ColumnSpec, DatasetSpec, TableSpec
 from synthgen_spark.config import JobConfig
 from synthgen_spark.errors import SpecError
-from synthgen_spark.generators.core import column_seed
+from synthgen_spark.generators.core import UNIX_EPOCH, column_seed
+from synthgen_spark.seeds import spark_xxhash64
+
+__all__ = ["spark_xxhash64"]  # re-exported: its tests import it from here
 
 if TYPE_CHECKING:
     from synthgen_spark.planner import TableDay
 
 ARRIVAL_COLUMN = "arrival_date"
 ARRIVAL_KIND = "arrival_date"  # set by the planner only: the date of the file that holds the row
-MASK64 = 2**64 - 1
-PRIME64 = (0x9E3779B185EBCA87, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x85EBCA77C2B2AE63, 0x27D4EB2F165667C5)
-SPARK_HASH_SEED = 42  # Spark's xxhash64() seed
 
 
 @dataclass(frozen=True)
@@ -62,23 +62,6 @@ def late_bounds(rows: int, rate: float, max_days: int) -> tuple[int, ...]:
     return tuple(bounds)
 
 
-def _rotl(value: int, bits: int) -> int:
-    return ((value << bits) | (value >> (64 - bits))) & MASK64
-
-
-def spark_xxhash64(value: int) -> int:
-    """Spark's ``xxhash64(bigint)`` (XXH64 hashLong, seed 42) as an unsigned 64-bit integer."""
-    p1, p2, p3, p4, p5 = PRIME64
-    digest = (SPARK_HASH_SEED + p5 + 8) & MASK64
-    digest ^= _rotl((value & MASK64) * p2 & MASK64, 31) * p1 & MASK64
-    digest = (_rotl(digest, 27) * p1 + p4) & MASK64
-    digest ^= digest >> 33
-    digest = digest * p2 & MASK64
-    digest ^= digest >> 29
-    digest = digest * p3 & MASK64
-    return digest ^ (digest >> 32)
-
-
 def child_boundary(seed_value: int, child: str, day: dt.date, parents: int, children: int, parent: int) -> int:
     """b(o): the first child row of parent ``parent``, exactly as ``generators.keys.ChildLayout.boundary``."""
     if parent <= 0:
@@ -88,7 +71,7 @@ def child_boundary(seed_value: int, child: str, day: dt.date, parents: int, chil
     linear = parent * children // parents
     if children < 2 * parents:
         return linear
-    ordinal = (day - dt.date(1970, 1, 1)).days
+    ordinal = (day - UNIX_EPOCH).days
     key = ((ordinal << 32) + parent) ^ column_seed(seed_value, child, "__layout")
     return linear + (spark_xxhash64(key) >> 63)  # bounded_index(hash, 2): the top bit
 

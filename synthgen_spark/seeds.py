@@ -32,17 +32,13 @@ def _rotate_left(value: int, bits: int) -> int:
 
 
 def spark_xxhash64(value: int) -> int:
-    """Spark's ``xxhash64(value)`` of a bigint, in Python (signed 64 bits): the driver mirrors a row's hash.
-
-    >>> spark_xxhash64(0) == spark_xxhash64(0)
-    True
-    """
+    """Spark's ``xxhash64(value)`` of a bigint (XXH64 hashLong, seed 42), in Python, as an unsigned 64-bit
+    integer (Spark's signed value mod 2**64): the driver mirrors a row's hash (lateness, entity ranges)."""
     hashed = (SPARK_HASH_SEED + _P5 + 8) & _MASK
-    hashed ^= (_rotate_left((value * _P2) & _MASK, 31) * _P1) & _MASK
+    hashed ^= (_rotate_left((value & _MASK) * _P2 & _MASK, 31) * _P1) & _MASK
     hashed = (_rotate_left(hashed, 27) * _P1 + _P4) & _MASK
     hashed ^= hashed >> 33
     hashed = (hashed * _P2) & _MASK
     hashed ^= hashed >> 29
     hashed = (hashed * _P3) & _MASK
-    hashed ^= hashed >> 32
-    return hashed - (1 << 64) if hashed >> 63 else hashed
+    return hashed ^ (hashed >> 32)

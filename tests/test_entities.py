@@ -101,7 +101,7 @@ def test_spark_agrees_with_the_model_on_every_entity(spark):
     """The hash the driver mirrors is Spark's, and each snapshot row's signup and churn are the model's."""
     values = [0, 1, -1, 2**63 - 1, 123456789012345]
     row = spark.sql("SELECT " + ", ".join(f"xxhash64(CAST({v} AS BIGINT))" for v in values)).first()
-    assert list(row) == [spark_xxhash64(v) for v in values]
+    assert [v % 2**64 for v in row] == [spark_xxhash64(v) for v in values]
     day = dt.date(2024, 6, 3)
     config = JobConfig.from_mapping(
         {

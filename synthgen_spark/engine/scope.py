@@ -68,16 +68,18 @@ class BatchFacts:
         return self.stages.define("_sg_day", lambda: sql.date_add(sql.lit(UNIX_EPOCH), self.day_ordinal()))
 
     def day_table(self, name: str, row_of_day: Callable[[int], tuple[int, ...]], position: Expr) -> Expr:
-        """``row_of_day(day ordinal)[position]`` for each row's file: one array literal per frame, read by index.
+        """``row_of_day(day ordinal)[position]`` for each row's day: one array literal per frame, read by index.
 
         The array (every file's row, one after another) is a stage of its own, so its text is parsed once
         however many columns read it; Spark folds the constant into the expressions that use it.
         """
-        rows = [row_of_day((s.table_day.date - UNIX_EPOCH).days) for s in self.slices]
+        ordinals = [(s.table_day.date - UNIX_EPOCH).days for s in self.slices]
+        days = sorted(set(ordinals))  # one row per day, however many files the day has
+        rows = [row_of_day(day) for day in days]
         array = [value for row in rows for value in row]
-        index = self.file_index * sql.lit(len(rows[0])) + position + sql.lit(1)  # by the file: never folded
+        first = self.per_file(f"table_row_{name}", [days.index(day) * len(rows[0]) for day in ordinals])
         table = self.stages.define(f"_sg_table_{name}", lambda: _bigint_array(array))
-        return sql.element_at(table, index.cast("int"))
+        return sql.element_at(table, (first + position + sql.lit(1)).cast("int"))
 
     def fact(self, kind: str, table: str) -> Expr:
         attribute = {"rows": "rows", "id_offset": "id_offsets", "population": "populations"}[kind]
