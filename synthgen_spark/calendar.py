@@ -55,6 +55,7 @@ def entity_model(dataset: DatasetSpec, table: TableSpec, seed_value: int, scale_
         window=window,
         churn_rate=table.lifecycle.churn_rate,
         seed=seed_of(seed_value, table.name, "__entities"),
+        propensity=(table.propensity.shares, table.propensity.weights) if table.propensity else None,
     )
 
 

@@ -40,6 +40,7 @@ FIXED_KINDS = (
     "lifecycle_start",
     "lifecycle_end",
     "lifecycle_status",
+    "propensity_class",
     "generation_date",
     "child_count",
     "child_sum",

@@ -21,6 +21,12 @@ their churn days rise with the block. So on any day the active entities of slot 
 whatever the table's size. A foreign key picks among them uniformly and exactly in O(1) per row
 (an alias table over the slots, then a block of the slot's range), and ``active_count`` is the exact
 number of active entities a follows_population volume uses. See docs/data-model.md#entities.
+
+Propensity. A table may give its slots classes of draw weight (``propensity: {shares, weights}``):
+class c holds shares[c] of the 100 slots, placed by the seed independently of the lifetimes, so every
+full block holds exactly shares[c] entities of class c. A foreign key then weighs slot s by its active
+count times its class weight, and stays uniform within the slot: an entity of class c is drawn
+weights[c] times as often as one of weight 1. See docs/data-model.md#propensity.
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ RANGE_SHIFT = 31  # a range packs as first_block << 31 | count
 ALIAS_SHIFT = 7  # an alias entry packs as threshold << 7 | alias slot (slots < 128)
 SEARCH_WIDTH = 128  # a rank table's cumulative counts, padded to a power of two for a binary search
 _LOW32 = (1 << 32) - 1
+MAX_MASS = 1 << 30  # weighted slot masses are scaled to this total: a uniform draw below it needs 32 bits
 
 
 def lifetime_levels(churn_rate: float, levels: int = BLOCK - LOYAL_SLOTS) -> tuple[int, ...]:
@@ -99,11 +106,13 @@ class EntityModel:
         window: tuple[int, int],
         churn_rate: float,
         seed: int,
+        propensity: tuple[tuple[int, ...], tuple[float, ...]] | None = None,
     ) -> None:
         self.base, self.per_period, self.period_days, self.epoch = base, per_period, period_days, epoch
         self.low, self.width = window[0], window[1] - window[0] + 1
         self.churn_rate = churn_rate
         self.seed = seed
+        self.propensity = propensity
         self.arrangement_seed = derive_seed(seed, 1)
         self._ranges: dict[tuple[int, int], list[tuple[int, int]]] = {}
 
@@ -122,6 +131,36 @@ class EntityModel:
         for slot, days in zip(churning, lifetime_levels(self.churn_rate), strict=True):
             lifetimes[slot] = days
         return tuple(lifetimes)
+
+    @cached_property
+    def slot_classes(self) -> tuple[int, ...]:
+        """Propensity class of each of the 100 slots (1 = the first listed), 0 for all without a propensity.
+
+        Class c takes shares[c] slots in an order shuffled by the seed alone, whatever their lifetimes.
+        """
+        if self.propensity is None:
+            return (0,) * BLOCK
+        order = iter(sorted(range(BLOCK), key=lambda slot: seed_of(self.seed, "class", slot)))
+        classes = [0] * BLOCK
+        for number, share in enumerate(self.propensity[0], start=1):
+            for _ in range(share):
+                classes[next(order)] = number
+        return tuple(classes)
+
+    def slot_masses(self, counts: list[int]) -> list[int]:
+        """What the alias table weighs each slot by: its active count, times its class weight if any.
+
+        Weighted masses are scaled to integers summing to about MAX_MASS: each slot's chance is exact within 2**-24.
+        A day whose active entities all have weight 0 falls back on the counts (the key stays active).
+        """
+        if self.propensity is None:
+            return counts
+        weights = self.propensity[1]
+        raw = [count * weights[number - 1] for count, number in zip(counts, self.slot_classes, strict=True)]
+        total = sum(raw)
+        if total <= 0:
+            return counts
+        return [round(mass * MAX_MASS / total) for mass in raw]
 
     @cached_property
     def first_loyal_slot(self) -> int:
@@ -205,14 +244,15 @@ class EntityModel:
     def pick_table(self, day: int, signed_by: int | None = None) -> tuple[int, ...]:
         """What a foreign key reads to pick an active entity on ``day``, one array per day.
 
-        [A, then per slot threshold << 7 | alias, then per slot first_block << 31 | blocks].
+        [A, then per slot threshold << 7 | alias, then per slot first_block << 31 | blocks]: the alias
+        table over the slots' masses (``slot_masses``, total A), then each slot's active range.
         """
         ranges = self.ranges(day, signed_by)
-        counts = [count for _, count in ranges]
-        thresholds, aliases = integer_alias(counts)
+        masses = self.slot_masses([count for _, count in ranges])
+        thresholds, aliases = integer_alias(masses)
         alias = [t << ALIAS_SHIFT | a for t, a in zip(thresholds, aliases, strict=True)]
         packed = [first << RANGE_SHIFT | count for first, count in ranges]
-        return (sum(counts), *alias, *packed)
+        return (sum(masses), *alias, *packed)
 
     def rank_table(self, day: int, signed_by: int | None = None) -> tuple[int, ...]:
         """What a booking reads to find the a-th active entity on ``day`` (slots in order, then blocks).

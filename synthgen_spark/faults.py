@@ -32,6 +32,7 @@ NEVER_NULL_KINDS = frozenset(
     {
         "sequence", "uniform", "normal", "lognormal", "pool", "template", "foreign_key", "parent_key",
         "line_number", "generation_date", "child_count", "child_sum", "lifecycle_start", "lifecycle_status",
+        "propensity_class",
     }
 )  # fmt: skip
 NUMERIC_TYPES = ("int", "long", "double")

@@ -138,6 +138,11 @@ def dataset_schema() -> dict[str, Any]:
         rows={"type": "number", "minimum": 0},
         frequency={"enum": list(catalog.FREQUENCIES)},
         lifecycle=lifecycle,
+        propensity=_keys_object(
+            catalog.PROPENSITY_KEYS,
+            shares={"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 2},
+            weights={"type": "array", "items": {"type": "number", "minimum": 0}, "minItems": 2},
+        ),
         columns={"type": "array", "items": {"$ref": "#/$defs/column"}, "minItems": 1},
         scaled={"type": "boolean"},
         description={"type": "string"},

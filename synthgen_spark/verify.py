@@ -3,12 +3,17 @@
 Checks (each PASS or FAIL, one line per table or key): volumes equal to the plan, primary keys
 unique, foreign and parent keys joining the referenced snapshot in force on the row's date (and
 naming an entity active then, where the target has a lifecycle status), the declared ``date_columns`` in order, and ``child_count``/``child_sum`` columns equal to their children.
+
+Shapes: in incremental tables, each plain ``choice`` column's value shares and each ``timestamp`` column's
+hour-of-day shares (with ``hourly_weights``) are within total variation distance 0.05 of the declared
+weights, judged once there are at least 400 rows per category (fewer: PASS, "not judged").
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import combinations
+from numbers import Number
 
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -70,7 +75,59 @@ def verify_plan(spark: SparkSession, plan: Plan) -> Scorecard:
             checks.extend(_keys(spark, plan, table, frame, frames, tds))
             checks.extend(_sums(plan, table, frame, frames))
             checks.extend(_given_choices(table, frame))
+            checks.extend(_declared_shapes(table, frame, drifting=plan.config.enable_data_drift))
     return Scorecard(tuple(checks))
+
+
+SHAPE_ROWS_PER_CATEGORY = 400  # below this many rows per category, sampling noise could reach the tolerance
+SHAPE_MAX_DISTANCE = 0.05  # total variation distance allowed between observed and declared shares
+
+
+def _declared_shapes(table: TableSpec, frame: DataFrame, drifting: bool) -> list[Check]:
+    """An incremental table's plain choices and hourly timestamps against their declared weights (module docstring).
+
+    Plain: no ``given`` (its shares depend on another column), no ``drift_toward`` in a job with drift on
+    (the shares move with the date), not the status a ``progress`` moves on (it shows the state as of each day).
+    """
+    if table.kind != "incremental":
+        return []
+    moving = table.progress.status if table.progress else None
+    checks = []
+    for col in table.columns:
+        if col.hidden or col.name == moving:
+            continue
+        moves = "given" in col.params or (drifting and "drift_toward" in col.params)
+        if col.kind == "choice" and not moves:
+            values = list(col.params["values"])
+            counts = frame.where(F.col(col.name).isNotNull()).groupBy(col.name).count().collect()
+            observed = [sum(n for value, n in counts if _same_value(value, declared)) for declared in values]
+            weights, what = col.params.get("weights", [1] * len(values)), "value"
+        elif col.kind == "timestamp" and "hourly_weights" in col.params:
+            hour = F.floor(F.pmod(F.unix_seconds(F.col(col.name)), F.lit(86400)) / 3600).cast("int")
+            counts = dict(frame.where(F.col(col.name).isNotNull()).groupBy(hour).count().collect())
+            observed = [counts.get(h, 0) for h in range(24)]
+            weights, what = col.params["hourly_weights"], "hour"
+        else:
+            continue
+        checks.append(_shape_check(f"{table.name}.{col.name} by {what}", observed, [float(w) for w in weights]))
+    return checks
+
+
+def _same_value(written: object, declared: object) -> bool:
+    """A written value equals a declared one: numbers by value (2.50 == 2.5), the rest as they are."""
+    if isinstance(declared, Number) and not isinstance(declared, bool) and isinstance(written, Number):
+        return float(written) == float(declared)
+    return written == declared
+
+
+def _shape_check(subject: str, observed: list[int], weights: list[float]) -> Check:
+    """Total variation distance between the observed shares and the normalised weights, when enough rows."""
+    rows, total = sum(observed), sum(weights)
+    if rows < SHAPE_ROWS_PER_CATEGORY * len(weights):
+        return Check("shapes as declared", subject, True, f"not judged: {rows:,} rows")
+    distance = sum(abs(n / rows - w / total) for n, w in zip(observed, weights, strict=True)) / 2
+    detail = f"distance {distance:.3f} (at most {SHAPE_MAX_DISTANCE}) over {rows:,} rows"
+    return Check("shapes as declared", subject, distance <= SHAPE_MAX_DISTANCE, detail)
 
 
 def _volumes(table: TableSpec, frame: DataFrame, tds: list[TableDay]) -> Check:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -151,14 +152,20 @@ def test_one_quarter_in_one_run_equals_three_monthly_runs(spark, tmp_path):
 
 
 def test_the_active_count_of_the_plan_is_what_snapshots_hold_and_keys_pick_uniformly_among_them(spark):
-    """calendar.active (follows_population, the report) is exact; a foreign key picks every active entity alike."""
+    """calendar.active (follows_population, the report) is exact; a foreign key picks every active entity alike.
+
+    The customers' propensity is taken off, so that the draw is uniform (test_propensity checks the weighted one).
+    """
     day = dt.date(2024, 2, 5)
     config = JobConfig.from_mapping(
         {"dataset_id": "retail_oltp_small", "start_date": day.isoformat(), "end_date": day.isoformat()}
     )
     plan = build_plan(config)
+    uniform = dataclasses.replace(
+        plan.dataset, tables=tuple(dataclasses.replace(t, propensity=None) for t in plan.dataset.tables)
+    )
     days = [td for td in plan.table_days if td.table.name in ("customers", "products", "orders") and td.date == day]
-    frames = {td.table.name: build_batch_frame(spark, config, plan.dataset, [td]) for td in days}
+    frames = {td.table.name: build_batch_frame(spark, config, uniform, [td]) for td in days}
     for table, status in (("customers", "status = 'active'"), ("products", "is_active")):
         assert frames[table].where(status).count() == plan.calendar.active(plan.dataset.table(table), day)
     active = (

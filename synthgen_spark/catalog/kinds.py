@@ -68,6 +68,7 @@ COLUMN_KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
     "lifecycle_start": (("min_days", "max_days"), (), "date"),
     "lifecycle_end": ((), (), "date"),
     "lifecycle_status": ((), ("values",), "string"),
+    "propensity_class": ((), (), "int"),
     "visit": (("references",), ("orders",), "long"),
     "visit_step": (("key",), (), "int"),
     "visit_event": (("key", "values"), ("weights",), "string"),

@@ -65,6 +65,37 @@ class Lifecycle:
         return self.growth_rate > 0 or self.churn_rate > 0
 
 
+PROPENSITY_BLOCK = 100  # entities per block of a propensity layout: shares are entities per block
+
+
+@dataclass(frozen=True)
+class Propensity:
+    """Heavy-tailed per-entity classes of a snapshot table: who orders, what sells (generators.propensity).
+
+    Class c holds ``shares[c]`` of every block of 100 entities; a foreign key into the table draws an
+    entity of class c ``weights[c]`` times as often as one of weight 1.
+
+    Example (YAML, on a snapshot table)::
+
+        propensity: {shares: [1, 4, 15, 35, 45], weights: [30, 10, 3, 1.5, 0.03]}
+    """
+
+    shares: tuple[int, ...]
+    weights: tuple[float, ...]
+
+    @property
+    def mean_weight(self) -> float:
+        return sum(n * w for n, w in zip(self.shares, self.weights, strict=True)) / PROPENSITY_BLOCK
+
+    def top_share(self, fraction: float = 0.1) -> float:
+        """The share of draws that go to the ``fraction`` of entities of the highest weights (full blocks)."""
+        left, taken = fraction * PROPENSITY_BLOCK, 0.0
+        for n, w in sorted(zip(self.shares, self.weights, strict=True), key=lambda pair: -pair[1]):
+            take = min(n, left)
+            taken, left = taken + take * w, left - take
+        return taken / (self.mean_weight * PROPENSITY_BLOCK)
+
+
 @dataclass(frozen=True)
 class TableSpec:
     """One table of a dataset: incremental (new rows per day) or snapshot (full table as of a date)."""
@@ -86,6 +117,7 @@ class TableSpec:
     holiday_multiplier: float = 1.0
     event_multipliers: Mapping[str, float] = field(default_factory=dict)
     lifecycle: Lifecycle = field(default_factory=Lifecycle)
+    propensity: Propensity | None = None  # a snapshot table's per-entity draw weights (foreign keys into it)
     description: str = ""
     # False: ``rows`` is the table's size at any scale_factor (calendars, fixed reference lists; snapshots only)
     scaled: bool = True

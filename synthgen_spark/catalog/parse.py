@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import math
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
@@ -23,12 +24,14 @@ from synthgen_spark.catalog.model import (
     FREQUENCIES,
     MAX_NAME_LENGTH,
     NAME,
+    PROPENSITY_BLOCK,
     RETAIL_EVENTS,
     TABLE_KINDS,
     ColumnSpec,
     DatasetSpec,
     Lifecycle,
     PoolSpec,
+    Propensity,
     TableSpec,
 )
 from synthgen_spark.catalog.validate import validate_references
@@ -55,6 +58,7 @@ TABLE_KEYS = (
         "holiday_multiplier",
         "event_multipliers",
         "lifecycle",
+        "propensity",
         "description",
         "scaled",
         "changes",
@@ -65,6 +69,8 @@ TABLE_KEYS = (
     ),
 )
 LIFECYCLE_KEYS = ((), ("growth_rate", "growth_period", "churn_rate"))
+PROPENSITY_KEYS = (("shares", "weights"), ())
+MAX_PROPENSITY_CLASSES = 10
 POOL_KEYS = (("fields", "records"), ())
 
 
@@ -289,6 +295,7 @@ def _parse_table(body: Any, source: str) -> TableSpec:
         holiday_multiplier=float(body.get("holiday_multiplier", 1.0)),
         event_multipliers=_parse_event_multipliers(body.get("event_multipliers", {}), where),
         lifecycle=_parse_lifecycle(body.get("lifecycle", {}), body["kind"], where),
+        propensity=_parse_propensity(body, where),
         description=str(body.get("description", "")),
         scaled=scaled,
         **_parse_lateness(body, where),
@@ -395,6 +402,38 @@ def _parse_lifecycle(raw: Any, kind: str, where: str) -> Lifecycle:
     return Lifecycle(
         float(raw.get("growth_rate", 0.0)), raw.get("growth_period", "day"), float(raw.get("churn_rate", 0.0))
     )
+
+
+def _parse_propensity(body: Mapping, where: str) -> Propensity | None:
+    """``propensity: {shares, weights}`` on a snapshot table: classes of entities per block of 100."""
+    if "propensity" not in body:
+        return None
+    raw = body["propensity"]
+    if not isinstance(raw, Mapping) or body["kind"] != "snapshot":
+        allowed = "a mapping of shares and weights, on snapshot tables"
+        raise SpecError(invalid("propensity", allowed, raw, where=where, problem="only snapshot tables have one"))
+    where = f"{where}, propensity"
+    _check_keys(raw, *PROPENSITY_KEYS, where)
+    shares, weights = raw["shares"], raw["weights"]
+    if (
+        not isinstance(shares, list)
+        or not 2 <= len(shares) <= MAX_PROPENSITY_CLASSES
+        or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shares)
+        or sum(shares) != PROPENSITY_BLOCK
+    ):
+        allowed = f"2 to {MAX_PROPENSITY_CLASSES} integers >= 0 summing to {PROPENSITY_BLOCK}, e.g. [1, 4, 15, 35, 45]"
+        raise SpecError(
+            invalid("shares", allowed, shares, where=where, problem="must be entities per class in each 100")
+        )
+    if (
+        not isinstance(weights, list)
+        or len(weights) != len(shares)
+        or not all(is_number(w) and math.isfinite(w) and w >= 0 for w in weights)
+        or not any(n and w for n, w in zip(shares, weights, strict=True))
+    ):
+        allowed = f"{len(shares)} numbers >= 0 (one per share), some class with a share and a weight > 0"
+        raise SpecError(invalid("weights", allowed, weights, where=where, problem="must be one weight per class"))
+    return Propensity(tuple(shares), tuple(float(w) for w in weights))
 
 
 def _parse_event_multipliers(raw: Any, where: str) -> dict[str, float]:

@@ -247,6 +247,16 @@ def _validate_column_references(
                     problem="cannot look up a column built from a derived expression",
                 )
             )
+    if col.kind == "propensity_class" and table.propensity is None:
+        raise SpecError(
+            invalid(
+                "kind",
+                "a table-level propensity: {shares: [...], weights: [...]} on this snapshot table",
+                col.kind,
+                where=where,
+                problem="a propensity_class column needs its table's propensity",
+            )
+        )
     if col.kind in ("lookup", "version_key") and p["key"] not in table.column_names:
         raise SpecError(invalid("key", ", ".join(table.column_names), p["key"], where=where, problem="no such column"))
     if col.kind in ("child_count", "child_sum"):

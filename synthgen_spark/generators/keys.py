@@ -136,13 +136,13 @@ def _sequence_start(scope: Scope, table: str) -> int:
 
 @register("foreign_key")
 def _foreign_key(spec: ColumnSpec, scope: Scope) -> Expr:
-    """A key of the referenced snapshot table, uniform over its entities active on the day."""
+    """A key of the referenced snapshot table among its entities active on the day: uniform, or by propensity."""
     table = spec.params["references"].split(".")[0]
     start = sql.lit(_sequence_start(scope, table)).cast("bigint")
     if "slots_per_day" in spec.params:  # a booking: no two rows of a day share an (entity, slot) cell
         return start + booked_index(spec, scope)
     target = scope.dataset.table(table)
-    if target.lifecycle.churn_rate > 0:
+    if target.lifecycle.churn_rate > 0 or target.propensity is not None:
         return start + EntityLifecycle(scope.settings, scope.dataset, target).active_pick(scope, spec.name)
     population = scope.day_fact("population", table)
     return start + bounded_index(hash_key(scope.row_key, scope.seed(spec.name)), population)

@@ -53,14 +53,23 @@ class EntityLifecycle:
         spread = sql.shiftright(hashed.bitwise_and(_long(_LOW_BITS)) * _long(BLOCK), 32)
         return unit, sql.when(block == sql.lit(0), _long(self.model.first_loyal_slot)).otherwise(spread)
 
-    def lifetime(self, scope: Scope, index: Expr, name: str = "_sg_lifetime") -> Expr:
-        """Lifetime in days of entity ``index`` (0: it never churns), computed once per row under ``name``."""
+    def slot(self, scope: Scope, index: Expr) -> Expr:
+        """Slot (0..99) of entity ``index`` in its block: ``EntityModel.slot``, computed once per row."""
         block = sql.div(index, _long(BLOCK))
-        unit, offset = self._arrangement(scope, block, name)
+        unit, offset = self._arrangement(scope, block, "_sg_slot")
         multiplier = sql.element_at(sql.lit(list(UNITS)), (unit + sql.lit(1)).cast("int"))
-        slot = sql.pmod(multiplier * (index - block * _long(BLOCK)) + offset, _long(BLOCK))
-        lifetimes = sql.lit(list(self.model.slot_lifetimes))
-        return scope.stage(name, sql.element_at(lifetimes, (slot + sql.lit(1)).cast("int")).cast("bigint"))
+        return scope.stage("_sg_slot", sql.pmod(multiplier * (index - block * _long(BLOCK)) + offset, _long(BLOCK)))
+
+    def _per_slot(self, scope: Scope, index: Expr, values: tuple[int, ...]) -> Expr:
+        return sql.element_at(sql.lit(list(values)), (self.slot(scope, index) + sql.lit(1)).cast("int"))
+
+    def lifetime(self, scope: Scope, index: Expr) -> Expr:
+        """Lifetime in days of entity ``index`` (0: it never churns), computed once per row."""
+        return scope.stage("_sg_lifetime", self._per_slot(scope, index, self.model.slot_lifetimes).cast("bigint"))
+
+    def propensity_class(self, scope: Scope, index: Expr) -> Expr:
+        """Propensity class of entity ``index`` (1 = the first listed): its slot's, ``EntityModel.slot_classes``."""
+        return self._per_slot(scope, index, self.model.slot_classes)
 
     def end(self, scope: Scope, index: Expr) -> Expr:
         """Churn day ordinal of entity ``index`` (its first day not active), or null if it never churns."""
@@ -93,10 +102,11 @@ class EntityLifecycle:
         return scope.day_table(f"{kind}_{self.table.name}", row_of_day, position)
 
     def active_pick(self, scope: Scope, name: str) -> Expr:
-        """A uniformly drawn entity among those active on the row's day, for column ``name``: O(1), exact.
+        """An entity drawn among those active on the row's day, for column ``name``: O(1), exact.
 
-        An alias table over the 100 slots weighted by their active counts picks the slot, then a uniform
-        block of the slot's active range (``EntityModel.pick_table``): three hashes, three array reads.
+        An alias table over the 100 slots weighted by their active counts (times their propensity class
+        weights, if the table has them) picks the slot, then a uniform block of the slot's active range
+        (``EntityModel.pick_table``): four hashes, three array reads.
         """
         seed = scope.seed(name)
         active = scope.stage(f"_sg_{self.table.name}_active", self._day_table(scope, "pick", sql.lit(0)))
@@ -159,3 +169,9 @@ def _lifecycle_status(spec: ColumnSpec, scope: Scope) -> Expr:
     active, churned = spec.params.get("values", ["active", "churned"])
     active_now = _lifecycle(scope).is_active(scope, scope.row_index, scope.day_ordinal)
     return sql.when(active_now, sql.lit(active)).otherwise(sql.lit(churned))
+
+
+@register("propensity_class")
+def _propensity_class(spec: ColumnSpec, scope: Scope) -> Expr:
+    """The entity's propensity class, 1 = the most drawn (the table's ``propensity``; docs/data-model.md)."""
+    return _lifecycle(scope).propensity_class(scope, scope.row_index)
