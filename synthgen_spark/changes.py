@@ -83,6 +83,7 @@ class ChangeGroup:
     Example (YAML, under a snapshot table's ``changes``)::
 
         - {name: price, columns: [price], rate: 0.01, per: week, new_value: step, step: 0.05}
+        - {name: insurance, columns: [coverage], rate: 0.08, per: year, at_age: {column: birth_date, years: 65}}
     """
 
     name: str
@@ -91,6 +92,7 @@ class ChangeGroup:
     per: str = "day"
     new_value: str = "redraw"
     step: float = 0.0
+    at_age: tuple[str, int] | None = None  # (a fixed date column, years): one more version on that birthday
 
     @property
     def daily_rate(self) -> float:
@@ -154,7 +156,30 @@ def parse_change_groups(raw: Any, table: TableSpec, where: str) -> tuple[ChangeG
                     )
                 )
         groups.append(group)
+    changing = {c: g.name for g in groups for c in g.columns}
+    for group in groups:
+        moved = group.at_age and _date_chain(table, group.at_age[0]) & changing.keys()
+        if moved:
+            name = sorted(moved)[0]
+            raise SpecError(
+                invalid(
+                    "at_age",
+                    "a date column no change group moves",
+                    group.at_age[0],
+                    where=_in_group(where, group.name),
+                    problem=f"'{group.at_age[0]}' moves with column '{name}' of group '{changing[name]}'",
+                )
+            )
     return tuple(groups)
+
+
+def _date_chain(table: TableSpec, column: str) -> set[str]:
+    """``column`` and the date columns it is based on (a birth date based on the registration date)."""
+    chain = set()
+    while column in table.column_names and column not in chain:
+        chain.add(column)
+        column = table.column(column).params.get("base", "")
+    return chain
 
 
 def _in_group(where: str, name: str) -> str:
@@ -184,7 +209,7 @@ def _parse_group(body: Any, table: TableSpec, where: str) -> ChangeGroup:
             invalid("changes", "mappings with a name", body, where=where, problem="every change group needs a name")
         )
     where = _in_group(where, body["name"])
-    allowed = ("name", "columns", "rate", "per", "new_value", "step", "description")
+    allowed = ("name", "columns", "rate", "per", "new_value", "step", "at_age", "description")
     unknown = sorted(set(body) - set(allowed))
     if unknown:
         raise SpecError(invalid(unknown[0], ", ".join(allowed), unknown[0], where=where, problem="unknown key"))
@@ -204,7 +229,31 @@ def _parse_group(body: Any, table: TableSpec, where: str) -> ChangeGroup:
     if per not in CHANGE_PERIODS:
         raise SpecError(invalid("per", ", ".join(CHANGE_PERIODS), per, where=where, problem="unknown period"))
     group = ChangeGroup(str(body["name"]), tuple(columns), float(rate), per, body.get("new_value", "redraw"))
+    if "at_age" in body:
+        group = dataclasses.replace(group, at_age=_parse_at_age(body["at_age"], table, where))
     return _check_new_value(group, body, table, where)
+
+
+MAX_AGE_YEARS = 150
+
+
+def _parse_at_age(raw: Any, table: TableSpec, where: str) -> tuple[str, int]:
+    """``at_age: {column, years}``: a date column that never changes (a birth date) and whole years after it."""
+    allowed = f"{{column: a date column of the table, years: 1 to {MAX_AGE_YEARS}}}"
+    if not isinstance(raw, Mapping) or set(raw) != {"column", "years"}:
+        raise SpecError(invalid("at_age", allowed, raw, where=where, problem="needs exactly column and years"))
+    column, years = raw["column"], raw["years"]
+    if isinstance(years, bool) or not isinstance(years, int) or not 1 <= years <= MAX_AGE_YEARS:
+        raise SpecError(invalid("at_age", allowed, years, where=where, problem="years must be a whole number in range"))
+    col = table.column(column) if column in table.column_names else None
+    dated = col is not None and (
+        col.kind == "lifecycle_start"
+        or (col.kind == "date_offset" and col.params.get("base", "generation_date") != "generation_date")
+    )
+    if not dated or col.type != "date":
+        problem = f"'{column}' is not a date_offset or lifecycle_start date column that stays fixed"
+        raise SpecError(invalid("at_age", allowed, column, where=where, problem=problem))
+    return str(column), years
 
 
 def _check_group_column(table: TableSpec, name: str, where: str) -> None:

@@ -255,14 +255,9 @@ class EntityModel:
         return (sum(masses), *alias, *packed)
 
     def rank_table(self, day: int, signed_by: int | None = None) -> tuple[int, ...]:
-        """What a booking reads to find the a-th active entity on ``day`` (slots in order, then blocks).
-
-        [cumulative counts before slots 0..127 (padded with A), then per slot first_block << 31 | blocks].
-        """
-        ranges = self.ranges(day, signed_by)
+        """What a booking reads to find the a-th active entity on ``day`` (slots in order, then blocks), with
+        the ranges of ``pick_table``: the active counts before slots 0..127 (padded with the total)."""
         cumulative = [0]
-        for _, count in ranges:
+        for _, count in self.ranges(day, signed_by):
             cumulative.append(cumulative[-1] + count)
-        cumulative += [cumulative[-1]] * (SEARCH_WIDTH - len(cumulative))
-        packed = [first << RANGE_SHIFT | count for first, count in ranges]
-        return (*cumulative, *packed)
+        return tuple(cumulative + [cumulative[-1]] * (SEARCH_WIDTH - len(cumulative)))

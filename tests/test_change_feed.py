@@ -425,3 +425,58 @@ def test_star_facts_carry_the_surrogate_key_of_the_dimension_version_in_force(sp
         assert counts["missing"] == counts["other_entity"] == counts["not_in_force"] == 0, (dim, counts)
         assert counts["later_versions"] > 0, (dim, counts)
     sales.unpersist()
+
+
+@pytest.fixture(scope="module")
+def patients(spark, tmp_path_factory):
+    """healthcare patients over 31 days at scale 1 (about 20 patients turn 65): snapshots, feed and history."""
+    config = small_config(
+        tmp_path_factory.mktemp("patients"),
+        dataset_id="healthcare_oltp_small",
+        start_date="2024-01-01",
+        end_date="2024-01-31",
+        scale_factor=1.0,
+        batch_size=31,
+        change_feed=True,
+        history=True,
+    )
+    plan = build_plan(config)
+    first, last = config.start_date, config.end_date
+
+    def frame(table: str, days: tuple[dt.date, ...] | None = None) -> DataFrame:
+        table_days = [td for td in plan.table_days if td.table.name == table and (days is None or td.date in days)]
+        return build_batch_frame(spark, config, plan.dataset, table_days).cache()
+
+    frames = {
+        "patients": frame("patients", (first, last)),
+        "patients_changes": frame("patients_changes"),
+        "patients_history": frame("patients_history", (last,)),
+    }
+    yield plan.dataset.table("patients"), first, last, frames
+    for each in frames.values():
+        each.unpersist()
+
+
+def test_insurance_turns_medicare_on_the_65th_birthday_in_snapshots_feed_and_history(patients):
+    table, first, last, t = patients
+    image = image_columns(table)
+    birthday = F.add_months("birth_date", 780)
+    snapshots = t["patients"].withColumn("as_of", F.coalesce(F.date_sub("inactive_date", 1), F.col("snapshot_date")))
+    assert snapshots.where((F.col("insurance_type") == "Medicare") & (birthday > F.col("as_of"))).count() == 0
+    senior = snapshots.where(birthday <= F.col("as_of"))
+    assert senior.count() > 1000
+    assert senior.where(~F.col("insurance_type").isin("Medicare", "Self-pay")).count() == 0
+    feed = t["patients_changes"]
+    turning = feed.where((F.col("change_op") == "update") & (F.col("change_date") == birthday))
+    assert turning.count() >= 5  # the birthdays of the month are changes, dated on the day
+    assert turning.where(~F.col("insurance_type").isin("Medicare", "Self-pay")).count() == 0
+    start = t["patients"].where(F.col("snapshot_date") == first)
+    end = t["patients"].where(F.col("snapshot_date") == last).select(*image)
+    assert _same(_replay(start, feed.where(F.col("change_date") > first), "patient_id", image), end)
+    history = t["patients_history"]
+    valid = history.where(F.col("valid_to").isNull() | (F.col("valid_to") > last))
+    assert _same(valid.select(*image), end)
+    began = history.join(
+        turning.select("patient_id", F.col("change_date").alias("valid_from")), ["patient_id", "valid_from"]
+    )
+    assert began.count() == turning.count()  # each birthday begins a version

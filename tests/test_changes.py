@@ -30,6 +30,8 @@ tables:
       - {name: opt_in, kind: choice, values: [true, false], type: boolean}
       - {name: credit, kind: uniform, min: 100, max: 900, type: "decimal(10,2)"}
       - {name: signup_date, kind: lifecycle_start, min_days: -100, max_days: -1}
+      - {name: born, kind: date_offset, base: signup_date, min_days: -30000, max_days: -6600}
+      - {name: seen, kind: date_offset, min_days: -5, max_days: 0}
       - {name: snapshot_date, kind: generation_date}
   - name: visits
     kind: incremental
@@ -110,6 +112,29 @@ REJECTIONS = [
     ([{"name": "g", "columns": ["city"], "rate": 0.1, "speed": 1}], 0, "g", "speed", "unknown key"),
     ([{"name": "g", "columns": ["pages"], "rate": 0.1}], 1, None, "changes", "lifecycle"),
     ([{"name": "g", "columns": ["solo"], "rate": 0.1, "new_value": "step", "step": 1}], 0, "g", "step", "one level"),
+    *[
+        ([{"name": "g", "columns": ["city"], "rate": 0.1, "at_age": at_age}], 0, "g", "at_age", fragment)
+        for at_age, fragment in [
+            ({"column": "city", "years": 65}, "'city' is not a date_offset or lifecycle_start date column"),
+            ({"column": "nope", "years": 65}, "'nope' is not a date_offset"),
+            ({"column": "seen", "years": 65}, "'seen' is not a date_offset or lifecycle_start date column that stays"),
+            ({"column": "born", "years": 0}, "years must be a whole number"),
+            ({"column": "born", "years": 151}, "years must be a whole number"),
+            ({"column": "born", "years": True}, "years must be a whole number"),
+            ({"column": "born"}, "needs exactly column and years"),
+            ("born", "needs exactly column and years"),
+        ]
+    ],
+    (
+        [
+            {"name": "a", "columns": ["born"], "rate": 0.1},
+            {"name": "g", "columns": ["city"], "rate": 0.1, "at_age": {"column": "born", "years": 65}},
+        ],
+        0,
+        "g",
+        "at_age",
+        "'born' moves with column 'born' of group 'a'",
+    ),
 ]
 
 
@@ -241,3 +266,11 @@ def test_version_key_must_name_the_key_of_a_table_with_a_lifecycle(references, f
         parse_dataset(yaml.safe_dump(raw), source="shop.yaml")
     raw["tables"][1]["columns"][-1]["references"] = "customers.customer_id"
     assert parse_dataset(yaml.safe_dump(raw), source="shop.yaml").table("visits").column("customer_sk").type == "long"
+
+
+def test_a_birthday_group_parses_on_a_fixed_date_column():
+    groups = [{"name": "g", "columns": ["city"], "rate": 0.1, "at_age": {"column": "born", "years": 65}}]
+    (group,) = parse_dataset(_with_changes(groups), "shop.yaml").table("customers").changes
+    assert group.at_age == ("born", 65)
+    healthcare = load_dataset("healthcare_oltp_small").table("patients")
+    assert [g.at_age for g in healthcare.changes if g.at_age] == [("birth_date", 65)]

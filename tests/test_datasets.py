@@ -149,7 +149,9 @@ CASES = {
             "patients": (
                 "birth_date > registration_date",
                 "(patient_status = 'inactive') != (inactive_date IS NOT NULL)",
-                "insurance_type = 'Medicare' AND birth_date > DATE'1955-01-01'",
+                "insurance_type = 'Medicare' AND add_months(birth_date, 780) > snapshot_date",  # Medicare from 65
+                "add_months(birth_date, 780) <= snapshot_date AND inactive_date IS NULL"
+                " AND insurance_type NOT IN ('Medicare', 'Self-pay')",
                 "(insurance_type = 'Self-pay') != (payer_name IS NULL)",
             ),
             "providers": ("(employment_status = 'terminated') != (termination_date IS NOT NULL)",),

@@ -91,15 +91,21 @@ class EntityLifecycle:
         inverse = sql.element_at(sql.lit(list(INVERSES)), (unit + sql.lit(1)).cast("int"))
         return block * _long(BLOCK) + sql.pmod(inverse * (slot - offset), _long(BLOCK))
 
-    def _day_table(self, scope: Scope, kind: str, position: Expr) -> Expr:
-        """The ``kind`` table (pick or rank) of the row's day: entities of the snapshot in force, active that day."""
+    def _day_table(self, scope: Scope, part: str, position: Expr) -> Expr:
+        """``part`` of the row's day's pick or rank table (entities of the snapshot in force, active that day).
+
+        Each part is an array literal of its own (``_TABLE_PARTS``), so that a read copies only the part it
+        needs into the plan: Spark folds one copy of the literal into every expression that reads it, and each
+        task deserialises every copy (a 365-day batch's whole tables, read 24 times per order, cost seconds).
+        """
+        kind, cut = _TABLE_PARTS[part]
         builder = self.model.pick_table if kind == "pick" else self.model.rank_table
 
         def row_of_day(ordinal: int) -> tuple[int, ...]:
             in_force = snapshot_in_force(self.table.frequency, UNIX_EPOCH + dt.timedelta(days=ordinal), self.epoch)
-            return builder(ordinal, (in_force - UNIX_EPOCH).days)
+            return builder(ordinal, (in_force - UNIX_EPOCH).days)[cut]
 
-        return scope.day_table(f"{kind}_{self.table.name}", row_of_day, position)
+        return scope.day_table(f"{part}_{self.table.name}", row_of_day, position)
 
     def active_pick(self, scope: Scope, name: str) -> Expr:
         """An entity drawn among those active on the row's day, for column ``name``: O(1), exact.
@@ -109,20 +115,20 @@ class EntityLifecycle:
         (``EntityModel.pick_table``): four hashes, three array reads.
         """
         seed = scope.seed(name)
-        active = scope.stage(f"_sg_{self.table.name}_active", self._day_table(scope, "pick", sql.lit(0)))
+        active = scope.stage(f"_sg_{self.table.name}_active", self._day_table(scope, "total", sql.lit(0)))
         column = scope.stage(f"_sg_{name}_column", bounded_index(hash_key(scope.row_key, derive_seed(seed, 1)), BLOCK))
         below = bounded_index(hash_key(scope.row_key, derive_seed(seed, 2)), active)
-        alias = self._day_table(scope, "pick", column + sql.lit(1))
+        alias = self._day_table(scope, "alias", column)
         kept = below < sql.shiftright(alias, ALIAS_SHIFT)
         slot = scope.stage(f"_sg_{name}_slot", sql.when(kept, column).otherwise(alias.bitwise_and(_long(_ALIAS_BITS))))
-        ranged = scope.stage(f"_sg_{name}_range", self._day_table(scope, "pick", slot + sql.lit(1 + BLOCK)))
+        ranged = scope.stage(f"_sg_{name}_range", self._day_table(scope, "range", slot))
         offset = bounded_index(hash_key(scope.row_key, derive_seed(seed, 3)), ranged.bitwise_and(_long(_COUNT_BITS)))
         block = scope.stage(f"_sg_{name}_block", sql.shiftright(ranged, RANGE_SHIFT) + offset)
         return self._entity(scope, slot, block, f"_sg_{name}")
 
     def active_count(self, scope: Scope) -> Expr:
         """Entities active on the row's day (the last cumulative count of the rank table)."""
-        return self._day_table(scope, "rank", sql.lit(BLOCK))
+        return self._day_table(scope, "cumulative", sql.lit(BLOCK))
 
     def ranked(self, scope: Scope, rank: Expr, name: str) -> Expr:
         """The ``rank``-th active entity of the row's day (0-based; slots in order, then blocks): a bijection.
@@ -134,12 +140,21 @@ class EntityLifecycle:
         step = SEARCH_WIDTH // 2
         while step:
             candidate = slot + _long(step)
-            below = self._day_table(scope, "rank", candidate) <= rank
+            below = self._day_table(scope, "cumulative", candidate) <= rank
             slot = scope.stage(f"{name}_slot{step}", sql.when(below, candidate).otherwise(slot))
             step //= 2
-        first = sql.shiftright(self._day_table(scope, "rank", slot + _long(SEARCH_WIDTH)), RANGE_SHIFT)
-        block = scope.stage(f"{name}_block", first + rank - self._day_table(scope, "rank", slot))
+        first = sql.shiftright(self._day_table(scope, "range", slot), RANGE_SHIFT)
+        block = scope.stage(f"{name}_block", first + rank - self._day_table(scope, "cumulative", slot))
         return self._entity(scope, slot, block, name)
+
+
+# the parts of the day tables (EntityModel.pick_table, rank_table) a pick or a rank reads, each its own array
+_TABLE_PARTS = {
+    "total": ("pick", slice(0, 1)),
+    "alias": ("pick", slice(1, 1 + BLOCK)),
+    "range": ("pick", slice(1 + BLOCK, 1 + 2 * BLOCK)),
+    "cumulative": ("rank", slice(None)),
+}
 
 
 def _ordinal_to_date(ordinal: Expr) -> Expr:

@@ -2,7 +2,8 @@
 
 A column of a change group is built for version v of its group: ``redraw`` builds the column's own
 generator with the row key ``entity + v * 2**33`` (v = 0 is the entity's key, so version 0 is the
-value of a table without change groups); ``step`` moves a number to base x (1 + s), s uniform in
+value of a table without change groups; a group with ``at_age`` counts one more version from that
+birthday on); ``step`` moves a number to base x (1 + s), s uniform in
 [-step, +step] from (entity, v), or an ordered choice to a neighbouring level on odd versions and
 back on even ones; ``toggle`` flips a boolean on odd versions. Every rule needs only v, so any day
 is O(1) per row.
@@ -59,15 +60,45 @@ def active_days(scope: Scope, index: Expr, day_ordinal: Expr, name: str) -> Expr
     return scope.stage(name, last - start_ordinal(scope, index))
 
 
-def version(scope: Scope, group: ChangeGroup, index: Expr | None = None) -> Expr:
-    """Version of ``group`` on the scope's day for entity ``index`` (default: the scope's row): K + [j_K < y - K]."""
-    index = scope.row_index if index is None else index
+def scheduled(scope: Scope, group: ChangeGroup, index: Expr) -> Expr:
+    """Events of the group's jittered schedule by the scope's day: K + [j_K < y - K] (0 before any day)."""
     days = active_days(scope, index, scope.day_ordinal, "_sg_active_days")
     y = days.cast("double") * sql.lit(group.daily_rate)
     slot = sql.floor(y).cast("bigint")
     jitter = unit_interval(hash_key(sql.shiftleft(slot, SLOT_SHIFT) + index, group_seed(scope, group)))
     count = slot + sql.when(jitter < y - slot.cast("double"), sql.lit(1)).otherwise(sql.lit(0)).cast("bigint")
     return sql.when(days <= sql.lit(0), sql.lit(0).cast("bigint")).otherwise(count)
+
+
+def age_offset(scope: Scope, group: ChangeGroup, index: Expr) -> Expr | None:
+    """Days from signup to the group's birthday event (``at_age``: the date column plus whole years), or None.
+
+    The birthday is an event when it falls after signup and by the eve of churn, like a scheduled one.
+    """
+    if group.at_age is None:
+        return None
+    column, years = group.at_age
+    birthday = sql.call("unix_date", sql.call("add_months", scope.column(column), sql.lit(12 * years)))
+    return scope.stage(f"_sg_age_offset_{group.name}", birthday.cast("bigint") - start_ordinal(scope, index))
+
+
+def _reached(offset: Expr, days: Expr) -> Expr:
+    """The birthday ``offset`` days after signup lies in (signup, signup + days]: an event by then."""
+    return (offset > sql.lit(0)) & (offset <= days)
+
+
+def version(scope: Scope, group: ChangeGroup, index: Expr | None = None) -> Expr:
+    """Version of ``group`` on the scope's day for entity ``index`` (default: the scope's row).
+
+    The scheduled events, plus one from the birthday of ``at_age`` once it is reached.
+    """
+    index = scope.row_index if index is None else index
+    count = scheduled(scope, group, index)
+    offset = age_offset(scope, group, index)
+    if offset is None:
+        return count
+    days = active_days(scope, index, scope.day_ordinal, "_sg_active_days")
+    return count + sql.when(_reached(offset, days), sql.lit(1)).otherwise(sql.lit(0)).cast("bigint")
 
 
 def version_moved(scope: Scope, group: ChangeGroup, day_ordinal: Expr, index: Expr) -> Expr:
@@ -88,13 +119,17 @@ def version_moved(scope: Scope, group: ChangeGroup, day_ordinal: Expr, index: Ex
     then_same = jitter(slot) < y0 - slot.cast("double")
     then_before = jitter(slot0) < y0 - slot0.cast("double")
     no = sql.lit(False)
-    return (
+    moved = (
         sql.when(days <= sql.lit(0), no)
         .when(days == before, no)
         .when(before <= sql.lit(0), (slot > sql.lit(0)) | now)
         .when(slot0 == slot, now & ~then_same)
         .otherwise(now | ~then_before)
     )
+    offset = age_offset(scope, group, index)
+    if offset is None:
+        return moved
+    return moved | (_reached(offset, days) & ~_reached(offset, before))
 
 
 class VersionedScope:
@@ -154,9 +189,13 @@ def version_days(scope: Scope) -> Expr:
     index, day = scope.row_index, scope.day_ordinal.cast("bigint")
     start = start_ordinal(scope, index)
     parts = [sql.call("array", start)]
+    days = active_days(scope, index, day, "_sg_active_days")
     for group in scope.table.changes:
-        count = scope.stage(f"_sg_count_{group.name}", version(scope, group))
+        count = scope.stage(f"_sg_count_{group.name}", scheduled(scope, group, index))
         parts.append(_event_days(scope, group, index, start, count))
+        offset = age_offset(scope, group, index)
+        if offset is not None:
+            parts.append(sql.when(_reached(offset, days), sql.call("array", start + offset)).otherwise(Expr(NO_DAYS)))
     if scope.table.lifecycle.churn_rate > 0 and scope.table.churn == "keep":  # churn begins a version
         churn = churn_ordinal(scope, index)
         parts.append(sql.when(churn <= day, sql.call("array", churn)).otherwise(Expr(NO_DAYS)))
