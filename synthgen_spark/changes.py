@@ -245,12 +245,13 @@ def _parse_at_age(raw: Any, table: TableSpec, where: str) -> tuple[str, int]:
     column, years = raw["column"], raw["years"]
     if isinstance(years, bool) or not isinstance(years, int) or not 1 <= years <= MAX_AGE_YEARS:
         raise SpecError(invalid("at_age", allowed, years, where=where, problem="years must be a whole number in range"))
-    col = table.column(column) if column in table.column_names else None
-    dated = col is not None and (
-        col.kind == "lifecycle_start"
-        or (col.kind == "date_offset" and col.params.get("base", "generation_date") != "generation_date")
+    chain = [table.column(name) for name in _date_chain(table, column)]  # the column and the dates it is based on
+    fixed = chain and all(
+        c.kind == "lifecycle_start"
+        or (c.kind == "date_offset" and c.params.get("base", "generation_date") != "generation_date")
+        for c in chain
     )
-    if not dated or col.type != "date":
+    if not fixed or table.column(column).type != "date":
         problem = f"'{column}' is not a date_offset or lifecycle_start date column that stays fixed"
         raise SpecError(invalid("at_age", allowed, column, where=where, problem=problem))
     return str(column), years
