@@ -115,6 +115,7 @@ class EntityModel:
         self.propensity = propensity
         self.arrangement_seed = derive_seed(seed, 1)
         self._ranges: dict[tuple[int, int], list[tuple[int, int]]] = {}
+        self._picks: dict[tuple[int, int | None], tuple[int, ...]] = {}  # a frame reads three parts of each
 
     @cached_property
     def slot_lifetimes(self) -> tuple[int, ...]:
@@ -247,15 +248,18 @@ class EntityModel:
         [A, then per slot threshold << 7 | alias, then per slot first_block << 31 | blocks]: the alias
         table over the slots' masses (``slot_masses``, total A), then each slot's active range.
         """
-        ranges = self.ranges(day, signed_by)
-        masses = self.slot_masses([count for _, count in ranges])
-        thresholds, aliases = integer_alias(masses)
-        alias = [t << ALIAS_SHIFT | a for t, a in zip(thresholds, aliases, strict=True)]
-        packed = [first << RANGE_SHIFT | count for first, count in ranges]
-        return (sum(masses), *alias, *packed)
+        key = (day, signed_by)
+        if key not in self._picks:
+            ranges = self.ranges(day, signed_by)
+            masses = self.slot_masses([count for _, count in ranges])
+            thresholds, aliases = integer_alias(masses)
+            alias = [t << ALIAS_SHIFT | a for t, a in zip(thresholds, aliases, strict=True)]
+            packed = [first << RANGE_SHIFT | count for first, count in ranges]
+            self._picks[key] = (sum(masses), *alias, *packed)
+        return self._picks[key]
 
     def rank_table(self, day: int, signed_by: int | None = None) -> tuple[int, ...]:
-        """What a booking reads to find the a-th active entity on ``day`` (slots in order, then blocks), with
+        """What a booking reads to find the a-th active entity on ``day`` (slots in order, then blocks), besides
         the ranges of ``pick_table``: the active counts before slots 0..127 (padded with the total)."""
         cumulative = [0]
         for _, count in self.ranges(day, signed_by):
