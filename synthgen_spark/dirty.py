@@ -168,8 +168,9 @@ class RowFaults:
         if self.duplicated is None:
             return frame
         self.copied = True
-        copies = f"explode(CASE WHEN {self.duplicated.sql} THEN array(0, 1) ELSE array(0) END)"
-        return frame.withColumn(COPY, F.expr(copies))
+        # the flag in a projection first: Spark evaluates a generator's expression row by row, uncompiled
+        frame = frame.withColumn(COPY, F.expr(f"CASE WHEN {self.duplicated.sql} THEN 2 ELSE 1 END"))
+        return frame.withColumn(COPY, F.expr(f"explode(sequence(0, {COPY} - 1))"))
 
     def labels(self, frame: DataFrame) -> DataFrame:
         """One row per faulted row of ``frame``: table, date, primary key, column, type, clean and dirty values."""
