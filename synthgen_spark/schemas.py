@@ -144,6 +144,18 @@ def dataset_schema() -> dict[str, Any]:
             weights={"type": "array", "items": {"type": "number", "minimum": 0}, "minItems": 2},
         ),
         columns={"type": "array", "items": {"$ref": "#/$defs/column"}, "minItems": 1},
+        targets={
+            "type": "array",
+            "items": _keys_object(
+                catalog.TARGET_KEYS,
+                between={"type": "array", "items": {"type": "number", "minimum": 0, "maximum": 1}, "minItems": 2},
+                top_share={"type": "string"},
+                top={"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
+                weight={"type": "string"},
+                share={"type": "string"},
+                min_rows={"type": "integer", "minimum": 1},
+            ),
+        },
         scaled={"type": "boolean"},
         description={"type": "string"},
         late_arrival_rate={"type": "number", "minimum": 0, "maximum": 1},

@@ -7,19 +7,24 @@ naming an entity active then, where the target has a lifecycle status), the decl
 Shapes: in incremental tables, each plain ``choice`` column's value shares and each ``timestamp`` column's
 hour-of-day shares (with ``hourly_weights``) are within total variation distance 0.05 of the declared
 weights, judged once there are at least 400 rows per category (fewer: PASS, "not judged").
+
+Targets: each of a table's declared ``targets`` (a top_share or a share, catalog.ShapeTarget) lies within its
+``between``, judged from ``min_rows`` rows on.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from itertools import combinations
 from numbers import Number
 
+from pyspark.errors import AnalysisException
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from synthgen_spark.calendar import snapshot_in_force
-from synthgen_spark.catalog import KEY_KINDS, TableSpec
+from synthgen_spark.catalog import KEY_KINDS, ShapeTarget, TableSpec
 from synthgen_spark.engine import table_ddl
 from synthgen_spark.generators.categorical import case_key
 from synthgen_spark.planner import Plan, TableDay, by_table
@@ -76,6 +81,7 @@ def verify_plan(spark: SparkSession, plan: Plan) -> Scorecard:
             checks.extend(_sums(plan, table, frame, frames))
             checks.extend(_given_choices(table, frame))
             checks.extend(_declared_shapes(table, frame, drifting=plan.config.enable_data_drift))
+        checks.extend(declared_targets(table, frame))
     return Scorecard(tuple(checks))
 
 
@@ -111,6 +117,59 @@ def _declared_shapes(table: TableSpec, frame: DataFrame, drifting: bool) -> list
             continue
         checks.append(_shape_check(f"{table.name}.{col.name} by {what}", observed, [float(w) for w in weights]))
     return checks
+
+
+def declared_targets(table: TableSpec, frame: DataFrame) -> list[Check]:
+    """Each of the table's ``targets`` against ``frame`` (its rows as written): within ``between``, or not judged.
+
+    A top_share counts the key's rows (or sums its ``weight``) per value, then takes the values with the most:
+    the top ``ceil(top x values)`` of them, ties broken anyhow (the share is the same).
+    """
+    if not table.targets:
+        return []
+    rows = frame.count()
+    return [_target_check(table.name, target, frame, rows) for target in table.targets]
+
+
+def _target_check(table: str, target: ShapeTarget, frame: DataFrame, rows: int) -> Check:
+    subject = f"{table}: {target.subject}"
+    if rows < target.min_rows:
+        return Check("targets as declared", subject, True, f"not judged: {rows:,} rows (at least {target.min_rows:,})")
+    try:
+        if target.share:
+            hits = frame.where(F.coalesce(F.expr(target.share), F.lit(False))).count()
+            observed = hits / rows
+        else:
+            measure = F.sum(target.weight).cast("long") if target.weight else F.count(F.lit(1))
+            per_key = frame.where(F.col(target.top_share).isNotNull()).groupBy(target.top_share).agg(measure.alias("n"))
+            observed = top_share(
+                [(r["n"] or 0, r["count"]) for r in per_key.groupBy("n").count().collect()], target.top
+            )
+    except AnalysisException as exc:
+        problem = str(exc).strip().splitlines()[0]
+        return Check("targets as declared", subject, False, f"Spark could not evaluate it: {problem}")
+    low, high = target.between
+    detail = f"{observed:.3f} (between {low:g} and {high:g}) over {rows:,} rows"
+    return Check("targets as declared", subject, low <= observed <= high, detail)
+
+
+def top_share(histogram: list[tuple[int, int]], top: float) -> float:
+    """The share of the total held by the ``top`` fraction of keys, from (value per key, keys with it) pairs.
+
+    >>> top_share([(10, 1), (1, 9)], 0.1)   # 10 keys, the busiest holds 10 of 19
+    0.5263157894736842
+    """
+    keys = sum(count for _, count in histogram)
+    total = sum(value * count for value, count in histogram)
+    if not keys or total <= 0:
+        return 0.0
+    left, taken = max(1, math.ceil(top * keys - 1e-9)), 0
+    for value, count in sorted(histogram, reverse=True):
+        take = min(count, left)
+        taken, left = taken + take * value, left - take
+        if not left:
+            break
+    return taken / total
 
 
 def _same_value(written: object, declared: object) -> bool:

@@ -34,6 +34,7 @@ from synthgen_spark.catalog.model import (
     Lifecycle,
     PoolSpec,
     Propensity,
+    ShapeTarget,
     TableSpec,
 )
 from synthgen_spark.catalog.parse import (
@@ -42,6 +43,7 @@ from synthgen_spark.catalog.parse import (
     POOL_KEYS,
     PROPENSITY_KEYS,
     TABLE_KEYS,
+    TARGET_KEYS,
     builtin_dataset_ids,
     dataset_from_yaml,
     load_dataset,
@@ -67,6 +69,7 @@ __all__ = [
     "NAME",
     "POOL_KEYS",
     "PROPENSITY_KEYS",
+    "TARGET_KEYS",
     "PRIMARY_KEY_KINDS",
     "RETAIL_EVENTS",
     "SIMPLE_TYPES",
@@ -77,6 +80,7 @@ __all__ = [
     "Lifecycle",
     "PoolSpec",
     "Propensity",
+    "ShapeTarget",
     "TableSpec",
     "builtin_dataset_ids",
     "column_dependencies",

@@ -97,6 +97,37 @@ class Propensity:
 
 
 @dataclass(frozen=True)
+class ShapeTarget:
+    """A shape a table's written rows should show, judged by ``synthgen verify`` (docs/verify.md#targets).
+
+    ``top_share``: the share of the rows (or of the ``weight`` column's sum) held by the ``top`` fraction of
+    the key's distinct values with the most; ``share``: the share of rows where a Spark SQL predicate holds.
+    Either must lie within ``between``; fewer than ``min_rows`` rows are not judged.
+
+    Example (YAML, on a table)::
+
+        targets:
+          - {top_share: customer_id, top: 0.1, between: [0.40, 0.60]}   # the top tenth place 40-60 % of orders
+          - {share: "item_count = 1", between: [0.30, 0.50]}
+    """
+
+    between: tuple[float, float]
+    top_share: str = ""
+    top: float = 0.0
+    weight: str = ""
+    share: str = ""
+    min_rows: int = 2000
+
+    @property
+    def subject(self) -> str:
+        """What the target measures, in a line of the scorecard."""
+        if self.share:
+            return f"share where {self.share}"
+        of = f"{self.weight} of " if self.weight else ""
+        return f"{of}top {self.top:.0%} of {self.top_share}"
+
+
+@dataclass(frozen=True)
 class TableSpec:
     """One table of a dataset: incremental (new rows per day) or snapshot (full table as of a date)."""
 
@@ -128,6 +159,7 @@ class TableSpec:
     # lateness overrides of an incremental table without a parent (None: the job's; docs/lateness.md)
     late_arrival_rate: float | None = None
     max_late_days: int | None = None
+    targets: tuple[ShapeTarget, ...] = ()  # shapes ``synthgen verify`` judges (docs/verify.md#targets)
 
     def column(self, name: str) -> ColumnSpec:
         """The column called ``name``; SpecError if there is none."""

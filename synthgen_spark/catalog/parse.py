@@ -32,6 +32,7 @@ from synthgen_spark.catalog.model import (
     Lifecycle,
     PoolSpec,
     Propensity,
+    ShapeTarget,
     TableSpec,
 )
 from synthgen_spark.catalog.validate import validate_references
@@ -66,12 +67,15 @@ TABLE_KEYS = (
         "progress",
         "late_arrival_rate",
         "max_late_days",
+        "targets",
     ),
 )
 LIFECYCLE_KEYS = ((), ("growth_rate", "growth_period", "churn_rate"))
 PROPENSITY_KEYS = (("shares", "weights"), ())
 MAX_PROPENSITY_CLASSES = 10
 POOL_KEYS = (("fields", "records"), ())
+TARGET_KEYS = (("between",), ("top_share", "top", "weight", "share", "min_rows"))
+TARGET_WEIGHT_TYPES = ("int", "long")  # a weight sums to whole units per key (a histogram of sums)
 
 
 def builtin_dataset_ids() -> list[str]:
@@ -299,6 +303,7 @@ def _parse_table(body: Any, source: str) -> TableSpec:
         description=str(body.get("description", "")),
         scaled=scaled,
         **_parse_lateness(body, where),
+        targets=_parse_targets(body.get("targets", []), columns, where),
     )
     changes = parse_change_groups(body.get("changes"), table, where)
     churn = parse_churn(body.get("churn", "keep"), table, where)
@@ -434,6 +439,57 @@ def _parse_propensity(body: Mapping, where: str) -> Propensity | None:
         allowed = f"{len(shares)} numbers >= 0 (one per share), some class with a share and a weight > 0"
         raise SpecError(invalid("weights", allowed, weights, where=where, problem="must be one weight per class"))
     return Propensity(tuple(shares), tuple(float(w) for w in weights))
+
+
+def _parse_targets(raw: Any, columns: tuple[ColumnSpec, ...], where: str) -> tuple[ShapeTarget, ...]:
+    """``targets: [...]``: shapes ``synthgen verify`` judges, each a top_share or a share within ``between``."""
+    if not isinstance(raw, list):
+        allowed = "a list of {top_share, top, between} or {share, between} mappings"
+        raise SpecError(invalid("targets", allowed, raw, where=where, problem="must be a list"))
+    return tuple(_parse_target(item, columns, f"{where}, targets[{i}]") for i, item in enumerate(raw))
+
+
+def _parse_target(raw: Any, columns: tuple[ColumnSpec, ...], where: str) -> ShapeTarget:
+    if not isinstance(raw, Mapping) or ("top_share" in raw) == ("share" in raw):
+        allowed = "a mapping with one of top_share (a column) or share (a Spark SQL predicate), and between"
+        raise SpecError(invalid("targets", allowed, raw, where=where, problem="must measure one thing"))
+    _check_keys(raw, *TARGET_KEYS, where)
+    between = raw["between"]
+    if (
+        not isinstance(between, list)
+        or len(between) != 2
+        or not all(is_number(b) and 0 <= b <= 1 for b in between)
+        or between[0] > between[1]
+    ):
+        allowed = "[low, high] with 0 <= low <= high <= 1, e.g. [0.40, 0.60]"
+        raise SpecError(invalid("between", allowed, between, where=where, problem="must be a range of shares"))
+    min_rows = raw.get("min_rows", 2000)
+    if isinstance(min_rows, bool) or not isinstance(min_rows, int) or min_rows < 1:
+        raise SpecError(invalid("min_rows", "an integer >= 1", min_rows, where=where, problem="must count rows"))
+    bounds = (float(between[0]), float(between[1]))
+    if "share" in raw:
+        extra = sorted({"top", "weight"} & set(raw))
+        if extra:
+            allowed = "between, min_rows beside share"
+            raise SpecError(invalid(extra[0], allowed, raw[extra[0]], where=where, problem="belongs to top_share"))
+        if not isinstance(raw["share"], str) or not raw["share"].strip():
+            allowed = 'a Spark SQL predicate over the table\'s written columns, e.g. "item_count = 1"'
+            raise SpecError(invalid("share", allowed, raw["share"], where=where, problem="must be a predicate"))
+        return ShapeTarget(bounds, share=raw["share"].strip(), min_rows=min_rows)
+    written = {c.name: c for c in columns if not c.hidden}
+    for key in ("top_share", "weight"):
+        if key in raw and raw[key] not in written:
+            allowed = f"a written column of the table ({', '.join(written)})"
+            raise SpecError(invalid(key, allowed, raw[key], where=where, problem="is not a written column"))
+    weight = raw.get("weight", "")
+    if weight and written[weight].type not in TARGET_WEIGHT_TYPES:
+        allowed = "an integer column (int, long), e.g. quantity"
+        raise SpecError(invalid("weight", allowed, weight, where=where, problem="is not a count"))
+    top = raw.get("top")
+    if not is_number(top) or not 0 < top < 1:
+        allowed = "a fraction of the key's values, 0 < top < 1, e.g. 0.1"
+        raise SpecError(invalid("top", allowed, top, where=where, problem="must be a fraction"))
+    return ShapeTarget(bounds, top_share=raw["top_share"], top=float(top), weight=weight, min_rows=min_rows)
 
 
 def _parse_event_multipliers(raw: Any, where: str) -> dict[str, float]:
