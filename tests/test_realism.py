@@ -178,6 +178,21 @@ def test_timestamps_follow_the_domain_s_hours(spark, tmp_path):
     assert {h - 100 for h in by_hour if h >= 100} == set(range(8, 22))  # stores sell only while open
 
 
+def test_shipping_and_delivery_lags_are_skewed_to_a_day_or_two(spark, tmp_path):
+    """Issue 21, shape item 5: the retail lags are a declared skewed choice (docs/datasets.md), not uniform."""
+    config = small_config(tmp_path, end_date="2024-02-01", scale_factor=0.5, fact_states="final")
+    orders = job_frames(config, spark)["orders"]
+    lags = orders.select(
+        F.datediff("shipped_date", "paid_date").alias("ship"),
+        F.datediff("delivered_date", "shipped_date").alias("deliver"),
+    )
+    ship = {r["ship"]: r["count"] for r in lags.where("ship IS NOT NULL").groupBy("ship").count().collect()}
+    deliver = {r["deliver"]: r["count"] for r in lags.where("deliver IS NOT NULL").groupBy("deliver").count().collect()}
+    assert set(ship) == {0, 1, 2, 3} and max(ship, key=ship.get) == 1 and ship[3] < ship[1] / 3
+    assert set(deliver) == set(range(1, 8)) and max(deliver, key=deliver.get) in (2, 3)
+    assert deliver[7] < deliver[2] / 4 and sum(deliver.values()) > 1000
+
+
 def test_no_provider_is_double_booked(healthcare):
     slots = healthcare["appointments"].groupBy("provider_id", "scheduled_ts").count()
     assert slots.where("count > 1").count() == 0
