@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import math
 from collections.abc import Mapping
 from importlib import resources
@@ -114,6 +115,12 @@ def load_dataset(dataset_id: str, dataset_path: str | None = None) -> DatasetSpe
                 fix="Use dataset_path for a custom dataset.",
             )
         )
+    return _builtin_dataset(dataset_id)
+
+
+@functools.cache
+def _builtin_dataset(dataset_id: str) -> DatasetSpec:
+    """A built-in dataset, parsed once per process: package data does not change (a plan per batch reads it)."""
     text = (resources.files("synthgen_spark") / "data" / "datasets" / f"{dataset_id}.yaml").read_text("utf-8")
     return parse_dataset(text, source=f"{dataset_id}.yaml")
 
