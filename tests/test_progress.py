@@ -198,5 +198,7 @@ def test_the_status_mix_of_a_weeks_orders_evolves_as_they_progress(frames):
 
     placed, later = shares(frames["as_of_orders"]), shares(_latest(frames, END))
     assert placed.get("DELIVERED", 0) == 0 and later["DELIVERED"] > 0.3
-    assert placed["PENDING"] > 0.5 > later["PENDING"]
+    # placed: still PENDING (8 %), or paid (87 %, a day later in 20 %) or cancelled (5 %, later in 40 %) after the day
+    assert placed["PENDING"] == pytest.approx(0.08 + 0.87 * 0.20 + 0.05 * 0.40, abs=0.03)
+    assert later["PENDING"] < placed["PENDING"] - 0.1
     assert later["CANCELLED"] > placed.get("CANCELLED", 0)
