@@ -24,7 +24,7 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from synthgen_spark.calendar import snapshot_in_force
-from synthgen_spark.catalog import KEY_KINDS, ShapeTarget, TableSpec
+from synthgen_spark.catalog import KEY_KINDS, ShapeTarget, TableSpec, share_of_the_top
 from synthgen_spark.engine import table_ddl
 from synthgen_spark.generators.categorical import case_key
 from synthgen_spark.planner import Plan, TableDay, by_table
@@ -160,16 +160,7 @@ def top_share(histogram: list[tuple[int, int]], top: float) -> float:
     0.5263157894736842
     """
     keys = sum(count for _, count in histogram)
-    total = sum(value * count for value, count in histogram)
-    if not keys or total <= 0:
-        return 0.0
-    left, taken = max(1, math.ceil(top * keys - 1e-9)), 0
-    for value, count in sorted(histogram, reverse=True):
-        take = min(count, left)
-        taken, left = taken + take * value, left - take
-        if not left:
-            break
-    return taken / total
+    return share_of_the_top(histogram, max(1, math.ceil(top * keys - 1e-9))) if keys else 0.0
 
 
 def _same_value(written: object, declared: object) -> bool:

@@ -36,6 +36,7 @@ from synthgen_spark.catalog.model import (
     Propensity,
     ShapeTarget,
     TableSpec,
+    share_of_the_top,
 )
 from synthgen_spark.catalog.parse import (
     DATASET_KEYS,
@@ -81,6 +82,7 @@ __all__ = [
     "PoolSpec",
     "Propensity",
     "ShapeTarget",
+    "share_of_the_top",
     "TableSpec",
     "builtin_dataset_ids",
     "column_dependencies",

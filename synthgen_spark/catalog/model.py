@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,11 +89,29 @@ class Propensity:
 
     def top_share(self, fraction: float = 0.1) -> float:
         """The share of draws that go to the ``fraction`` of entities of the highest weights (full blocks)."""
-        left, taken = fraction * PROPENSITY_BLOCK, 0.0
-        for n, w in sorted(zip(self.shares, self.weights, strict=True), key=lambda pair: -pair[1]):
-            take = min(n, left)
-            taken, left = taken + take * w, left - take
-        return taken / (self.mean_weight * PROPENSITY_BLOCK)
+        return share_of_the_top(zip(self.weights, self.shares, strict=True), fraction * PROPENSITY_BLOCK)
+
+
+def share_of_the_top(groups: Iterable[tuple[float, float]], take: float) -> float:
+    """The share of the total (sum of value x count) held by the ``take`` members with the highest values.
+
+    ``groups``: (value per member, members with that value); a propensity's (weight, share), or verify's
+    (rows per key, keys). Ties at the cut do not change the share.
+
+    >>> share_of_the_top([(10, 1), (1, 9)], 1)   # the busiest of 10 keys holds 10 of 19
+    0.5263157894736842
+    """
+    groups = list(groups)
+    total = sum(value * count for value, count in groups)
+    if total <= 0:
+        return 0.0
+    left, taken = take, 0.0
+    for value, count in sorted(groups, reverse=True):
+        step = min(count, left)
+        taken, left = taken + step * value, left - step
+        if left <= 0:
+            break
+    return taken / total
 
 
 @dataclass(frozen=True)
