@@ -23,7 +23,7 @@ FAKER = "Faker row loop (spec columns, 1 Python thread)"
 INTRO = f"""{HEADING}
 
 Generation is one Spark job per table per batch: `spark.range` plus hashed, seeded column
-expressions written as Spark SQL text (one `selectExpr` per frame), no UDFs, no shuffles, no `rand()`.
+expressions written as Spark SQL text (one `selectExpr` per level of the frame), no UDFs, no shuffles, no `rand()`.
 How fast that is, against [dbldatagen](https://pypi.org/project/dbldatagen/) 0.4.0.post1, a plain
 Python Faker loop and the cost of writing alone, is measured by `benchmarks/run_benchmarks.py`
 (`make bench`; see `benchmarks/README.md`). The session has Spark's default whole-stage codegen;

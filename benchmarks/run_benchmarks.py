@@ -81,7 +81,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-SECTIONS = {"lateness": timing.lateness, "faults": timing.faults, "changes": timing.changes, "jobs": timing.jobs}
+SECTIONS = {
+    "planning": timing.planning,
+    "lateness": timing.lateness,
+    "faults": timing.faults,
+    "changes": timing.changes,
+    "jobs": timing.jobs,
+}
 
 
 def measure_only(run: Run, sections: list[str]) -> None:
@@ -93,6 +99,8 @@ def measure_only(run: Run, sections: list[str]) -> None:
         say(
             f"{result.name} [{result.sink}]: best {min(result.times_s):.2f} s of {[round(t, 2) for t in result.times_s]}"
         )
+    if "planning" in run.out:
+        say(f"planning: {run.out['planning']['mean_s_per_batch']} s per batch (mean of the warm runs)")
 
 
 def measure(run: Run, profile: bool, no_profile: bool) -> list[dict]:

@@ -320,17 +320,21 @@ def _write_report(spark, fs: FileSystem, plan: Plan, ledger: Ledger | None, say:
 def _write_batches(
     spark, plan: Plan, run: dict, sink: Sink, store: StateStore, ledger: Ledger, say: Progress, prepared: dict
 ) -> None:
+    """Write every batch of ``plan``: ``parallel_workers`` at once, or one after another while the next
+    batch's frames are built (building and analysing frames is driver work, writing is mostly executor
+    work, so the two overlap)."""
     config, run_id = plan.config, run["run_id"]
     started = time.monotonic()
     done_rows, lock = [0], Lock()
 
-    def run_batch(batch: Batch) -> None:
-        batch_started = time.monotonic()
-        parallelism = sink.fs.parallelism
+    def frames_of(batch: Batch) -> TableFrames:
         labels: dict = {}  # filled by the tables' frames, read by _faults' (the batch's last table)
-        frames = prepared.pop(_batch_key(batch), None) or [
-            (tds, batch_frame(spark, plan, tds, sink.file_index, parallelism, labels)) for tds in _batch_tables(batch)
+        return prepared.pop(_batch_key(batch), None) or [
+            (tds, batch_frame(spark, plan, tds, sink.file_index, sink.fs.parallelism, labels))
+            for tds in _batch_tables(batch)
         ]
+
+    def write_batch(batch: Batch, frames: TableFrames, batch_started: float) -> None:
         sink.write_batch(batch, frames)
         with lock:  # one ledger write per batch, once every table of it is in place
             for td in batch.table_days:
@@ -351,15 +355,25 @@ def _write_batches(
             elapsed = time.monotonic() - started
             remaining = elapsed * (plan.total_rows - done_rows[0]) / max(done_rows[0], 1)
             say(
-                f"batch {batch.index + 1}/{len(plan.batches)} {batch.dates[0]}..{batch.dates[-1]}: "
-                f"{len(_batch_tables(batch))} tables, {batch.rows:,} rows in {time.monotonic() - batch_started:.1f} s; "
-                f"ETA {remaining:.1f} s"
+                f"batch {batch.index + 1}/{len(plan.batches)} {dates}: {len(frames)} tables, {batch.rows:,} rows "
+                f"in {seconds:.1f} s; ETA {remaining:.1f} s"
             )
 
-    if config.parallel_workers == 1:
-        for batch in plan.batches:
-            run_batch(batch)
+    if config.parallel_workers == 1 and plan.batches:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="synthgen-frames") as builder:
+            upcoming = builder.submit(frames_of, plan.batches[0])
+            for number, batch in enumerate(plan.batches):
+                batch_started = time.monotonic()
+                frames = upcoming.result()
+                if number + 1 < len(plan.batches):
+                    upcoming = builder.submit(frames_of, plan.batches[number + 1])
+                write_batch(batch, frames, batch_started)
         return
+
+    def run_batch(batch: Batch) -> None:
+        batch_started = time.monotonic()
+        write_batch(batch, frames_of(batch), batch_started)
+
     with ThreadPoolExecutor(max_workers=config.parallel_workers, thread_name_prefix="synthgen") as pool:
         for future in [pool.submit(run_batch, b) for b in plan.batches]:
             future.result()

@@ -1,4 +1,4 @@
-"""Stages: a batch frame's named SQL expressions, each computed once per row, added in one select."""
+"""Stages: a batch frame's named SQL expressions, each computed once per row, added one select per level."""
 
 from __future__ import annotations
 
@@ -55,23 +55,30 @@ class Stages:
         return self.define(name, lambda: expression)
 
     def apply(self, frame: DataFrame) -> DataFrame:
-        """``frame`` with every expression added, level by level.
+        """``frame`` with every expression added, level by level (one select per level).
+
+        A select per level, not one select whose later expressions read earlier ones by name
+        (lateral column aliases): Spark resolves those by re-running its analyser over the whole,
+        growing projection once per level, which costs more than analysing each level's select once.
 
         Raises:
             StageError: naming the expression Spark could not parse or resolve (user SQL, usually).
         """
-        ordered = sorted(self._expressions.items(), key=lambda item: item[1].level)
-        columns = {n: f"{e.sql} AS `{n}`" for n, e in ordered}
+        levels: dict[int, dict[str, str]] = {}
+        for name, expression in sorted(self._expressions.items(), key=lambda item: item[1].level):
+            levels.setdefault(expression.level, {})[name] = f"{expression.sql} AS `{name}`"
         with quiet_query_context_logs():
-            try:  # one select: later expressions read earlier ones by name (lateral column aliases)
-                return frame.selectExpr("*", *columns.values())
-            except AnalysisException:
-                for name, text in columns.items():
-                    try:
-                        frame = frame.selectExpr("*", text)
-                    except AnalysisException as exc:
-                        raise StageError(name, _first_line(exc)) from None
-                raise
+            for columns in levels.values():
+                try:
+                    frame = frame.selectExpr("*", *columns.values())
+                except AnalysisException:
+                    for name, text in columns.items():
+                        try:
+                            frame.selectExpr("*", text)
+                        except AnalysisException as exc:
+                            raise StageError(name, _first_line(exc)) from None
+                    raise
+        return frame
 
 
 class StageError(SynthgenError):
