@@ -31,15 +31,6 @@ from synthgen_spark.generators.versions import changing_value, group_of
 from synthgen_spark.pools import load_locale_pools
 
 
-def _bigint_array(values: list[int]) -> Expr:
-    """An array<bigint> constant as one JSON string Spark parses once while optimising.
-
-    ``array(v1, v2, ...)`` costs the analyser time per element (a 365-day batch's pick tables hold 73,000):
-    seconds per frame, where one string literal costs milliseconds.
-    """
-    return sql.call("from_json", sql.lit("[" + ",".join(map(str, values)) + "]"), sql.lit("array<bigint>"))
-
-
 class BatchFacts:
     """Per-file facts of a batch: staged lookups into array literals, indexed by the row's file.
 
@@ -78,7 +69,7 @@ class BatchFacts:
         rows = [row_of_day(day) for day in days]
         array = [value for row in rows for value in row]
         first = self.per_file(f"table_row_{name}", [days.index(day) * len(rows[0]) for day in ordinals])
-        table = self.stages.define(f"_sg_table_{name}", lambda: _bigint_array(array))
+        table = self.stages.define(f"_sg_table_{name}", lambda: sql.json_array(array, "bigint"))
         return sql.element_at(table, (first + position + sql.lit(1)).cast("int"))
 
     def fact(self, kind: str, table: str) -> Expr:

@@ -14,7 +14,7 @@ from synthgen_spark.generators import sql
 from synthgen_spark.generators.core import bounded_index, derive_seed, hash_key, unit_interval
 from synthgen_spark.generators.family import distinct_record_index
 from synthgen_spark.generators.registry import Scope, register
-from synthgen_spark.generators.sql import Expr
+from synthgen_spark.generators.sql import INT_MAX, INT_MIN, Expr
 
 CHOICE_TABLE_MAX = 1000  # entries of a choice's lookup table (weights [37.4, 35.7, ...] need 1000)
 
@@ -48,7 +48,30 @@ def array_literal(values: tuple) -> Expr:
 
 @lru_cache(maxsize=256)
 def _array_literal(typed_values: tuple) -> Expr:
-    return sql.lit([value for _, value in typed_values])
+    values = [value for _, value in typed_values]
+    element = _json_element_type(values) if len(values) >= JSON_ARRAY_FROM else None
+    if element is None:
+        return sql.lit(values)
+    return sql.json_array(values, element)
+
+
+JSON_ARRAY_FROM = 16  # elements: from here on, an array is one JSON string (see _json_element_type)
+
+
+def _json_element_type(values: list) -> str | None:
+    """The Spark type of a JSON array that reads back exactly ``array(values...)``, or None to write ``array(...)``.
+
+    A long array is one JSON string (``sql.json_array``: pools hold thousands of values, a weighted choice's
+    table a hundred). Only strings, integers and finite doubles, all of one type, round-trip through JSON exactly.
+    """
+    kinds = {type(v) for v in values}
+    if kinds == {str}:
+        return "string"
+    if kinds == {int}:
+        return "int" if all(INT_MIN <= v <= INT_MAX for v in values) else "bigint"
+    if kinds == {float} and all(math.isfinite(v) for v in values):
+        return "double"
+    return None
 
 
 def build_pool_pick_column(index: Expr, *, values: tuple) -> Expr:

@@ -16,6 +16,7 @@ one more than the deepest staged column an expression reads (see ``engine.Stages
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
@@ -156,6 +157,12 @@ def literal_sql(value: object) -> str:
 def lit(value: object) -> Expr:
     """A literal (int, float, str, bool, date, None, or a list of them as an array)."""
     return Expr(literal_sql(value))
+
+
+def json_array(values: list, element: str) -> Expr:
+    """An ``array<element>`` constant as one JSON string: parsed once while Spark optimises (the constant is
+    folded), where ``array(v1, v2, ...)`` costs the analyser time per element."""
+    return call("from_json", lit(json.dumps(values, ensure_ascii=False, separators=(",", ":"))), lit(f"array<{element}>"))
 
 
 def as_expr(value: object) -> Expr:
