@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 
 class SynthgenError(Exception):
     """Root of every error this package raises on purpose."""
@@ -44,3 +46,11 @@ def invalid(field: str, allowed: str, given: object, *, where: str = "", problem
     head = f"{where}: " if where else ""
     message = f"{head}field '{field}': {problem or 'is not allowed'} (got {given!r}); allowed: {allowed}."
     return f"{message} {fix}" if fix else message
+
+
+def java_cause(exc: Exception) -> str:
+    """The most telling line of a (Py4J-wrapped) Java error: the innermost 'SomeException: message'."""
+    lines = [line.strip() for line in str(exc).splitlines()]
+    causes = [line for line in lines if re.match(r"^(Caused by: |: )?[\w.$]+(Exception|Error): ", line)]
+    line = causes[-1] if causes else (lines or [""])[0]
+    return re.sub(r"^(Caused by: |: )?([\w$]+\.)+(?=\w+(Exception|Error): )", "", line)[:300]

@@ -8,7 +8,6 @@ import datetime as dt
 import html
 import json
 import os
-import re
 import socket
 import time
 import uuid
@@ -23,7 +22,7 @@ from pyspark.sql import SparkSession
 
 from synthgen_spark.dirty import fault_labels_frame, is_labels_table
 from synthgen_spark.engine import build_batch_frame, quiet_query_context_logs
-from synthgen_spark.errors import SpecError, WriteError
+from synthgen_spark.errors import SpecError, WriteError, java_cause
 from synthgen_spark.lateness import lateness_manifest, manifest_name
 from synthgen_spark.layout import job_root
 from synthgen_spark.planner import Batch, Plan, TableDay, by_table, check_output_root
@@ -149,14 +148,6 @@ def _analyse_first_batch(spark: SparkSession, plan: Plan, sink: Sink) -> dict[tu
 def missing_outputs(plan: Plan, ledger: Ledger, sink: Sink) -> set[tuple[str, dt.date]]:
     """Table-days the ledger has whose output is gone: a file missing or empty, a Delta table or date missing."""
     return sink.missing([td for td in plan.table_days if ledger.is_done(td.table.name, td.date)])
-
-
-def java_cause(exc: Exception) -> str:
-    """The most telling line of a (Py4J-wrapped) Java error: the innermost 'SomeException: message'."""
-    lines = [line.strip() for line in str(exc).splitlines()]
-    causes = [line for line in lines if re.match(r"^(Caused by: )?[\w.$]+(Exception|Error): ", line)]
-    line = causes[-1] if causes else (lines or [""])[0]
-    return re.sub(r"^(Caused by: )?([\w$]+\.)+(?=\w+(Exception|Error): )", "", line)[:300]
 
 
 def check_output_usable(plan: Plan, fs: FileSystem, store: StateStore, sink: Sink) -> None:

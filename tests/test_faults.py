@@ -302,3 +302,28 @@ def test_a_delta_date_deleted_since_the_ledger_recorded_it_is_generated_again(sp
     assert any("(first: orders 2024-02-02)" in line for line in lines), lines
     assert [(r.table, str(r.date)) for r in report.results] == [("orders", "2024-02-02")]
     assert spark.read.format("delta").load(orders).where("order_date = DATE'2024-02-02'").count() == before > 0
+
+
+def test_a_batch_that_fails_to_write_keeps_the_earlier_batches_and_the_rerun_completes(spark, tmp_path):
+    """Daily batches, the next one's frames built while one writes: day 2 cannot be written (a file stands where
+    its orders folder goes), so day 1 is recorded and in place, day 3 not even written; the re-run completes them."""
+    from synthgen_spark.api import generate, plan
+    from synthgen_spark.errors import SynthgenError
+    from synthgen_spark.state import LEDGER_NAME, state_folder
+
+    config = small_config(tmp_path, batch_size=1)
+    paths = {(td.table.name, td.date.isoformat()): td.paths for td in plan(config).table_days}
+    blocker = Path(paths[("orders", "2024-02-02")][0]).parent
+    blocker.parent.mkdir(parents=True)
+    blocker.write_text("in the way")
+    with pytest.raises(SynthgenError, match=f"writer: cannot create the folder {blocker}: .*not a directory"):
+        generate(config, spark, progress=None)
+    done = json.loads((Path(state_folder(config)) / LEDGER_NAME).read_text())["done"]
+    first = {key for key in paths if key[1] <= "2024-02-01"}  # day 1, and a weekly table's snapshot in force then
+    assert {(table, day) for table, per_table in done.items() for day in per_table} == first
+    assert all(Path(p).is_file() for key in first for p in paths[key])
+    assert not any(Path(p).exists() for (_, day), files in paths.items() if day == "2024-02-03" for p in files)
+    blocker.unlink()
+    report = generate(config, spark, progress=None)
+    assert report.skipped_days == 1
+    assert all(Path(p).is_file() for files in paths.values() for p in files)

@@ -162,7 +162,9 @@ def lit(value: object) -> Expr:
 def json_array(values: list, element: str) -> Expr:
     """An ``array<element>`` constant as one JSON string: parsed once while Spark optimises (the constant is
     folded), where ``array(v1, v2, ...)`` costs the analyser time per element."""
-    return call("from_json", lit(json.dumps(values, ensure_ascii=False, separators=(",", ":"))), lit(f"array<{element}>"))
+    return call(
+        "from_json", lit(json.dumps(values, ensure_ascii=False, separators=(",", ":"))), lit(f"array<{element}>")
+    )
 
 
 def as_expr(value: object) -> Expr:

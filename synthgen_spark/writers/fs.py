@@ -123,7 +123,10 @@ class LocalFileSystem(FileSystem):
 
     def move_into_place(self, source: str, target: str) -> None:
         destination = local_path(target)
-        os.makedirs(os.path.dirname(destination) or ".", exist_ok=True)
+        try:
+            os.makedirs(os.path.dirname(destination) or ".", exist_ok=True)
+        except OSError as exc:  # a file in the way of a folder, no permission
+            raise WriteError(f"writer: cannot create the folder {target.rpartition('/')[0]}: {exc.strerror}") from None
         try:
             os.replace(local_path(source), destination)
         except OSError as exc:

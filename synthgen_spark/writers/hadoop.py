@@ -12,7 +12,7 @@ import re
 
 from pyspark.sql import SparkSession
 
-from synthgen_spark.errors import WriteError
+from synthgen_spark.errors import WriteError, java_cause
 from synthgen_spark.writers.fs import FileSystem
 
 
@@ -74,7 +74,10 @@ class HadoopFileSystem(FileSystem):
         _, dst = self._fs(target)
         parent = target.rpartition("/")[0]
         if parent not in self._made_folders:
-            fs.mkdirs(dst.getParent())
+            try:
+                fs.mkdirs(dst.getParent())
+            except Exception as exc:  # noqa: BLE001 - a Py4J-wrapped Java error: a file in the way, no permission
+                raise WriteError(f"writer: cannot create the folder {parent}: {java_cause(exc)}") from None
             self._made_folders.add(parent)
         if fs.rename(src, dst):
             return
