@@ -235,3 +235,17 @@ def test_a_job_its_ledger_refuses_is_refused_before_spark_starts(tmp_path):
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "field 'seed_value'" in result.stderr, result.stderr
     assert files_under(tmp_path) == before
+
+
+def test_a_file_where_a_days_folder_goes_is_one_line_naming_the_folder(tmp_path):
+    """The Python file system (a Spark Connect session's, on a local root): the same one-line error as Hadoop's."""
+    from synthgen_spark.errors import WriteError
+    from synthgen_spark.writers.fs import LocalFileSystem
+
+    part = tmp_path / "temp" / "part-00000.parquet"
+    part.parent.mkdir()
+    part.write_text("rows")
+    (tmp_path / "orders").write_text("in the way")
+    with pytest.raises(WriteError, match=rf"writer: cannot create the folder {tmp_path}/orders/2024: Not a directory"):
+        LocalFileSystem().move_into_place(str(part), f"{tmp_path}/orders/2024/orders_2024-02-02.parquet")
+    assert part.read_text() == "rows"
