@@ -17,7 +17,6 @@ from synthgen_spark.engine.slicing import FileSlice
 from synthgen_spark.engine.stages import Stages
 from synthgen_spark.errors import SpecError, invalid, place
 from synthgen_spark.generators import build_value, column_seed, day_row_key, sql
-from synthgen_spark.generators.categorical import array_literal
 from synthgen_spark.generators.core import (
     UNIX_EPOCH,
     cast_to,
@@ -49,8 +48,13 @@ class BatchFacts:
         return self.stages.define(f"_sg_{name}", lambda: self.lookup(values))
 
     def lookup(self, values: list) -> Expr:
-        """``values[file index]`` as an expression, not staged."""
-        return sql.element_at(array_literal(tuple(values)), (self.file_index + sql.lit(1)).cast("int"))
+        """``values[file index]`` as an expression, not staged.
+
+        Always ``array(...)``, never the JSON form of long arrays (``categorical.array_literal``): that one's
+        elements are nullable, so a batch of many files would generate other code than one of a few, and each
+        batch size would evict the other's classes from Spark's code cache.
+        """
+        return sql.element_at(sql.lit(list(values)), (self.file_index + sql.lit(1)).cast("int"))
 
     def day_ordinal(self) -> Expr:
         return self.per_file("day_ordinal", [(s.table_day.date - UNIX_EPOCH).days for s in self.slices])
