@@ -20,6 +20,7 @@ from synthgen_spark.catalog import KEY_KINDS, DatasetSpec, TableSpec
 from synthgen_spark.config import JobConfig
 from synthgen_spark.entities import EntityModel
 from synthgen_spark.errors import ConfigError, invalid
+from synthgen_spark.pools import table_segments
 from synthgen_spark.seeds import seed_of
 
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -42,8 +43,11 @@ class Volume:
 UNIX_EPOCH = dt.date(1970, 1, 1)
 
 
-def entity_model(dataset: DatasetSpec, table: TableSpec, seed_value: int, scale_factor: float) -> EntityModel:
-    """The entity model of a snapshot table under a job's seed and scale (the engine and the plan share it)."""
+def entity_model(
+    dataset: DatasetSpec, table: TableSpec, seed_value: int, scale_factor: float, locale: str
+) -> EntityModel:
+    """The entity model of a snapshot table under a job's seed, scale and locale (the engine and the plan share it)."""
+    segments = table_segments(dataset, table, locale)
     start = next((c for c in table.columns if c.kind == "lifecycle_start"), None)
     window = (int(start.params["min_days"]), int(start.params["max_days"])) if start else (0, 0)
     base = base_rows(table, scale_factor)
@@ -56,6 +60,7 @@ def entity_model(dataset: DatasetSpec, table: TableSpec, seed_value: int, scale_
         churn_rate=table.lifecycle.churn_rate,
         seed=seed_of(seed_value, table.name, "__entities"),
         propensity=(table.propensity.shares, table.propensity.weights) if table.propensity else None,
+        segments=segments[1] if segments else None,
     )
 
 
@@ -237,7 +242,7 @@ class Calendar:
 
     def entities(self, table: TableSpec) -> EntityModel:
         """The signup, lifetime and active-set model of a snapshot table's entities (``entity_model``)."""
-        return entity_model(self.dataset, table, self.config.seed_value, self.config.scale_factor)
+        return entity_model(self.dataset, table, self.config.seed_value, self.config.scale_factor, self.config.locale)
 
     def active(self, table: TableSpec, day: dt.date) -> int:
         """Entities of a snapshot table active on ``day`` (signed up, not churned), exactly.

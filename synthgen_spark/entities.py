@@ -27,6 +27,12 @@ class c holds shares[c] of the 100 slots, placed by the seed independently of th
 full block holds exactly shares[c] entities of class c. A foreign key then weighs slot s by its active
 count times its class weight, and stays uniform within the slot: an entity of class c is drawn
 weights[c] times as often as one of weight 1. See docs/data-model.md#propensity.
+
+Segments. A table may also split its slots into segments (a ``segment`` column, e.g. stores by region):
+segment g holds segments[g] of the 100 slots, placed by the seed independently of lifetimes and classes.
+A foreign key that asks for segment g uses an alias table over the slots of g alone (the same masses,
+zero elsewhere), so it draws exactly among the active entities of g, weighted as before; a day without an
+active entity in g falls back on the whole table. See docs/data-model.md#segments.
 """
 
 from __future__ import annotations
@@ -55,6 +61,29 @@ def lifetime_levels(churn_rate: float, levels: int = BLOCK - LOYAL_SLOTS) -> tup
     return tuple(
         min(MAX_LIFETIME_DAYS, 1 + math.floor(math.log(1.0 - (i + 0.5) / levels) / log_q)) for i in range(levels)
     )
+
+
+def segment_slots(labels: list[str], weights: list[float]) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """The segments of a pool field (its distinct values, in first-seen order) and their slots of 100, in
+    proportion to the records' weights (largest remainder, one slot at least).
+
+    >>> segment_slots(["N", "S", "N", "W"], [30, 50, 10, 10])
+    (('N', 'S', 'W'), (40, 50, 10))
+    """
+    totals: dict[str, float] = {}
+    for label, weight in zip(labels, weights, strict=True):
+        totals[label] = totals.get(label, 0.0) + weight
+    names, sums = tuple(totals), list(totals.values())
+    if not 0 < len(names) <= BLOCK or sum(sums) <= 0:
+        raise ValueError(f"{len(names)} segments with a total weight of {sum(sums):g}: 1 to {BLOCK} with weight")
+    exact = [BLOCK * w / sum(sums) for w in sums]
+    counts = [max(1, math.floor(x)) for x in exact]
+    by_remainder = sorted(range(len(names)), key=lambda i: (counts[i] - exact[i], i))
+    for i in by_remainder[: max(0, BLOCK - sum(counts))]:
+        counts[i] += 1
+    while sum(counts) > BLOCK:  # the one-slot floors took too many: take back from the largest
+        counts[counts.index(max(counts))] -= 1
+    return names, tuple(counts)
 
 
 def block_arrangement(block: int, seed: int, first_loyal_slot: int) -> tuple[int, int]:
@@ -107,15 +136,18 @@ class EntityModel:
         churn_rate: float,
         seed: int,
         propensity: tuple[tuple[int, ...], tuple[float, ...]] | None = None,
+        segments: tuple[int, ...] | None = None,
     ) -> None:
         self.base, self.per_period, self.period_days, self.epoch = base, per_period, period_days, epoch
         self.low, self.width = window[0], window[1] - window[0] + 1
         self.churn_rate = churn_rate
         self.seed = seed
         self.propensity = propensity
+        self.segments = segments
         self.arrangement_seed = derive_seed(seed, 1)
         self._ranges: dict[tuple[int, int], list[tuple[int, int]]] = {}
         self._picks: dict[tuple[int, int | None], tuple[int, ...]] = {}  # a frame reads three parts of each
+        self._segment_picks: dict[tuple[int, int | None], tuple[int, ...]] = {}
 
     @cached_property
     def slot_lifetimes(self) -> tuple[int, ...]:
@@ -147,6 +179,21 @@ class EntityModel:
             for _ in range(share):
                 classes[next(order)] = number
         return tuple(classes)
+
+    @cached_property
+    def slot_segments(self) -> tuple[int, ...]:
+        """Segment of each of the 100 slots (1 = the first), 0 for all without segments.
+
+        Segment g takes segments[g] slots in an order shuffled by the seed alone (not the classes' order).
+        """
+        if self.segments is None:
+            return (0,) * BLOCK
+        order = iter(sorted(range(BLOCK), key=lambda slot: seed_of(self.seed, "segment", slot)))
+        segments = [0] * BLOCK
+        for number, share in enumerate(self.segments, start=1):
+            for _ in range(share):
+                segments[next(order)] = number
+        return tuple(segments)
 
     def slot_masses(self, counts: list[int]) -> list[int]:
         """What the alias table weighs each slot by: its active count, times its class weight if any.
@@ -257,6 +304,30 @@ class EntityModel:
             packed = [first << RANGE_SHIFT | count for first, count in ranges]
             self._picks[key] = (sum(masses), *alias, *packed)
         return self._picks[key]
+
+    def segment_table(self, day: int, signed_by: int | None = None) -> tuple[int, ...]:
+        """What a foreign key reads to pick an active entity of one segment: ``pick_table``'s total and alias
+        table for the whole table (segment 0), then for each segment g, over the masses of g's slots alone.
+
+        [A_0, A_1, .., A_G, then per g = 0..G the 100 entries threshold << 7 | alias]. A segment without an
+        active mass on the day gets the whole table's (its keys stay active).
+        """
+        key = (day, signed_by)
+        if key not in self._segment_picks:
+            whole = self.pick_table(day, signed_by)
+            masses = self.slot_masses([count for _, count in self.ranges(day, signed_by)])
+            totals, aliases = [whole[0]], list(whole[1 : 1 + BLOCK])
+            for number in range(1, len(self.segments or ()) + 1):
+                own = [m if g == number else 0 for m, g in zip(masses, self.slot_segments, strict=True)]
+                if sum(own) <= 0:
+                    totals.append(whole[0])
+                    aliases.extend(whole[1 : 1 + BLOCK])
+                    continue
+                thresholds, alias = integer_alias(own)
+                totals.append(sum(own))
+                aliases.extend(t << ALIAS_SHIFT | a for t, a in zip(thresholds, alias, strict=True))
+            self._segment_picks[key] = (*totals, *aliases)
+        return self._segment_picks[key]
 
     def rank_table(self, day: int, signed_by: int | None = None) -> tuple[int, ...]:
         """What a booking reads to find the a-th active entity on ``day`` (slots in order, then blocks), besides

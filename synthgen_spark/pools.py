@@ -13,8 +13,9 @@ from pathlib import Path
 
 import yaml
 
-from synthgen_spark.catalog import LOCALE_POOL_FIELDS, PoolSpec
-from synthgen_spark.errors import ConfigError, invalid
+from synthgen_spark.catalog import LOCALE_POOL_FIELDS, DatasetSpec, PoolSpec, TableSpec
+from synthgen_spark.entities import segment_slots
+from synthgen_spark.errors import ConfigError, SpecError, invalid, place
 
 POOL_SEED = 20240101
 POOL_SIZES = {"first_names": 400, "last_names": 400, "locations": 300, "streets": 300, "companies": 200}
@@ -52,8 +53,8 @@ def build_locale_pools(locale: str) -> dict[str, dict]:
     people.seed_instance(POOL_SEED + 2)
 
     def location() -> tuple[str, str, str, str, int]:
-        region = places.administrative_unit() if hasattr(places, "administrative_unit") else ""
-        return (places.city(), region, places.postcode(), str(places.random_int(200, 999)), 1)
+        state = places.administrative_unit() if hasattr(places, "administrative_unit") else ""
+        return (places.city(), state, places.postcode(), str(places.random_int(200, 999)), 1)
 
     return {
         "first_names": {
@@ -74,7 +75,7 @@ def build_locale_pools(locale: str) -> dict[str, dict]:
         },
         "locations": {
             "fields": list(LOCALE_POOL_FIELDS["locations"]),
-            "records": us_locations(places) if locale == "en_US" else _locations(location),
+            "records": with_regions(locale, us_locations(places) if locale == "en_US" else _locations(location)),
         },
         "streets": {"fields": ["value"], "records": [[v] for v in _unique(fake.street_address, POOL_SIZES["streets"])]},
         "companies": {"fields": ["value"], "records": [[v] for v in _unique(fake.company, POOL_SIZES["companies"])]},
@@ -94,6 +95,131 @@ def _locations(location) -> list[list]:
             seen.add(record[0])
             records.append(list(record))
     return records
+
+
+# A location's region: a few large parts of the country (stores by region, customers shopping near home), from
+# its state. US: the Census Bureau's four regions; GB: its four nations; DE: north, east, south, west; FR: five
+# groups of the former regions. A state not listed (a locale without a list) is its own region.
+REGIONS: dict[str, dict[str, tuple[str, ...]]] = {
+    "en_US": {
+        "Northeast": ("CT", "ME", "MA", "NH", "RI", "VT", "NJ", "NY", "PA"),
+        "Midwest": ("IL", "IN", "MI", "OH", "WI", "IA", "KS", "MN", "MO", "NE", "ND", "SD"),
+        "South": ("DE", "FL", "GA", "MD", "NC", "SC", "VA", "DC", "WV", "AL", "KY", "MS", "TN", "AR", "LA", "OK", "TX"),
+        "West": ("AZ", "CO", "ID", "MT", "NV", "NM", "UT", "WY", "AK", "CA", "HI", "OR", "WA"),
+    },
+    "en_GB": {
+        "Scotland": (
+            "Aberdeen City",
+            "Aberdeenshire",
+            "Angus",
+            "Argyll and Bute",
+            "City of Edinburgh",
+            "Clackmannanshire",
+            "Dumfries and Galloway",
+            "Dundee City",
+            "East Ayrshire",
+            "East Dunbartonshire",
+            "East Lothian",
+            "East Renfrewshire",
+            "Eilean Siar",
+            "Falkirk",
+            "Fife",
+            "Glasgow City",
+            "Highland",
+            "Inverclyde",
+            "Midlothian",
+            "Moray",
+            "North Ayrshire",
+            "North Lanarkshire",
+            "Orkney Islands",
+            "Perth and Kinross",
+            "Renfrewshire",
+            "Scottish Borders",
+            "Shetland Islands",
+            "South Ayrshire",
+            "South Lanarkshire",
+            "Stirling",
+            "West Dunbartonshire",
+            "West Lothian",
+        ),
+        "Wales": (
+            "Anglesey",
+            "Breconshire",
+            "Caernarvonshire",
+            "Cardiganshire",
+            "Carmarthenshire",
+            "Denbighshire",
+            "Flintshire",
+            "Glamorgan",
+            "Merionethshire",
+            "Monmouthshire",
+            "Montgomeryshire",
+            "Pembrokeshire",
+            "Radnorshire",
+        ),
+        "Northern Ireland": ("Antrim", "Armagh", "Derry and Londonderry", "Down", "Fermanagh", "Tyrone"),
+    },
+    "de_DE": {
+        "Nord": ("Schleswig-Holstein", "Hamburg", "Bremen", "Niedersachsen", "Mecklenburg-Vorpommern"),
+        "Ost": ("Berlin", "Brandenburg", "Sachsen", "Sachsen-Anhalt", "Thüringen"),
+        "West": ("Nordrhein-Westfalen", "Hessen", "Rheinland-Pfalz", "Saarland"),
+        "Süd": ("Bayern", "Baden-Württemberg"),
+    },
+    "fr_FR": {
+        "Île-de-France": ("Île-de-France",),
+        "Nord-Est": (
+            "Alsace",
+            "Lorraine",
+            "Champagne-Ardenne",
+            "Nord-Pas-de-Calais",
+            "Picardie",
+            "Bourgogne",
+            "Franche-Comté",
+        ),
+        "Ouest": ("Bretagne", "Pays-de-Loire", "Basse-Normandie", "Haute-Normandie", "Centre", "Poitou-Charentes"),
+        "Sud": (
+            "Aquitaine",
+            "Limousin",
+            "Midi-Pyrénées",
+            "Languedoc-Roussillon",
+            "Auvergne",
+            "Rhone-Alpes",
+            "Province-Alpes-Côte d'Azur",
+            "Corse",
+        ),
+        "Outre-mer": (
+            "Guadeloupe",
+            "Guyane",
+            "Martinique",
+            "Mayotte",
+            "Nouvelle-Calédonie",
+            "Polynésie française",
+            "Réunion",
+            "Saint-Barthélémy",
+            "Saint-Martin",
+            "Saint-Pierre-et-Miquelon",
+            "Wallis-et-Futuna",
+        ),
+    },
+}
+DEFAULT_REGION = {"en_GB": "England"}  # a GB county not listed is in England
+
+
+def region_of(locale: str, state: str) -> str:
+    """The region of a state in a locale (``REGIONS``).
+
+    >>> region_of("en_US", "TX"), region_of("en_GB", "Kent"), region_of("de_DE", "Bayern")
+    ('South', 'England', 'Süd')
+    """
+    for region, states in REGIONS.get(locale, {}).items():
+        if state in states:
+            return region
+    return DEFAULT_REGION.get(locale, state)
+
+
+def with_regions(locale: str, records: list[list]) -> list[list]:
+    """Location records (city, state, postcode, area_code, weight) with their region appended."""
+    return [[*record, region_of(locale, record[1])] for record in records]
 
 
 US_CITIES = 1000
@@ -146,6 +272,41 @@ def load_locale_pools(locale: str) -> dict[str, PoolSpec]:
         name: PoolSpec(name, tuple(body["fields"]), tuple(tuple(r) for r in body["records"]))
         for name, body in raw.items()
     }
+
+
+def pool_of(dataset: DatasetSpec, name: str, locale: str) -> PoolSpec:
+    """The dataset's pool ``name``, else the locale's (catalog.validate checked the name)."""
+    return dataset.pools[name] if name in dataset.pools else load_locale_pools(locale)[name]
+
+
+WEIGHT_FIELD = "weight"  # a pool with this field is picked in proportion to it (e.g. a city's population)
+
+
+def pool_weights(pool: PoolSpec) -> tuple[float, ...]:
+    """Each record's weight: its ``weight`` field, else 1."""
+    if WEIGHT_FIELD not in pool.fields:
+        return (1.0,) * len(pool.records)
+    return tuple(float(record[pool.fields.index(WEIGHT_FIELD)]) for record in pool.records)
+
+
+def table_segments(
+    dataset: DatasetSpec, table: TableSpec, locale: str
+) -> tuple[tuple[str, ...], tuple[int, ...]] | None:
+    """(segment names, slots of 100 each) of a table with a ``segment`` column, else None (docs/data-model.md#segments).
+
+    The names are the distinct values of the column's pool field, the slots in proportion to their weight.
+    """
+    column = next((c for c in table.columns if c.kind == "segment"), None)
+    if column is None:
+        return None
+    pool = pool_of(dataset, column.params["pool"], locale)
+    labels = [str(record[pool.fields.index(column.params["field"])]) for record in pool.records]
+    try:
+        return segment_slots(labels, list(pool_weights(pool)))
+    except ValueError as error:
+        where = place(dataset.source, table=table.name, column=column.name)
+        allowed, field = "a pool field of 1 to 100 distinct values", column.params["field"]
+        raise SpecError(invalid("field", allowed, field, where=where, problem=f"{error} (locale {locale})")) from None
 
 
 def frozen_locales() -> list[str]:

@@ -208,7 +208,7 @@ def test_an_unscaled_snapshot_with_a_lifecycle_grows_from_its_unscaled_base():
 def test_the_lifecycle_generator_counts_the_same_base_as_the_calendar():
     spec = parse_dataset(UNSCALED, "mini.yaml")
     calendar = _calendar(spec, 0.01)
-    settings = GeneratorSettings(calendar.config.seed_value, calendar.config.scale_factor)
+    settings = GeneratorSettings(calendar.config.seed_value, calendar.config.scale_factor, calendar.config.locale)
     for table in (spec.table("things"), parse_dataset(GOOD, "mini.yaml").table("things")):
         assert EntityLifecycle(settings, spec, table).model.base == calendar.base_population(table)
 

@@ -30,10 +30,10 @@ def test_no_generator_module_imports_the_job_config_or_the_engine(path):
     assert "JobConfig" not in names
 
 
-def test_the_scope_hands_generators_only_the_seed_and_the_scale():
+def test_the_scope_hands_generators_only_the_seed_the_scale_and_the_locale():
     hints = typing.get_type_hints(Scope)
     assert hints["settings"] is GeneratorSettings and "config" not in hints
-    assert [f.name for f in dataclasses.fields(GeneratorSettings)] == ["seed_value", "scale_factor"]
+    assert [f.name for f in dataclasses.fields(GeneratorSettings)] == ["seed_value", "scale_factor", "locale"]
 
 
 def test_the_row_scope_keeps_no_job_config(tmp_path):
@@ -46,7 +46,7 @@ def test_the_row_scope_keeps_no_job_config(tmp_path):
     stages = Stages()
     scope = RowScope(config, dataset, dataset.tables[0], BatchFacts([], sql.lit(0), stages), stages, sql.lit(0))
     related = scope.related(dataset.tables[-1].name, sql.lit(1), via="x")
-    assert scope.settings == GeneratorSettings(config.seed_value, config.scale_factor)
+    assert scope.settings == GeneratorSettings(config.seed_value, config.scale_factor, config.locale)
     assert related.settings == scope.settings and related.table is dataset.tables[-1]
     for held in (scope, related):
         assert not [v for v in vars(held).values() if type(v).__name__ == "JobConfig"]

@@ -50,9 +50,9 @@ COLUMN_KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
     "normal": (("mean", "stddev"), ("min", "max"), "double"),
     "lognormal": (("median", "sigma"), ("min", "max"), "double"),
     "choice": (("values",), ("weights", "drift_toward", "given", "cases"), "string"),
-    "pool": (("pool",), ("field", "pick", "distinct_per_parent"), "string"),
+    "pool": (("pool",), ("field", "pick", "distinct_per_parent", "given"), "string"),
     "template": (("pattern",), (), "string"),
-    "foreign_key": (("references",), ("slots_per_day",), "long"),
+    "foreign_key": (("references",), ("slots_per_day", "same_segment", "segment_share"), "long"),
     "parent_key": ((), (), "long"),
     "parent_value": (("column",), (), "string"),
     "line_number": ((), (), "int"),
@@ -69,6 +69,7 @@ COLUMN_KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
     "lifecycle_end": ((), (), "date"),
     "lifecycle_status": ((), ("values",), "string"),
     "propensity_class": ((), (), "int"),
+    "segment": (("pool", "field"), (), "string"),
     "visit": (("references",), ("orders",), "long"),
     "visit_step": (("key",), (), "int"),
     "visit_event": (("key", "values"), ("weights",), "string"),
@@ -289,7 +290,7 @@ def check_values_fit_type(kind: str, params: Mapping[str, Any], type_name: str, 
 
 def column_dependencies(table: TableSpec, col: ColumnSpec) -> tuple[str, ...]:
     """Columns of the same table that ``col``'s parameters name (uniform bounds, date bases, lookup keys)."""
-    names = [col.params.get(k) for k in ("min", "max", "base", "key", "event", "product", "given")]
+    names = [col.params.get(k) for k in ("min", "max", "base", "key", "event", "product", "given", "same_segment")]
     return tuple(n for n in names if isinstance(n, str) and n in table.column_names)
 
 

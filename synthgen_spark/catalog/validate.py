@@ -12,6 +12,7 @@ from synthgen_spark.catalog.kinds import (
     children_summed,
     column_dependencies,
     is_inline,
+    is_number,
 )
 from synthgen_spark.catalog.model import ColumnSpec, DatasetSpec, TableSpec
 from synthgen_spark.changes import has_lifecycle
@@ -24,7 +25,7 @@ LOCALE_POOL_FIELDS: dict[str, tuple[str, ...]] = {
     "first_names_female": ("value",),
     "first_names_male": ("value",),
     "last_names": ("value",),
-    "locations": ("city", "state", "postcode", "area_code", "weight"),
+    "locations": ("city", "state", "postcode", "area_code", "weight", "region"),
     "streets": ("value",),
     "companies": ("value",),
     "email_domains": ("value",),
@@ -300,6 +301,7 @@ def _validate_column_references(
         _check_visits(tables, table, col, where)
     if col.kind == "pool":
         _check_pool(spec, col, where)
+    _check_segments(spec, tables, table, col, where)
     for name in ("min", "max"):
         if isinstance(p.get(name), str) and p[name] not in table.column_names:
             raise SpecError(
@@ -322,6 +324,45 @@ def _validate_column_references(
                 problem="no such column",
             )
         )
+
+
+def _pool_fields(spec: DatasetSpec, name: str) -> tuple[str, ...]:
+    return spec.pools[name].fields if name in spec.pools else LOCALE_POOL_FIELDS[name]
+
+
+def _check_segments(
+    spec: DatasetSpec, tables: Mapping[str, TableSpec], table: TableSpec, col: ColumnSpec, where: str
+) -> None:
+    """Segments (docs/data-model.md#segments): a segment column, a pool pick given one, a key within one."""
+    p = col.params
+
+    def fail(name: str, allowed: str, problem: str) -> None:
+        raise SpecError(invalid(name, allowed, p.get(name), where=where, problem=problem))
+
+    if col.kind == "segment":
+        if table.kind != "snapshot" or [c.name for c in table.columns if c.kind == "segment"] != [col.name]:
+            fail("kind", "one segment column per snapshot table", "a table's entities fall into one set of segments")
+        _check_pool(spec, col, where)
+    if col.kind == "pool" and "given" in p:
+        fields = _pool_fields(spec, p["pool"])
+        if p["given"] not in fields:
+            fail("given", f"a column named like a field of pool '{p['pool']}' ({', '.join(fields)})", "no such field")
+        pick = p.get("pick", col.name)
+        others = [c for c in table.columns if c.kind == "pool" and c.params.get("pick", c.name) == pick]
+        if any(c.params.get("given") != p["given"] for c in others):
+            fail("given", f"the same given on every column of pick '{pick}'", "columns of one pick read one record")
+    if "same_segment" not in p and "segment_share" not in p:
+        return
+    target = tables[p["references"].split(".")[0]]
+    if not any(c.kind == "segment" for c in target.columns):
+        fail("same_segment", f"a key into a table with a segment column ('{target.name}' has none)", "no segments")
+    if "slots_per_day" in p:
+        fail("same_segment", "a foreign key without slots_per_day", "a booking cannot also keep to a segment")
+    if p.get("same_segment") not in table.column_names or p["same_segment"] == col.name:
+        fail("same_segment", ", ".join(n for n in table.column_names if n != col.name), "no such column")
+    share = p.get("segment_share", 1)
+    if not is_number(share) or not 0 <= share <= 1:
+        fail("segment_share", "numbers from 0 to 1, e.g. 0.85", "must be a share")
 
 
 def _check_family(tables: Mapping[str, TableSpec], table: TableSpec, col: ColumnSpec, where: str) -> None:

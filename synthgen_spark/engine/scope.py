@@ -27,7 +27,7 @@ from synthgen_spark.generators.core import (
 from synthgen_spark.generators.registry import GeneratorSettings
 from synthgen_spark.generators.sql import Expr
 from synthgen_spark.generators.versions import changing_value, group_of
-from synthgen_spark.pools import load_locale_pools
+from synthgen_spark.pools import pool_of
 
 
 class BatchFacts:
@@ -105,7 +105,9 @@ class RowScope:
         row_index: Expr,
         prefix: str = "",
     ) -> None:
-        self.settings = GeneratorSettings(config.seed_value, config.scale_factor)  # all generators see of the job
+        self.settings = GeneratorSettings(
+            config.seed_value, config.scale_factor, config.locale
+        )  # all generators see of the job
         self._locale = config.locale
         self._drift = config.drift_percentage if config.enable_data_drift else None
         self.dataset = dataset
@@ -178,7 +180,7 @@ class RowScope:
 
     def pool(self, name: str) -> PoolSpec:
         """The dataset's pool or the job locale's (catalog.validate checked the name before Spark started)."""
-        return self.dataset.pools[name] if name in self.dataset.pools else load_locale_pools(self._locale)[name]
+        return pool_of(self.dataset, name, self._locale)
 
     def day_fact(self, kind: str, table: str) -> Expr:
         return self.facts.fact(kind, table)

@@ -9,12 +9,13 @@ import string
 from fractions import Fraction
 from functools import lru_cache
 
-from synthgen_spark.catalog import ColumnSpec
+from synthgen_spark.catalog import ColumnSpec, PoolSpec
 from synthgen_spark.generators import sql
 from synthgen_spark.generators.core import bounded_index, derive_seed, hash_key, unit_interval
 from synthgen_spark.generators.family import distinct_record_index
 from synthgen_spark.generators.registry import Scope, register
 from synthgen_spark.generators.sql import INT_MAX, INT_MIN, Expr
+from synthgen_spark.pools import WEIGHT_FIELD, pool_weights
 
 CHOICE_TABLE_MAX = 1000  # entries of a choice's lookup table (weights [37.4, 35.7, ...] need 1000)
 
@@ -84,7 +85,6 @@ def pool_index(row_key: Expr, seed: int, size: int) -> Expr:
     return (bounded_index(hash_key(row_key, seed), size) + sql.lit(1)).cast("int")
 
 
-WEIGHT_FIELD = "weight"  # a pool with this field is picked in proportion to it (e.g. a city's population)
 WEIGHTED_SLOTS = 8192
 RUNS_AS_CASE = 16  # a weighted pick whose slot table has at most this many runs is a CASE, not an array read
 
@@ -243,14 +243,34 @@ def _pool(spec: ColumnSpec, scope: Scope) -> Expr:
     pick = spec.params.get("pick", spec.name)  # columns with one pick name read the same record
     if spec.params.get("distinct_per_parent"):  # e.g. no ICD-10 code twice in one appointment
         index = distinct_record_index(scope, scope.seed(pick, "pick"), len(values))
+    elif "given" in spec.params:
+        index = _given_pool_index(spec, scope, pool, scope.seed(pick, "pick"))
     elif WEIGHT_FIELD in pool.fields:
-        weights = tuple(float(record[pool.fields.index(WEIGHT_FIELD)]) for record in pool.records)
-        index = weighted_pool_index(scope.row_key, scope.seed(pick, "pick"), weights)
+        index = weighted_pool_index(scope.row_key, scope.seed(pick, "pick"), pool_weights(pool))
     else:
         index = pool_index(scope.row_key, scope.seed(pick, "pick"), len(values))
     if "pick" in spec.params:
         index = scope.stage(f"_sg_pick_{pick}_{spec.params['pool']}", index)
     return build_pool_pick_column(index, values=values)
+
+
+def _given_pool_index(spec: ColumnSpec, scope: Scope, pool: PoolSpec, seed: int) -> Expr:
+    """A record whose field named like the ``given`` column holds the row's value of that column (weighted as
+    the pool is), e.g. a store's city in the store's region; any record for a value the field never holds."""
+    given = spec.params["given"]
+    labels = [str(record[pool.fields.index(given)]) for record in pool.records]
+    weights = pool_weights(pool)
+    value = scope.stage(f"_sg_{spec.name}_given", scope.column(given).cast("string"))
+    result = None
+    for label in dict.fromkeys(labels):
+        own = tuple(w if other == label else 0.0 for w, other in zip(weights, labels, strict=True))
+        branch = weighted_pool_index(scope.row_key, seed, own)
+        result = (
+            sql.when(value == sql.lit(label), branch)
+            if result is None
+            else result.when(value == sql.lit(label), branch)
+        )
+    return result.otherwise(weighted_pool_index(scope.row_key, seed, weights))
 
 
 @register("template")

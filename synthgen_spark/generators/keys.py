@@ -14,13 +14,21 @@ r shape entries from k on (cyclically) and E all of them. A last partial block i
 
 from __future__ import annotations
 
-from synthgen_spark.catalog import ColumnSpec
+from synthgen_spark.catalog import ColumnSpec, TableSpec
 from synthgen_spark.generators import sql
-from synthgen_spark.generators.core import bounded_index, column_seed, day_row_key, derive_seed, hash_key
+from synthgen_spark.generators.core import (
+    bounded_index,
+    column_seed,
+    day_row_key,
+    derive_seed,
+    hash_key,
+    unit_interval,
+)
 from synthgen_spark.generators.family import booked_index
 from synthgen_spark.generators.lifecycle import EntityLifecycle
 from synthgen_spark.generators.registry import Scope, register
 from synthgen_spark.generators.sql import Expr
+from synthgen_spark.pools import table_segments
 
 
 def _floor_div(numerator: Expr, denominator: Expr) -> Expr:
@@ -142,10 +150,26 @@ def _foreign_key(spec: ColumnSpec, scope: Scope) -> Expr:
     if "slots_per_day" in spec.params:  # a booking: no two rows of a day share an (entity, slot) cell
         return start + booked_index(spec, scope)
     target = scope.dataset.table(table)
+    if "same_segment" in spec.params:
+        segment = _segment_wanted(spec, scope, target)
+        return start + EntityLifecycle(scope.settings, scope.dataset, target).active_pick(scope, spec.name, segment)
     if target.lifecycle.churn_rate > 0 or target.propensity is not None:
         return start + EntityLifecycle(scope.settings, scope.dataset, target).active_pick(scope, spec.name)
     population = scope.day_fact("population", table)
     return start + bounded_index(hash_key(scope.row_key, scope.seed(spec.name)), population)
+
+
+def _segment_wanted(spec: ColumnSpec, scope: Scope, target: TableSpec) -> Expr:
+    """The referenced table's segment number named by the row's ``same_segment`` column (0: any), for a
+    ``segment_share`` of the rows (hashed), 0 for the others and for values that name no segment."""
+    names, _ = table_segments(scope.dataset, target, scope.settings.locale)
+    value = scope.column(spec.params["same_segment"]).cast("string")
+    number = sql.call("coalesce", sql.call("array_position", sql.lit(list(names)), value), sql.lit(0).cast("bigint"))
+    share = float(spec.params.get("segment_share", 1))
+    if share >= 1:
+        return number
+    u = unit_interval(hash_key(scope.row_key, scope.seed(spec.name, "segment")))
+    return sql.when(u < sql.lit(share), number).otherwise(sql.lit(0).cast("bigint"))
 
 
 @register("parent_key")

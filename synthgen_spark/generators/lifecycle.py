@@ -17,6 +17,7 @@ from synthgen_spark.generators import sql
 from synthgen_spark.generators.core import UNIX_EPOCH, bounded_index, derive_seed, hash_key
 from synthgen_spark.generators.registry import GeneratorSettings, Scope, register
 from synthgen_spark.generators.sql import Expr
+from synthgen_spark.pools import table_segments
 
 _LOW_BITS = (1 << 32) - 1
 _COUNT_BITS = (1 << RANGE_SHIFT) - 1
@@ -33,7 +34,7 @@ class EntityLifecycle:
     def __init__(self, settings: GeneratorSettings, dataset: DatasetSpec, table: TableSpec) -> None:
         self.table = table
         self.epoch = dataset.epoch
-        self.model = entity_model(dataset, table, settings.seed_value, settings.scale_factor)
+        self.model = entity_model(dataset, table, settings.seed_value, settings.scale_factor, settings.locale)
 
     def start(self, index: Expr) -> Expr:
         """Signup day ordinal of entity ``index`` (0-based): ``EntityModel.start``."""
@@ -71,6 +72,10 @@ class EntityLifecycle:
         """Propensity class of entity ``index`` (1 = the first listed): its slot's, ``EntityModel.slot_classes``."""
         return self._per_slot(scope, index, self.model.slot_classes)
 
+    def segment(self, scope: Scope, index: Expr) -> Expr:
+        """Segment number of entity ``index`` (1 = the first; ``EntityModel.slot_segments``)."""
+        return self._per_slot(scope, index, self.model.slot_segments)
+
     def end(self, scope: Scope, index: Expr) -> Expr:
         """Churn day ordinal of entity ``index`` (its first day not active), or null if it never churns."""
         if self.table.lifecycle.churn_rate <= 0:
@@ -99,7 +104,12 @@ class EntityLifecycle:
         task deserialises every copy (a 365-day batch's whole tables, read 24 times per order, cost seconds).
         """
         kind, cut = _TABLE_PARTS[part]
-        builder = self.model.pick_table if kind == "pick" else self.model.rank_table
+        builder = {"pick": self.model.pick_table, "rank": self.model.rank_table, "segment": self.model.segment_table}[
+            kind
+        ]
+        if kind == "segment":  # [totals of segments 0..G, then their alias tables]
+            whole = len(self.model.segments or ()) + 1
+            cut = slice(0, whole) if part == "segment_total" else slice(whole, None)
 
         def row_of_day(ordinal: int) -> tuple[int, ...]:
             in_force = snapshot_in_force(self.table.frequency, UNIX_EPOCH + dt.timedelta(days=ordinal), self.epoch)
@@ -107,18 +117,24 @@ class EntityLifecycle:
 
         return scope.day_table(f"{part}_{self.table.name}", row_of_day, position)
 
-    def active_pick(self, scope: Scope, name: str) -> Expr:
+    def active_pick(self, scope: Scope, name: str, segment: Expr | None = None) -> Expr:
         """An entity drawn among those active on the row's day, for column ``name``: O(1), exact.
 
         An alias table over the 100 slots weighted by their active counts (times their propensity class
         weights, if the table has them) picks the slot, then a uniform block of the slot's active range
-        (``EntityModel.pick_table``): four hashes, three array reads.
+        (``EntityModel.pick_table``): four hashes, three array reads. ``segment`` (1..G, 0 for any) draws
+        among the active entities of that segment alone, by its own alias table (``EntityModel.segment_table``).
         """
         seed = scope.seed(name)
-        active = scope.stage(f"_sg_{self.table.name}_active", self._day_table(scope, "total", sql.lit(0)))
         column = scope.stage(f"_sg_{name}_column", bounded_index(hash_key(scope.row_key, derive_seed(seed, 1)), BLOCK))
+        if segment is None:
+            active = scope.stage(f"_sg_{self.table.name}_active", self._day_table(scope, "total", sql.lit(0)))
+            alias = self._day_table(scope, "alias", column)
+        else:
+            segment = scope.stage(f"_sg_{name}_segment", segment)
+            active = scope.stage(f"_sg_{name}_active", self._day_table(scope, "segment_total", segment))
+            alias = self._day_table(scope, "segment_alias", segment * _long(BLOCK) + column)
         below = bounded_index(hash_key(scope.row_key, derive_seed(seed, 2)), active)
-        alias = self._day_table(scope, "alias", column)
         kept = below < sql.shiftright(alias, ALIAS_SHIFT)
         slot = scope.stage(f"_sg_{name}_slot", sql.when(kept, column).otherwise(alias.bitwise_and(_long(_ALIAS_BITS))))
         ranged = scope.stage(f"_sg_{name}_range", self._day_table(scope, "range", slot))
@@ -154,6 +170,8 @@ _TABLE_PARTS = {
     "alias": ("pick", slice(1, 1 + BLOCK)),
     "range": ("pick", slice(1 + BLOCK, 1 + 2 * BLOCK)),
     "cumulative": ("rank", slice(None)),
+    "segment_total": ("segment", None),  # EntityModel.segment_table: the cut depends on the segments
+    "segment_alias": ("segment", None),
 }
 
 
@@ -184,6 +202,13 @@ def _lifecycle_status(spec: ColumnSpec, scope: Scope) -> Expr:
     active, churned = spec.params.get("values", ["active", "churned"])
     active_now = _lifecycle(scope).is_active(scope, scope.row_index, scope.day_ordinal)
     return sql.when(active_now, sql.lit(active)).otherwise(sql.lit(churned))
+
+
+@register("segment")
+def _segment(spec: ColumnSpec, scope: Scope) -> Expr:
+    """The entity's segment: a value of the pool field, held by its slot (docs/data-model.md#segments)."""
+    names, _ = table_segments(scope.dataset, scope.table, scope.settings.locale)
+    return sql.element_at(sql.lit(list(names)), _lifecycle(scope).segment(scope, scope.row_index).cast("int"))
 
 
 @register("propensity_class")

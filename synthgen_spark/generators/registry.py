@@ -14,10 +14,11 @@ from synthgen_spark.generators.sql import Expr
 
 @dataclass(frozen=True)
 class GeneratorSettings:
-    """What generators know of the job: its seed and scale, not the whole JobConfig."""
+    """What generators know of the job: its seed, scale and locale (the pools), not the whole JobConfig."""
 
     seed_value: int
     scale_factor: float
+    locale: str
 
 
 class Scope(Protocol):
