@@ -41,6 +41,7 @@ FIXED_KINDS = (
     "lifecycle_end",
     "lifecycle_status",
     "propensity_class",
+    "segment",
     "generation_date",
     "child_count",
     "child_sum",

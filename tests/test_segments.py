@@ -280,3 +280,20 @@ def mini_segment_dataset():
         return text
 
     return build
+
+
+def test_a_segment_never_changes_but_a_location_within_it_may():
+    head = "    primary_key: shop_id\n"
+    text = SHOPS.replace(
+        head,
+        head + "    lifecycle: {growth_rate: 0, growth_period: day, churn_rate: 0}\n"
+        "    changes: [{name: move, columns: [area], rate: 0.1, per: year}]\n",
+    ).replace(
+        "      - {name: area, kind: segment",
+        "      - {name: opened, kind: lifecycle_start, min_days: -10, max_days: 0}\n      - {name: area, kind: segment",
+    )
+    assert "changes: [{name: move" in text and "name: opened" in text
+    with pytest.raises(SpecError, match="column 'area' is a segment column, which a group cannot change"):
+        parse_dataset(text, "regions.yaml")
+    moving = parse_dataset(text.replace("columns: [area]", "columns: [town]"), "regions.yaml")
+    assert moving.table("shops").changes[0].columns == ("town",)
