@@ -3,6 +3,7 @@
 Checks (each PASS or FAIL, one line per table or key): volumes equal to the plan, primary keys
 unique, foreign and parent keys joining the referenced snapshot in force on the row's date (and
 naming an entity active then, where the target has a lifecycle status), the declared ``date_columns`` in order, and ``child_count``/``child_sum`` columns equal to their children.
+Pool picks ``given`` a column keep to it, and keys with ``same_segment`` to their segment (docs/data-model.md#segments).
 
 Shapes: in incremental tables, each plain ``choice`` column's value shares and each ``timestamp`` column's
 hour-of-day shares (with ``hourly_weights``) are within total variation distance 0.05 of the declared
@@ -28,6 +29,7 @@ from synthgen_spark.catalog import KEY_KINDS, ShapeTarget, TableSpec, share_of_t
 from synthgen_spark.engine import table_ddl
 from synthgen_spark.generators.categorical import case_key
 from synthgen_spark.planner import Plan, TableDay, by_table
+from synthgen_spark.pools import pool_of
 from synthgen_spark.writers import open_file_system, open_sink
 
 
@@ -80,6 +82,8 @@ def verify_plan(spark: SparkSession, plan: Plan) -> Scorecard:
             checks.extend(_keys(spark, plan, table, frame, frames, tds))
             checks.extend(_sums(plan, table, frame, frames))
             checks.extend(_given_choices(table, frame))
+            checks.extend(_given_pools(plan, table, frame))
+            checks.extend(_segment_keys(spark, plan, table, frame, frames, tds))
             checks.extend(_declared_shapes(table, frame, drifting=plan.config.enable_data_drift))
         checks.extend(declared_targets(table, frame))
     return Scorecard(tuple(checks))
@@ -287,6 +291,113 @@ def _given_choices(table: TableSpec, frame: DataFrame) -> list[Check]:
         subject = f"{table.name}.{col.name} given {given}"
         checks.append(Check("choices follow their given", subject, not wrong, "; ".join(sorted(wrong)[:3])))
     return checks
+
+
+def _given_pools(plan: Plan, table: TableSpec, frame: DataFrame) -> list[Check]:
+    """A pool pick ``given`` a column only takes records whose field of that name holds the row's value
+    (a store's state is in its region)."""
+    checks = []
+    for col in table.columns:
+        given = col.params.get("given")
+        if col.kind != "pool" or given is None or col.hidden or table.column(given).hidden:
+            continue
+        pool = pool_of(plan.dataset, col.params["pool"], plan.config.locale)
+        field = pool.fields.index(col.params.get("field", pool.fields[0]))
+        allowed = {(str(r[pool.fields.index(given)]), str(r[field])) for r in pool.records}
+        pairs = frame.select(F.col(given).cast("string"), F.col(col.name).cast("string")).distinct().collect()
+        wrong = sorted(
+            f"{value} when {given} = {condition}" for condition, value in pairs if (condition, value) not in allowed
+        )
+        subject = f"{table.name}.{col.name} given {given}"
+        checks.append(Check("pool picks keep to given", subject, not wrong, "; ".join(wrong[:3])))
+    return checks
+
+
+SEGMENT_TOLERANCE = 0.02  # below segment_share by more than this (over SHAPE_ROWS_PER_CATEGORY rows or more): FAIL
+
+
+def _segment_keys(
+    spark: SparkSession,
+    plan: Plan,
+    table: TableSpec,
+    frame: DataFrame,
+    frames: dict[str, DataFrame | None],
+    tds: list[TableDay],
+) -> list[Check]:
+    """A foreign key with ``same_segment`` names an entity of the row's segment for at least ``segment_share`` of
+    the rows (docs/data-model.md#segments): the segment read from the written snapshots in force on the row's date,
+    the row's own from its column, or, for a hidden lookup, from the looked-up snapshot."""
+    checks = []
+    for col in table.columns:
+        wanted = col.params.get("same_segment")
+        if col.kind != "foreign_key" or wanted is None or col.hidden:
+            continue
+        target = plan.dataset.table(col.params["references"].split(".")[0])
+        segment = next(c for c in target.columns if c.kind == "segment")
+        if segment.hidden:
+            continue
+        segment = segment.name
+        subject = f"{table.name}.{col.name} -> {target.name}.{segment}"
+        day, key, source = (
+            F.col(table.primary_date_column).alias("_sg_day"),
+            F.col(col.name).alias("_sg_key"),
+            table.column(wanted),
+        )
+        if not source.hidden:
+            rows = frame.select(day, key, F.col(wanted).cast("string").alias("_sg_wanted"))
+        elif source.kind == "lookup" and _written(plan, table.name, source.params["key"], source.params["references"]):
+            looked_up, column = source.params["references"].split(".")
+            rows = frame.select(day, key, F.col(source.params["key"]).alias("_sg_by"))
+            rows = _as_of(spark, plan, rows, "_sg_by", looked_up, column, "_sg_wanted", frames, tds)
+        else:
+            continue  # the row's segment is neither written nor looked up by a written key: nothing to compare
+        rows = _as_of(spark, plan, rows, "_sg_key", target.name, segment, "_sg_segment", frames, tds)
+        if rows is None:
+            checks.append(Check("keys keep to their segment", subject, False, "a referenced table was not written"))
+            continue
+        same, count = rows.agg(
+            F.avg((F.col("_sg_wanted") == F.col("_sg_segment")).cast("double")), F.count(F.lit(1))
+        ).first()
+        share = float(col.params.get("segment_share", 1))
+        if count < SHAPE_ROWS_PER_CATEGORY:
+            checks.append(Check("keys keep to their segment", subject, True, f"not judged: {count:,} rows"))
+            continue
+        detail = f"{same:.3f} in the row's segment (at least {share:g}) over {count:,} rows"
+        checks.append(Check("keys keep to their segment", subject, same >= share - SEGMENT_TOLERANCE, detail))
+    return checks
+
+
+def _written(plan: Plan, table: str, key: str, reference: str) -> bool:
+    """Both the key column of ``table`` and the ``table.column`` it looks up are written (not hidden)."""
+    looked_up, column = reference.split(".")
+    return not plan.dataset.table(table).column(key).hidden and not plan.dataset.table(looked_up).column(column).hidden
+
+
+def _as_of(
+    spark: SparkSession,
+    plan: Plan,
+    rows: DataFrame | None,
+    key: str,
+    table: str,
+    column: str,
+    alias: str,
+    frames: dict[str, DataFrame | None],
+    tds: list[TableDay],
+) -> DataFrame | None:
+    """``rows`` (with ``_sg_day``) with ``alias``: ``table.column`` of the entity ``key`` names, in the snapshot
+    in force on the row's day (None if the table was not written)."""
+    written = frames.get(table)
+    if rows is None or written is None:
+        return None
+    target = plan.dataset.table(table)
+    pairs = [(td.date, snapshot_in_force(target.frequency, td.date, plan.dataset.epoch)) for td in tds]
+    in_force = spark.createDataFrame(pairs, "_sg_day date, _sg_in_force date")
+    values = written.select(
+        F.col(target.primary_key).alias(key),
+        F.col(target.primary_date_column).alias("_sg_in_force"),
+        F.col(column).cast("string").alias(alias),
+    )
+    return rows.join(in_force, "_sg_day").join(values, [key, "_sg_in_force"], "left").drop("_sg_in_force")
 
 
 def _is_active(table: TableSpec) -> Column:

@@ -195,16 +195,25 @@ def test_a_key_within_the_segment_keeps_to_it_for_its_share_of_rows(regions):
     assert len(per_area) > 190  # uniform within the area: nearly every one of its 200 shops is drawn
 
 
-def test_customers_mostly_shop_in_their_own_region_in_retail_star(spark, tmp_path):
-    """retail_star_small as written: 85 % of sales at a store of the customer's region as of the sale date (the
-    dimension version in force), the rest anywhere; every store's and customer's state is in its region."""
-
+@pytest.fixture(scope="module")
+def star(spark, tmp_path_factory):
+    """retail_star_small as written: two days at scale 0.02 (about 3,000 sales)."""
     from synthgen_spark.api import generate
 
     config = small_config(
-        tmp_path, dataset_id="retail_star_small", start_date="2024-03-04", end_date="2024-03-05", scale_factor=0.02
+        tmp_path_factory.mktemp("star"),
+        dataset_id="retail_star_small",
+        start_date="2024-03-04",
+        end_date="2024-03-05",
+        scale_factor=0.02,
     )
-    report = generate(config, spark, progress=None)
+    return config, generate(config, spark, progress=None)
+
+
+def test_customers_mostly_shop_in_their_own_region_in_retail_star(spark, star):
+    """85 % of sales at a store of the customer's region as of the sale date (the dimension version in force),
+    the rest anywhere; every store's and customer's state is in its region."""
+    _, report = star
     stores = read_table(spark, report, "dim_store").select("store_key", "state", "region").collect()
     assert all(region_of("en_US", s["state"]) == s["region"] for s in stores)
     assert {s["region"] for s in stores} == {"Northeast", "Midwest", "South", "West"}
@@ -216,6 +225,40 @@ def test_customers_mostly_shop_in_their_own_region_in_retail_star(spark, tmp_pat
     assert len(sales) > 2000
     same = sum(home[s["customer_key"]] == at[s["store_key"]] for s in sales) / len(sales)
     assert 0.85 < same < 0.95  # 0.85 + 0.15 x the chance that a random store is in the customer's region
+
+
+def test_verify_scores_the_segments_and_fails_sales_moved_out_of_the_region(spark, star, tmp_path, capsys):
+    import shutil
+
+    from pyspark.sql import functions as F
+
+    from synthgen_spark.cli import main
+    from synthgen_spark.planner import build_plan
+
+    from .test_verify import _flags
+
+    config, _ = star
+    assert main(["verify", *_flags(config)]) == 0
+    out = capsys.readouterr().out
+    assert "PASS  keys keep to their segment fact_sales.store_key -> dim_store.region  0.8" in out
+    assert "PASS  pool picks keep to given   dim_store.state given region" in out
+    copy = config.with_overrides({"output_root": str(tmp_path / "copy")})
+    shutil.copytree(config.output_root, copy.output_root)
+    days = build_plan(copy).table_days
+    stores = next(td for td in days if td.table.name == "dim_store").paths[0]
+    frame = spark.read.parquet(stores)
+    south = frame.where("region = 'South'").select("state").first()[0]
+    frame.withColumn("state", F.lit(south)).coalesce(1).write.parquet(str(tmp_path / "moved"))
+    shutil.move(next((tmp_path / "moved").glob("part-*.parquet")), stores)
+    assert main(["verify", *_flags(copy)]) == 1
+    out = capsys.readouterr().out
+    assert f"FAIL  pool picks keep to given   dim_store.state given region  {south} when region = " in out
+    sales = next(td for td in days if td.table.name == "fact_sales").paths[0]
+    frame = spark.read.parquet(sales)
+    frame.withColumn("store_key", F.lit(1).cast("long")).coalesce(1).write.parquet(str(tmp_path / "one"))
+    shutil.move(next((tmp_path / "one").glob("part-*.parquet")), sales)
+    assert main(["verify", *_flags(copy)]) == 1
+    assert "FAIL  keys keep to their segment fact_sales.store_key -> dim_store.region  0." in capsys.readouterr().out
 
 
 BROKEN = [
