@@ -19,7 +19,7 @@ import holidays
 from synthgen_spark.catalog import KEY_KINDS, DatasetSpec, TableSpec
 from synthgen_spark.config import JobConfig
 from synthgen_spark.entities import EntityModel
-from synthgen_spark.errors import ConfigError, invalid
+from synthgen_spark.errors import ConfigError, SpecError, invalid, place
 from synthgen_spark.pools import table_segments
 from synthgen_spark.seeds import seed_of
 
@@ -51,7 +51,7 @@ def entity_model(
     start = next((c for c in table.columns if c.kind == "lifecycle_start"), None)
     window = (int(start.params["min_days"]), int(start.params["max_days"])) if start else (0, 0)
     base = base_rows(table, scale_factor)
-    return _entity_model(
+    model = _entity_model(
         base=base,
         per_period=new_per_period(table, base),
         period_days=table.lifecycle.period_days,
@@ -60,8 +60,19 @@ def entity_model(
         churn_rate=table.lifecycle.churn_rate,
         seed=seed_of(seed_value, table.name, "__entities"),
         propensity=(table.propensity.shares, table.propensity.weights) if table.propensity else None,
-        segments=segments[1] if segments else None,
+        segments=segments.slots if segments else None,
+        segment_bounds=segments.bounds if segments and any(segments.bounds) else None,
     )
+    if segments and any(segments.bounds):
+        try:
+            model.slot_segments  # noqa: B018 - placed now, so that a bound no lifetime meets fails before Spark starts
+        except ValueError as error:
+            column = next(c for c in table.columns if c.kind == "segment")
+            where = place(dataset.source, table=table.name, column=column.name)
+            allowed = "bounds that enough of the table's lifetimes meet (a higher churn_rate, a longer bound)"
+            bounds = column.params["max_lifetime_days"]
+            raise SpecError(invalid("max_lifetime_days", allowed, bounds, where=where, problem=str(error))) from None
+    return model
 
 
 _entity_model = lru_cache(maxsize=64)(EntityModel)  # one model (and its per-day ranges) per table and job

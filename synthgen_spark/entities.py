@@ -32,7 +32,8 @@ Segments. A table may also split its slots into segments (a ``segment`` column, 
 segment g holds segments[g] of the 100 slots, placed by the seed independently of lifetimes and classes.
 A foreign key that asks for segment g uses an alias table over the slots of g alone (the same masses,
 zero elsewhere), so it draws exactly among the active entities of g, weighted as before; a day without an
-active entity in g falls back on the whole table. See docs/data-model.md#segments.
+active entity in g falls back on the whole table. A segment may be bounded to the slots whose entities churn
+within some days (children who leave the pediatric panel before they turn 18). See docs/data-model.md#segments.
 """
 
 from __future__ import annotations
@@ -86,6 +87,11 @@ def segment_slots(labels: list[str], weights: list[float]) -> tuple[tuple[str, .
     return names, tuple(counts)
 
 
+def _bounded_first(item: tuple[int, tuple[int, int]]) -> tuple[bool, int]:
+    number, (_, bound) = item
+    return (not bound, number)
+
+
 def block_arrangement(block: int, seed: int, first_loyal_slot: int) -> tuple[int, int]:
     """(index of a_j in UNITS, b_j) of block ``block``, as the Spark side computes them from one hash.
 
@@ -137,13 +143,14 @@ class EntityModel:
         seed: int,
         propensity: tuple[tuple[int, ...], tuple[float, ...]] | None = None,
         segments: tuple[int, ...] | None = None,
+        segment_bounds: tuple[int, ...] | None = None,
     ) -> None:
         self.base, self.per_period, self.period_days, self.epoch = base, per_period, period_days, epoch
         self.low, self.width = window[0], window[1] - window[0] + 1
         self.churn_rate = churn_rate
         self.seed = seed
         self.propensity = propensity
-        self.segments = segments
+        self.segments, self.segment_bounds = segments, segment_bounds
         self.arrangement_seed = derive_seed(seed, 1)
         self._ranges: dict[tuple[int, int], list[tuple[int, int]]] = {}
         self._picks: dict[tuple[int, int | None], tuple[int, ...]] = {}  # a frame reads three parts of each
@@ -184,15 +191,21 @@ class EntityModel:
     def slot_segments(self) -> tuple[int, ...]:
         """Segment of each of the 100 slots (1 = the first), 0 for all without segments.
 
-        Segment g takes segments[g] slots in an order shuffled by the seed alone (not the classes' order).
+        Segment g takes segments[g] slots in an order shuffled by the seed alone (not the classes' order). A
+        segment with a lifetime bound (``segment_bounds[g]`` > 0: children who leave before they turn 18) takes
+        the first slots in that order whose entities churn within the bound, before the other segments take theirs.
         """
         if self.segments is None:
             return (0,) * BLOCK
-        order = iter(sorted(range(BLOCK), key=lambda slot: seed_of(self.seed, "segment", slot)))
+        order = sorted(range(BLOCK), key=lambda slot: seed_of(self.seed, "segment", slot))
+        bounds = self.segment_bounds or (0,) * len(self.segments)
         segments = [0] * BLOCK
-        for number, share in enumerate(self.segments, start=1):
-            for _ in range(share):
-                segments[next(order)] = number
+        for number, (share, bound) in sorted(enumerate(zip(self.segments, bounds, strict=True), 1), key=_bounded_first):
+            free = [s for s in order if not segments[s] and (not bound or 0 < self.slot_lifetimes[s] <= bound)]
+            if len(free) < share:
+                raise ValueError(f"segment {number} needs {share} of the 100 slots churning within {bound} days")
+            for slot in free[:share]:
+                segments[slot] = number
         return tuple(segments)
 
     def slot_masses(self, counts: list[int]) -> list[int]:

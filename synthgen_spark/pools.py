@@ -7,6 +7,7 @@ Rows never call Faker: they pick from these pools by hash. Regenerate the frozen
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -289,24 +290,35 @@ def pool_weights(pool: PoolSpec) -> tuple[float, ...]:
     return tuple(float(record[pool.fields.index(WEIGHT_FIELD)]) for record in pool.records)
 
 
-def table_segments(
-    dataset: DatasetSpec, table: TableSpec, locale: str
-) -> tuple[tuple[str, ...], tuple[int, ...]] | None:
-    """(segment names, slots of 100 each) of a table with a ``segment`` column, else None (docs/data-model.md#segments).
+@dataclass(frozen=True)
+class Segments:
+    """The segments of a table with a ``segment`` column (docs/data-model.md#segments): the distinct values of its
+    pool field, the slots of 100 each holds (by weight), and each one's lifetime bound in days (0: none)."""
 
-    The names are the distinct values of the column's pool field, the slots in proportion to their weight.
-    """
+    names: tuple[str, ...]
+    slots: tuple[int, ...]
+    bounds: tuple[int, ...]
+
+
+def table_segments(dataset: DatasetSpec, table: TableSpec, locale: str) -> Segments | None:
+    """The segments of ``table`` under the job's locale, else None (a table without a segment column)."""
     column = next((c for c in table.columns if c.kind == "segment"), None)
     if column is None:
         return None
     pool = pool_of(dataset, column.params["pool"], locale)
     labels = [str(record[pool.fields.index(column.params["field"])]) for record in pool.records]
+    where = place(dataset.source, table=table.name, column=column.name)
     try:
-        return segment_slots(labels, list(pool_weights(pool)))
+        names, slots = segment_slots(labels, list(pool_weights(pool)))
     except ValueError as error:
-        where = place(dataset.source, table=table.name, column=column.name)
         allowed, field = "a pool field of 1 to 100 distinct values", column.params["field"]
         raise SpecError(invalid("field", allowed, field, where=where, problem=f"{error} (locale {locale})")) from None
+    bounds = column.params.get("max_lifetime_days", {})
+    unknown = sorted(set(map(str, bounds)) - set(names))
+    if unknown:
+        problem = f"'{unknown[0]}' is not a segment: a value of the pool's {column.params['field']} (locale {locale})"
+        raise SpecError(invalid("max_lifetime_days", ", ".join(names), bounds, where=where, problem=problem))
+    return Segments(names, slots, tuple(int(bounds.get(name, 0)) for name in names))
 
 
 def frozen_locales() -> list[str]:

@@ -157,13 +157,19 @@ def test_a_patients_first_name_is_one_of_their_recorded_sex(patients):
 
 
 def test_ages_follow_the_population_pyramid_not_a_uniform(patients, customers):
+    """Patients: 22 % children registered aged 0-8 (they leave before 18), 78 % adults registered from 18 by the US
+    pyramid in 2-year bands (docs/datasets.md); customers: adults by the pyramid."""
     ages = [_age(p["birth_date"], p["registration_date"]) for p in patients]
     n = len(ages)
-    assert all(0 <= a < 90.01 for a in ages)
-    decade = Counter(min(int(a // 10), 8) for a in ages)
-    for band, share in {0: 0.120, 4: 0.123, 7: 0.073, 8: 0.031}.items():  # the US pyramid's shares (2020)
-        assert abs(decade[band] / n - share / 0.996) < 4 * math.sqrt(share * (1 - share) / n), (band, decade)
-    assert decade[8] / n < 0.05 < decade[7] / n  # a uniform over 0-90 years would give each decade 11%
+    assert all(0 <= a < 90.07 for a in ages) and not any(8.01 < a < 18 for a in ages)
+    children = sum(a < 8.01 for a in ages) / n
+    assert abs(children - 0.22) < 4 * math.sqrt(0.22 * 0.78 / n)
+    decade = Counter(min(int(a // 10), 8) for a in ages if a >= 18)
+    adults = sum(decade.values())
+    for band, weight in {8: 3.1, 7: 7.3, 4: 12.3, 1: 2.6}.items():  # the US pyramid's shares (2020), 18-20 for 10-20
+        share = weight / 77.2  # of the adults' band weights: 5 x (0.62 + 1.46 + 2.38 + 2.58 + 2.46 + 2.68 + 2.74) + 2.6
+        assert abs(decade[band] / adults - share) < 4 * math.sqrt(share * (1 - share) / adults), (band, decade)
+    assert decade[8] / adults < 0.05 < decade[7] / adults  # a uniform over 18-90 years would give each decade 14 %
     adults = [_age(c["birth_date"], c["signup_date"]) for c in customers]
     assert all(18 <= a < 80.01 for a in adults)
     assert sum(a >= 75 for a in adults) / len(adults) < 0.08 < sum(25 <= a < 35 for a in adults) / len(adults)

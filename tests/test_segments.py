@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import textwrap
 from collections import Counter
+from dataclasses import astuple
 from fractions import Fraction
 
 import pytest
@@ -21,10 +22,12 @@ CLASSES = (1, 4, 15, 35, 45), (30, 10, 3, 1.5, 0.03)
 SEGMENTS = (17, 21, 38, 24)
 
 
-def _model(base: int = 1050, churn_rate: float = 0.0, propensity=CLASSES, segments=SEGMENTS, seed=5) -> EntityModel:
+def _model(
+    base: int = 1050, churn_rate: float = 0.0, propensity=CLASSES, segments=SEGMENTS, seed=5, bounds=None
+) -> EntityModel:
     return EntityModel(
         base=base, per_period=Fraction(0), period_days=1, epoch=19723, window=(-300, 0),
-        churn_rate=churn_rate, seed=seed, propensity=propensity, segments=segments,
+        churn_rate=churn_rate, seed=seed, propensity=propensity, segments=segments, segment_bounds=bounds,
     )  # fmt: skip
 
 
@@ -99,7 +102,7 @@ def test_every_locale_has_a_region_per_location_and_the_us_census_regions():
         assert regions == [region_of(locale, state) for state in states]
         assert 2 <= len(set(regions)) <= 5, (locale, Counter(regions))
     star = load_dataset("retail_star_small")
-    names, slots = table_segments(star, star.table("dim_store"), "en_US")
+    names, slots, _ = astuple(table_segments(star, star.table("dim_store"), "en_US"))
     assert sorted(names) == ["Midwest", "Northeast", "South", "West"] and sum(slots) == BLOCK
 
 
@@ -340,3 +343,114 @@ def test_a_segment_never_changes_but_a_location_within_it_may():
         parse_dataset(text, "regions.yaml")
     moving = parse_dataset(text.replace("columns: [area]", "columns: [town]"), "regions.yaml")
     assert moving.table("shops").changes[0].columns == ("town",)
+
+
+def test_a_bounded_segment_takes_only_slots_that_churn_within_its_bound():
+    model = _model(churn_rate=0.0003, propensity=None, segments=(22, 78), bounds=(3650, 0))
+    bounded = [s for s in range(BLOCK) if model.slot_segments[s] == 1]
+    assert len(bounded) == 22 and all(0 < model.slot_lifetimes[s] <= 3650 for s in bounded)
+    free = _model(churn_rate=0.0003, propensity=None, segments=(22, 78))
+    assert Counter(free.slot_segments) == Counter(model.slot_segments)  # the same counts, placed under the bound
+    assert any(
+        free.slot_lifetimes[s] == 0 or free.slot_lifetimes[s] > 3650 for s in range(BLOCK) if free.slot_segments[s] == 1
+    )
+    tight = _model(churn_rate=0.0003, propensity=None, segments=(50, 50), bounds=(100, 0))  # few lifetimes so short
+    with pytest.raises(ValueError, match="segment 1 needs 50 of the 100 slots churning within 100 days"):
+        tight.slot_segments  # noqa: B018
+
+
+def test_a_bound_no_lifetime_meets_is_one_line_before_spark_starts():
+    from synthgen_spark.calendar import entity_model
+
+    shipped = resources_text("healthcare_oltp_small")
+    assert load_dataset("healthcare_oltp_small").table("patients").column("age_group").params["max_lifetime_days"] == {
+        "children": 3650
+    }
+    dataset = parse_dataset(shipped.replace("{children: 3650}", "{children: 30}"), "healthcare.yaml")
+    with pytest.raises(SpecError) as caught:
+        entity_model(dataset, dataset.table("patients"), 42, 1.0, "en_US")
+    message = str(caught.value)
+    assert "column 'age_group': field 'max_lifetime_days': segment 1 needs 22 of the 100 slots" in message
+    assert "\n" not in message
+    dataset = parse_dataset(shipped.replace("{children: 3650}", "{kids: 3650}"), "healthcare.yaml")
+    with pytest.raises(
+        SpecError, match="field 'max_lifetime_days': 'kids' is not a segment: a value of the pool's age_group"
+    ):
+        entity_model(dataset, dataset.table("patients"), 42, 1.0, "en_US")
+
+
+def resources_text(dataset_id: str) -> str:
+    from importlib import resources
+
+    return (resources.files("synthgen_spark") / "data" / "datasets" / f"{dataset_id}.yaml").read_text("utf-8")
+
+
+OFFSETS = [
+    ("band_weights: [1, 1], given: thing_id, cases: {'1': [1]}", "field 'cases'"),
+    ("given: thing_id, cases: {'1': [1, 1]}", "field 'cases': needs band_weights"),
+    ("band_weights: [1, 1], given: thing_id", "field 'cases': is missing"),
+    ("band_weights: [1, 1], given: nope, cases: {'1': [1, 0]}", "field 'given'"),
+]
+
+
+@pytest.mark.parametrize(("params", "fragment"), OFFSETS)
+def test_an_invalid_date_offset_given_another_column_is_one_line(mini_segment_dataset, params, fragment):
+    line = f"      - {{name: born, kind: date_offset, min_days: -10, max_days: 0, {params}}}\n"
+    with pytest.raises(SpecError) as caught:
+        parse_dataset(mini_segment_dataset(things=line), "mini.yaml")
+    message = str(caught.value)
+    assert fragment in message and "column 'born'" in message and "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("bounds", "fragment"), [("[3650]", "must map segments to whole days"), ("{north: 0}", "must map segments")]
+)
+def test_an_invalid_lifetime_bound_is_one_line(bounds, fragment):
+    text = SHOPS.replace("field: area}", f"field: area, max_lifetime_days: {bounds}}}", 1)
+    with pytest.raises(SpecError) as caught:
+        parse_dataset(text, "regions.yaml")
+    assert fragment in str(caught.value) and "column 'area'" in str(caught.value)
+
+
+@pytest.fixture(scope="module")
+def clinic(spark, tmp_path_factory):
+    """healthcare_oltp_small as written: a week at scale 0.1 (about 5,000 appointments and 3,500 prescriptions)."""
+    from synthgen_spark.api import generate
+
+    config = small_config(
+        tmp_path_factory.mktemp("clinic"),
+        dataset_id="healthcare_oltp_small",
+        start_date="2024-03-04",
+        end_date="2024-03-10",
+        scale_factor=0.1,
+    )
+    return generate(config, spark, progress=None)
+
+
+@pytest.mark.parametrize(
+    ("table", "date"), [("appointments", "appointment_date"), ("prescriptions", "prescribed_date")]
+)
+def test_children_see_pediatricians_and_adults_never_do(spark, clinic, table, date):
+    from pyspark.sql import functions as F
+
+    patients = read_table(spark, clinic, "patients").select(
+        "patient_id", "birth_date", F.col("snapshot_date").alias(date)
+    )
+    providers = read_table(spark, clinic, "providers").select("provider_id", "specialty")
+    rows = read_table(spark, clinic, table).join(patients, ["patient_id", date]).join(providers, "provider_id")
+    child = F.col("birth_date") > F.add_months(F.col(date), -216)  # under 18 on the date
+    counts = {(c, p): n for c, p, n in rows.groupBy(child, F.col("specialty") == "Pediatrics").count().collect()}
+    assert set(counts) == {(True, True), (False, False)}, counts  # exact: no child elsewhere, no adult there
+    assert 0.04 < counts[(True, True)] / sum(counts.values()) < 0.25
+
+
+def test_children_register_young_and_leave_before_they_turn_18(spark, clinic):
+    from pyspark.sql import functions as F
+
+    patients = read_table(spark, clinic, "patients")
+    active = patients.where("patient_status = 'active'")
+    at_registration = F.months_between("registration_date", "birth_date") / 12
+    under = active.where(F.col("birth_date") > F.add_months(F.col("snapshot_date"), -216))
+    assert under.count() > 0
+    assert under.where(at_registration >= 8.01).count() == 0  # every child on the date registered aged 0-8
+    assert active.where((at_registration > 8.01) & (at_registration < 18)).count() == 0

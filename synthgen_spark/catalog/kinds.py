@@ -59,7 +59,7 @@ COLUMN_KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
     "slot": (("key",), (), "int"),
     "generation_date": ((), (), "date"),
     "timestamp": ((), ("base", "hourly_weights"), "timestamp"),
-    "date_offset": (("min_days", "max_days"), ("base", "band_weights"), "date"),
+    "date_offset": (("min_days", "max_days"), ("base", "band_weights", "given", "cases"), "date"),
     "lookup": (("references", "key"), (), "double"),
     "version_key": (("references", "key"), (), "long"),
     "derived": (("expression",), (), "string"),
@@ -69,7 +69,7 @@ COLUMN_KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
     "lifecycle_end": ((), (), "date"),
     "lifecycle_status": ((), ("values",), "string"),
     "propensity_class": ((), (), "int"),
-    "segment": (("pool", "field"), (), "string"),
+    "segment": (("pool", "field"), ("max_lifetime_days",), "string"),
     "visit": (("references",), ("orders",), "long"),
     "visit_step": (("key",), (), "int"),
     "visit_event": (("key", "values"), ("weights",), "string"),
@@ -159,6 +159,17 @@ def check_params(kind: str, params: Mapping[str, Any], where: str) -> None:
         ):
             allowed = f"1 to {days} numbers >= 0 with a positive sum, one per equal band from min_days"
             fail("band_weights", "must be a list of weights", allowed)
+    if kind == "date_offset" and ("given" in params or "cases" in params):  # band weights given another column
+        if "band_weights" not in params:
+            fail("cases", "needs band_weights: each case weighs the same bands", "band_weights and cases")
+        _check_cases(params, len(params["band_weights"]), fail)
+    bounds = params.get("max_lifetime_days")
+    if bounds is not None and (
+        not isinstance(bounds, Mapping)
+        or not bounds
+        or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 1 for d in bounds.values())
+    ):
+        fail("max_lifetime_days", "must map segments to whole days >= 1", "{segment: days, ...}, e.g. {children: 3650}")
     if "hourly_weights" in params:
         weights = params["hourly_weights"]
         if (

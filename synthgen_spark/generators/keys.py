@@ -162,7 +162,7 @@ def _foreign_key(spec: ColumnSpec, scope: Scope) -> Expr:
 def _segment_wanted(spec: ColumnSpec, scope: Scope, target: TableSpec) -> Expr:
     """The referenced table's segment number named by the row's ``same_segment`` column (0: any), for a
     ``segment_share`` of the rows (hashed), 0 for the others and for values that name no segment."""
-    names, _ = table_segments(scope.dataset, target, scope.settings.locale)
+    names = table_segments(scope.dataset, target, scope.settings.locale).names
     value = scope.column(spec.params["same_segment"]).cast("string")
     number = sql.call("coalesce", sql.call("array_position", sql.lit(list(names)), value), sql.lit(0).cast("bigint"))
     share = float(spec.params.get("segment_share", 1))

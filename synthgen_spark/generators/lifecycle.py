@@ -207,7 +207,7 @@ def _lifecycle_status(spec: ColumnSpec, scope: Scope) -> Expr:
 @register("segment")
 def _segment(spec: ColumnSpec, scope: Scope) -> Expr:
     """The entity's segment: a value of the pool field, held by its slot (docs/data-model.md#segments)."""
-    names, _ = table_segments(scope.dataset, scope.table, scope.settings.locale)
+    names = table_segments(scope.dataset, scope.table, scope.settings.locale).names
     return sql.element_at(sql.lit(list(names)), _lifecycle(scope).segment(scope, scope.row_index).cast("int"))
 
 

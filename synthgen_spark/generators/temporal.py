@@ -9,6 +9,7 @@ from synthgen_spark.generators import sql
 from synthgen_spark.generators.categorical import (
     build_pool_pick_column,
     build_weighted_choice_column,
+    case_key,
     choice_table,
     pool_index,
     weighted_pool_index,
@@ -28,13 +29,21 @@ def build_timestamp_in_day_column(row_key: Expr, seed: int, *, day: Expr) -> Exp
 
 
 def build_date_offset_column(
-    row_key: Expr, seed: int, *, base: Expr, min_days: int, max_days: int, band_weights: tuple[float, ...] = (1.0,)
+    row_key: Expr,
+    seed: int,
+    *,
+    base: Expr,
+    min_days: int,
+    max_days: int,
+    band_weights: tuple[float, ...] = (1.0,),
+    cases: tuple[tuple[Expr, tuple[float, ...]], ...] = (),
 ) -> Expr:
     """``base`` plus a whole number of days on [min_days, max_days]: uniform, or piecewise uniform by bands.
 
     With ``band_weights`` (k weights) the range is cut into k equal bands (band i: days ``min_days +
     floor(i·n/k)`` to ``min_days + floor((i+1)·n/k) − 1``, n days in all), band i is picked with probability
-    ``w_i / Σw``, then a day uniformly within it, e.g. ages by a population pyramid.
+    ``w_i / Σw``, then a day uniformly within it, e.g. ages by a population pyramid. ``cases``: (condition,
+    band weights) pairs, the first that holds weighs the bands instead (children's ages, adults' ages).
     """
     total, count = max_days - min_days + 1, len(band_weights)
     starts = tuple(min_days + i * total // count for i in range(count + 1))
@@ -42,6 +51,11 @@ def build_date_offset_column(
         days = sql.lit(min_days).cast("bigint") + bounded_index(hash_key(row_key, seed), total)
         return sql.date_add(base, days.cast("int"))
     band = weighted_pool_index(row_key, derive_seed(seed, 1), tuple(band_weights))
+    if cases:
+        chosen = sql.when(cases[0][0], weighted_pool_index(row_key, derive_seed(seed, 1), cases[0][1]))
+        for condition, weights in cases[1:]:
+            chosen = chosen.when(condition, weighted_pool_index(row_key, derive_seed(seed, 1), weights))
+        band = chosen.otherwise(band)
     start = build_pool_pick_column(band, values=starts[:-1]).cast("bigint")
     widths = tuple(b - a for a, b in itertools.pairwise(starts))
     length = build_pool_pick_column(band, values=widths).cast("bigint")
@@ -92,6 +106,13 @@ def _timestamp(spec: ColumnSpec, scope: Scope) -> Expr:
 
 @register("date_offset")
 def _date_offset(spec: ColumnSpec, scope: Scope) -> Expr:
+    cases: tuple = ()
+    if "given" in spec.params:  # band weights by the value of another column (read once, staged)
+        given = scope.stage(f"_sg_{spec.name}_given", scope.column(spec.params["given"]).cast("string"))
+        cases = tuple(
+            (given == sql.lit(case_key(value)), tuple(float(w) for w in weights))
+            for value, weights in spec.params["cases"].items()
+        )
     return build_date_offset_column(
         scope.row_key,
         scope.seed(spec.name),
@@ -99,4 +120,5 @@ def _date_offset(spec: ColumnSpec, scope: Scope) -> Expr:
         min_days=int(spec.params["min_days"]),
         max_days=int(spec.params["max_days"]),
         band_weights=tuple(float(w) for w in spec.params.get("band_weights", [1.0])),
+        cases=cases,
     )
