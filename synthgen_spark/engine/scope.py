@@ -105,9 +105,8 @@ class RowScope:
         row_index: Expr,
         prefix: str = "",
     ) -> None:
-        self.settings = GeneratorSettings(
-            config.seed_value, config.scale_factor, config.locale
-        )  # all generators see of the job
+        # all generators see of the job
+        self.settings = GeneratorSettings(config.seed_value, config.scale_factor, config.locale)
         self._locale = config.locale
         self._drift = config.drift_percentage if config.enable_data_drift else None
         self.dataset = dataset

@@ -261,16 +261,13 @@ def _given_pool_index(spec: ColumnSpec, scope: Scope, pool: PoolSpec, seed: int)
     labels = [str(record[pool.fields.index(given)]) for record in pool.records]
     weights = pool_weights(pool)
     value = scope.stage(f"_sg_{spec.name}_given", scope.column(given).cast("string"))
-    result = None
-    for label in dict.fromkeys(labels):
+
+    def within(label: str) -> Expr:
         own = tuple(w if other == label else 0.0 for w, other in zip(weights, labels, strict=True))
-        branch = weighted_pool_index(scope.row_key, seed, own)
-        result = (
-            sql.when(value == sql.lit(label), branch)
-            if result is None
-            else result.when(value == sql.lit(label), branch)
-        )
-    return result.otherwise(weighted_pool_index(scope.row_key, seed, weights))
+        return weighted_pool_index(scope.row_key, seed, own)
+
+    branches = tuple((value == sql.lit(label), within(label)) for label in dict.fromkeys(labels))
+    return sql.When(branches).otherwise(weighted_pool_index(scope.row_key, seed, weights))
 
 
 @register("template")

@@ -104,9 +104,7 @@ class EntityLifecycle:
         task deserialises every copy (a 365-day batch's whole tables, read 24 times per order, cost seconds).
         """
         kind, cut = _TABLE_PARTS[part]
-        builder = {"pick": self.model.pick_table, "rank": self.model.rank_table, "segment": self.model.segment_table}[
-            kind
-        ]
+        builder = getattr(self.model, f"{kind}_table")  # pick_table, rank_table or segment_table
         if kind == "segment":  # [totals of segments 0..G, then their alias tables]
             whole = len(self.model.segments or ()) + 1
             cut = slice(0, whole) if part == "segment_total" else slice(whole, None)
