@@ -240,13 +240,13 @@ def _keys(
             pairs = [(td.date, td.date) for td in tds]
         else:
             target = plan.dataset.table(col.params["references"].split(".")[0])
-            pairs = [(td.date, snapshot_in_force(target.frequency, td.date, plan.dataset.epoch)) for td in tds]
+            pairs = _in_force_pairs(plan, target, tds)
         subject = f"{table.name}.{col.name} -> {target.name}"
         referenced = frames.get(target.name)
         if referenced is None:
             checks.append(Check("keys join as of date", subject, False, f"{target.name} was not written"))
             continue
-        in_force = spark.createDataFrame(pairs, "_sg_day date, _sg_in_force date")
+        in_force = spark.createDataFrame(pairs, IN_FORCE_SCHEMA)
         rows = frame.where(F.col(col.name).isNotNull()).select(F.col(col.name).alias("_sg_key"), F.col(date))
         rows = rows.join(in_force, rows[date] == in_force["_sg_day"])
         keys = referenced.select(
@@ -265,6 +265,14 @@ def _keys(
             detail = f"{inactive} rows refer to an inactive entity" if inactive else ""
             checks.append(Check("keys refer to active", subject, not inactive, detail))
     return checks
+
+
+IN_FORCE_SCHEMA = "_sg_day date, _sg_in_force date"
+
+
+def _in_force_pairs(plan: Plan, target: TableSpec, tds: list[TableDay]) -> list[tuple]:
+    """(day, the date of ``target``'s snapshot in force on it) for each of the table-days' dates."""
+    return [(td.date, snapshot_in_force(target.frequency, td.date, plan.dataset.epoch)) for td in tds]
 
 
 def _status_column(table: TableSpec) -> str | None:
@@ -390,8 +398,7 @@ def _as_of(
     if rows is None or written is None:
         return None
     target = plan.dataset.table(table)
-    pairs = [(td.date, snapshot_in_force(target.frequency, td.date, plan.dataset.epoch)) for td in tds]
-    in_force = spark.createDataFrame(pairs, "_sg_day date, _sg_in_force date")
+    in_force = spark.createDataFrame(_in_force_pairs(plan, target, tds), IN_FORCE_SCHEMA)
     values = written.select(
         F.col(target.primary_key).alias(key),
         F.col(target.primary_date_column).alias("_sg_in_force"),

@@ -128,6 +128,14 @@ def assert_same(left, right, table):
 
 
 # a two-table dataset (a snapshot and an incremental table that references it) for catalog and input tests
+def yaml_dataset_config(root: Path, dataset_id: str, text: str, **overrides) -> JobConfig:
+    """A ``small_config`` job of the dataset ``text`` (YAML, written under ``root``): scale 1, to 2024-02-02."""
+    path = root / f"{dataset_id}.yaml"
+    path.write_text(text)
+    values = {"scale_factor": 1.0, "end_date": "2024-02-02", **overrides}
+    return small_config(root, dataset_id=dataset_id, dataset_path=str(path), **values)
+
+
 MINI_DATASET = """
 dataset_id: mini
 tables:

@@ -14,7 +14,7 @@ from synthgen_spark.entities import ALIAS_SHIFT, BLOCK, EntityModel
 from synthgen_spark.errors import SpecError
 from synthgen_spark.verify import declared_targets
 
-from .helpers import MINI_DATASET, small_config
+from .helpers import MINI_DATASET, small_config, yaml_dataset_config
 
 CUSTOMERS = (1, 4, 15, 35, 45), (30, 10, 3, 1.5, 0.03)
 
@@ -159,12 +159,7 @@ def shops(spark, tmp_path_factory):
 
     from synthgen_spark.api import frames
 
-    root = tmp_path_factory.mktemp("shops")
-    (root / "shops.yaml").write_text(SHOPS)
-    config = small_config(
-        root, dataset_id="shops", dataset_path=str(root / "shops.yaml"), scale_factor=1.0, end_date="2024-02-02"
-    )
-    tables = frames(config, spark)
+    tables = frames(yaml_dataset_config(tmp_path_factory.mktemp("shops"), "shops", SHOPS), spark)
     shoppers = tables["shoppers"].where(F.col("snapshot_date") == "2024-02-02").select("shopper_id", "activity")
     visits = tables["visits"].groupBy("shopper_id", "activity").count()
     return shoppers.toPandas(), visits.toPandas()

@@ -16,7 +16,7 @@ from synthgen_spark.entities import ALIAS_SHIFT, BLOCK, EntityModel, segment_slo
 from synthgen_spark.errors import SpecError
 from synthgen_spark.pools import REGIONS, frozen_locales, load_locale_pools, region_of, table_segments
 
-from .helpers import read_table, small_config
+from .helpers import read_table, small_config, yaml_dataset_config
 
 CLASSES = (1, 4, 15, 35, 45), (30, 10, 3, 1.5, 0.03)
 SEGMENTS = (17, 21, 38, 24)
@@ -164,12 +164,7 @@ def regions(spark, tmp_path_factory):
 
     from synthgen_spark.api import frames
 
-    root = tmp_path_factory.mktemp("regions")
-    (root / "regions.yaml").write_text(SHOPS)
-    config = small_config(
-        root, dataset_id="regions", dataset_path=str(root / "regions.yaml"), scale_factor=1.0, end_date="2024-02-02"
-    )
-    tables = frames(config, spark)
+    tables = frames(yaml_dataset_config(tmp_path_factory.mktemp("regions"), "regions", SHOPS), spark)
     shops = tables["shops"].where(F.col("snapshot_date") == "2024-02-02").select("shop_id", "area", "town")
     visits = tables["visits"].select("home", "shop_id", "nearby_shop_id")
     return [r.asDict() for r in shops.collect()], [r.asDict() for r in visits.collect()]
