@@ -128,6 +128,21 @@ def assert_same(left, right, table):
 
 
 # a two-table dataset (a snapshot and an incremental table that references it) for catalog and input tests
+def alias_chances(total: int, entries: tuple[int, ...]) -> list:
+    """Each slot's chance (Fractions) under one alias table of an entity model's pick table: column c uniform,
+    kept below its threshold (entry >> ALIAS_SHIFT), else its alias (the low bits)."""
+    from fractions import Fraction
+
+    from synthgen_spark.entities import ALIAS_SHIFT, BLOCK
+
+    chance = [Fraction(0)] * BLOCK
+    for column, entry in enumerate(entries):
+        threshold, alias = entry >> ALIAS_SHIFT, entry & ((1 << ALIAS_SHIFT) - 1)
+        chance[column] += Fraction(threshold, total * BLOCK)
+        chance[alias] += Fraction(total - threshold, total * BLOCK)
+    return chance
+
+
 def yaml_dataset_config(root: Path, dataset_id: str, text: str, **overrides) -> JobConfig:
     """A ``small_config`` job of the dataset ``text`` (YAML, written under ``root``): scale 1, to 2024-02-02."""
     path = root / f"{dataset_id}.yaml"

@@ -10,11 +10,11 @@ from fractions import Fraction
 import pytest
 
 from synthgen_spark.catalog import load_dataset, parse_dataset
-from synthgen_spark.entities import ALIAS_SHIFT, BLOCK, EntityModel
+from synthgen_spark.entities import BLOCK, EntityModel
 from synthgen_spark.errors import SpecError
 from synthgen_spark.verify import declared_targets
 
-from .helpers import MINI_DATASET, small_config, yaml_dataset_config
+from .helpers import MINI_DATASET, alias_chances, small_config, yaml_dataset_config
 
 CUSTOMERS = (1, 4, 15, 35, 45), (30, 10, 3, 1.5, 0.03)
 
@@ -55,14 +55,8 @@ def _model(base: int = 1050, churn_rate: float = 0.0, propensity=CUSTOMERS, seed
 
 
 def _slot_probabilities(table: tuple[int, ...]) -> list[Fraction]:
-    """What the alias part of a pick table gives each slot: column c uniform, kept below its threshold."""
-    total, entries = table[0], table[1 : 1 + BLOCK]
-    chance = [Fraction(0)] * BLOCK
-    for column, entry in enumerate(entries):
-        threshold, alias = entry >> ALIAS_SHIFT, entry & ((1 << ALIAS_SHIFT) - 1)
-        chance[column] += Fraction(threshold, total * BLOCK)
-        chance[alias] += Fraction(total - threshold, total * BLOCK)
-    return chance
+    """What the alias part of a pick table gives each slot."""
+    return alias_chances(table[0], table[1 : 1 + BLOCK])
 
 
 def test_the_shipped_profiles_give_the_documented_top_ten_percent_share():

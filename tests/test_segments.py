@@ -12,11 +12,11 @@ from fractions import Fraction
 import pytest
 
 from synthgen_spark.catalog import load_dataset, parse_dataset
-from synthgen_spark.entities import ALIAS_SHIFT, BLOCK, EntityModel, segment_slots
+from synthgen_spark.entities import BLOCK, EntityModel, segment_slots
 from synthgen_spark.errors import SpecError
 from synthgen_spark.pools import REGIONS, frozen_locales, load_locale_pools, region_of, table_segments
 
-from .helpers import read_table, small_config, yaml_dataset_config
+from .helpers import alias_chances, read_table, small_config, yaml_dataset_config
 
 CLASSES = (1, 4, 15, 35, 45), (30, 10, 3, 1.5, 0.03)
 SEGMENTS = (17, 21, 38, 24)
@@ -31,21 +31,11 @@ def _model(
     )  # fmt: skip
 
 
-def _chances(total: int, entries: tuple[int, ...]) -> list[Fraction]:
-    """Each slot's chance under one alias table: column c uniform, kept below its threshold, else its alias."""
-    chance = [Fraction(0)] * BLOCK
-    for column, entry in enumerate(entries):
-        threshold, alias = entry >> ALIAS_SHIFT, entry & ((1 << ALIAS_SHIFT) - 1)
-        chance[column] += Fraction(threshold, total * BLOCK)
-        chance[alias] += Fraction(total - threshold, total * BLOCK)
-    return chance
-
-
 def _segment_chances(model: EntityModel, day: int, number: int) -> list[Fraction]:
     table = model.segment_table(day)
     whole = len(model.segments) + 1
     entries = table[whole + number * BLOCK : whole + (number + 1) * BLOCK]
-    return _chances(table[number], entries)
+    return alias_chances(table[number], entries)
 
 
 def test_segment_slots_follow_the_weights_with_one_slot_at_least_and_refuse_too_many():
@@ -74,7 +64,9 @@ def test_a_segment_pick_draws_only_that_segments_active_entities_by_their_weight
     model = _model(base=12_345, churn_rate=churn_rate)
     counts = [count for _, count in model.ranges(day)]
     masses = model.slot_masses(counts)
-    assert _segment_chances(model, day, 0) == _chances(model.pick_table(day)[0], model.pick_table(day)[1 : 1 + BLOCK])
+    assert _segment_chances(model, day, 0) == alias_chances(
+        model.pick_table(day)[0], model.pick_table(day)[1 : 1 + BLOCK]
+    )
     for number in range(1, len(SEGMENTS) + 1):
         own = [m if model.slot_segments[s] == number else 0 for s, m in enumerate(masses)]
         for slot, chance in enumerate(_segment_chances(model, day, number)):
