@@ -1,12 +1,14 @@
 """Data-quality faults on the clean frame, and their labels (``_faults``), from the same Spark expressions.
 
 The engine stages, per row, the fault target it gets (-1 for none): an index into the table's flat list
-of (fault type, column) targets (``faults.fault_targets``). ``dirty`` replaces the targeted cells and
-writes duplicate_row rows twice; ``labels`` keeps the faulted rows as one label each. Which rows, types
+of (fault type, column) targets (``faults.fault_targets``). ``dirty`` replaces the targeted cells; a file's
+duplicate_row rows are written again as extra rows of the file (``with_copies``); ``labels`` keeps the faulted rows as one label each. Which rows, types
 and columns: see synthgen_spark/faults.py and docs/faults.md.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -39,9 +41,16 @@ class RowFaults:
     """The fault stages of one table's batch frame: the target of each row, and the dirty value of each target."""
 
     def __init__(
-        self, config: JobConfig, dataset: DatasetSpec, scope: RowScope, table_days: list[TableDay], files: BatchFacts
+        self,
+        config: JobConfig,
+        dataset: DatasetSpec,
+        scope: RowScope,
+        files: list[FileFaults],
+        facts: BatchFacts,
+        copied: bool,
     ) -> None:
-        """``table_days``: the batch's (file) days, each in ``partitions`` files; ``files``: facts by file index."""
+        """``files``: the batch's files (``file_faults``); ``facts``: by file index; ``copied``: the frame
+        has the duplicate_row copies (``with_copies``), flagged by ``COPY``."""
         self.table = scope.table
         self.targets = [t for group in fault_targets(config, dataset, self.table).values() for t in group]
         self.day = scope.day  # the event day (a late row's clean values are its event day's)
@@ -49,51 +58,32 @@ class RowFaults:
         self.epoch = dataset.epoch
         seed = column_seed(config.seed_value, self.table.name, "", "faults")
         self.pick = scope.stage(PICK, hash_key(day_row_key(scope.day_ordinal, scope.row_index), seed))
-        file_days = [td for td in table_days for _ in range(td.partitions)]
-        days = [table_day_faults(config, dataset, td) for td in file_days]
-        position = staged = scope.row_index  # a column of the frame before any stage, as are the file and local index
-        if self.late:  # the row's place among the rows arriving on its file's day (its rank's argument)
-            starts = [td.rows * i // td.partitions for td in table_days for i in range(td.partitions)]
-            position = files.lookup(starts) + sql.col(LOCAL_INDEX)
-            staged = scope.stage("_sg_fault_position", position)
-        self.target = scope.stage(TARGET, self._target(files, staged, days))
-        self.copied = False
-        self.duplicated: Expr | None = None  # a duplicate_row row? (from the frame's first columns only)
-        if "duplicate_row" in self.types:
-            (rank, faulted), slot = self._rank_and_slot(files, position, days, staged=False)
-            self.duplicated = (rank < faulted) & (slot == sql.lit(self.types.index("duplicate_row")))
+        position = scope.row_index  # the row's place in its day (a copy's is its original's: with_copies)
+        if self.late:  # among the rows arriving on its file's day
+            position = scope.stage("_sg_fault_position", facts.lookup([f.start for f in files]) + sql.col(LOCAL_INDEX))
+        self.target = scope.stage(TARGET, self._target(facts, position, [f.day for f in files]))
+        self.copied = copied
 
     @property
     def types(self) -> list[str]:
         """The table's fault types, in the order of ``targets``."""
         return list(dict.fromkeys(t.fault_type for t in self.targets))
 
-    def _rank_and_slot(
-        self, facts: BatchFacts, position: Expr, days: list[FaultDay], staged: bool
-    ) -> tuple[tuple[Expr, Expr], Expr]:
-        """((rank, faulted), type slot) of the row; ``staged``: per-file facts and the rank as stages, else inline."""
+    def _target(self, facts: BatchFacts, position: Expr, days: list[FaultDay]) -> Expr:
+        """The row's index into ``targets``, or -1: its rank, the type slot of the rank, a column by hash."""
 
         def per_file(name: str, values: list[int]) -> Expr:
-            value = facts.per_file(f"fault_{name}", values) if staged else facts.lookup(values)
-            return value.cast("bigint")
+            return facts.per_file(f"fault_{name}", values).cast("bigint")
 
         faulted = per_file("faulted", [d.faulted for d in days])
         offset = position - per_file("b", [d.b for d in days])
         rows = per_file("rows", [max(d.rows, 1) for d in days])
-        a_inv = per_file("a_inv", [d.a_inv for d in days])
-        rank = sql.pmod(a_inv * offset, rows)
-        rank = facts.stages.stage("_sg_fault_rank", rank) if staged else rank
+        rank = facts.stages.stage("_sg_fault_rank", sql.pmod(per_file("a_inv", [d.a_inv for d in days]) * offset, rows))
         m = sql.lit(len(self.types))
         rotation = per_file("rotation", [d.rotation for d in days])
         slot = sql.pmod(sql.div(rank * m, sql.greatest(faulted, sql.lit(1).cast("bigint"))) + rotation, m)
-        return (rank, faulted), slot
-
-    def _target(self, facts: BatchFacts, position: Expr, days: list[FaultDay]) -> Expr:
-        """The row's index into ``targets``, or -1: its rank, the type slot of the rank, a column by hash."""
-        (rank, faulted), slot = self._rank_and_slot(facts, position, days, staged=True)
-        types = self.types
         branches = []
-        for index, fault_type in enumerate(types):
+        for index, fault_type in enumerate(self.types):
             first = next(i for i, t in enumerate(self.targets) if t.fault_type == fault_type)
             count = sum(t.fault_type == fault_type for t in self.targets)
             branches.append((slot == sql.lit(index), sql.lit(first) + sql.pmod(self.pick, sql.lit(count)).cast("int")))
@@ -158,20 +148,6 @@ class RowFaults:
                 replaced[col.name] = F.expr(value.otherwise(sql.col(col.name)).sql)
         return frame.withColumns(replaced) if replaced else frame
 
-    def copies(self, frame: DataFrame) -> DataFrame:
-        """``frame`` (its first columns, before any stage) with each duplicate_row row twice, copy 0 then copy 1.
-
-        Copied before the row's columns are computed, where a row is a few longs: each copy then computes
-        the same values (a pure function of its row index), and the copy costs almost nothing. A copy of the
-        finished row (every column, order_total's child sums too) cost about as much as the other faults together.
-        """
-        if self.duplicated is None:
-            return frame
-        self.copied = True
-        # the flag in a projection first: Spark evaluates a generator's expression row by row, uncompiled
-        frame = frame.withColumn(COPY, F.expr(f"CASE WHEN {self.duplicated.sql} THEN 2 ELSE 1 END"))
-        return frame.withColumn(COPY, F.expr(f"explode(sequence(0, {COPY} - 1))"))
-
     def labels(self, frame: DataFrame) -> DataFrame:
         """One row per faulted row of ``frame``: table, date, primary key, column, type, clean and dirty values."""
 
@@ -192,6 +168,57 @@ class RowFaults:
             f"{by_target(lambda t: text(sql.col(t.column.name) if t.column else None))} AS clean_value",
             f"{by_target(lambda t: text(self._dirty(t) if t.column else None))} AS dirty_value",
         )
+
+
+@dataclass(frozen=True)
+class FileFaults:
+    """One file of a batch: its day's faults, its first row's place in the day and its rows."""
+
+    day: FaultDay
+    start: int
+    rows: int
+
+
+def file_faults(config: JobConfig, dataset: DatasetSpec, table_days: list[TableDay]) -> list[FileFaults]:
+    """The batch's files in file order (the frame's file index), each with its day's faults."""
+    files = []
+    for td in table_days:
+        day = table_day_faults(config, dataset, td)
+        bounds = [td.rows * i // td.partitions for i in range(td.partitions + 1)]
+        files += [FileFaults(day, low, high - low) for low, high in zip(bounds[:-1], bounds[1:], strict=True)]
+    return files
+
+
+def with_copies(frame: DataFrame, files: list[FileFaults], facts: BatchFacts) -> DataFrame:
+    """``frame`` whose files hold their duplicate_row copies as extra local indexes after their rows.
+
+    Each file of n_f rows gets the extra indexes n_f + j, j < the day's duplicates D; extra index n_f + j is the
+    copy of the day's duplicate_row rank ``start + j``, at place ``p = (a x (start + j) + b) mod n`` in the day,
+    and becomes the local index ``p - (file's first place)``. A copy is then the same row as its original,
+    so it computes the same values, and is only a few longs until then (``COPY`` = 1 marks it). A day in
+    several files (``chunk_size``) keeps in each file the copies of its own rows, so nothing depends on
+    the split: each file scans the day's D extra indexes and keeps those whose place is in it.
+    """
+    local = sql.col(LOCAL_INDEX)
+
+    def per_file(values: list[int]) -> Expr:
+        return facts.lookup(values).cast("bigint")
+
+    rows, first = per_file([f.rows for f in files]), per_file([f.start for f in files])
+    rank = per_file([f.day.duplicates_start for f in files]) + local - rows
+    days = [f.day for f in files]
+    place = sql.pmod(
+        per_file([d.a for d in days]) * rank + per_file([d.b for d in days]), per_file([max(d.rows, 1) for d in days])
+    )
+    copy = local >= rows
+    frame = frame.selectExpr(
+        *[c for c in frame.columns if c != LOCAL_INDEX],
+        f"{sql.when(copy, place - first).otherwise(local).sql} AS {LOCAL_INDEX}",
+        f"CAST({copy.sql} AS INT) AS {COPY}",
+    )
+    if all(f.rows == f.day.rows for f in files):  # every day in one file: each copy's place is in it
+        return frame
+    return frame.where(f"{COPY} = 0 OR ({LOCAL_INDEX} >= 0 AND {LOCAL_INDEX} < {rows.sql})")
 
 
 def empty_labels(spark: SparkSession) -> DataFrame:

@@ -4,7 +4,9 @@ A table-day of n rows gets k = round(n x fault_rate) faulted rows: the first k r
 permutation of its row indices, ``rank(i) = a_inv x (i - b) mod n``. Rank j gets the type slot
 ``(floor(j x m / k) + rotation) mod m`` among the m fault types that apply to the table, so the count of
 each type (duplicates included, which add rows to the file) is known to the plan in closed form. The
-column a faulted row's fault lands in is picked in Spark by hash among the type's columns (docs/faults.md).
+duplicate_row ranks are one run [start, start + count), at positions ``(a x j + b) mod n``, which the day's
+extra rows enumerate. The column a faulted row's fault lands in is picked in Spark by hash among the type's
+columns (docs/faults.md).
 """
 
 from __future__ import annotations
@@ -67,6 +69,20 @@ class FaultDay:
     @property
     def duplicates(self) -> int:
         return self.counts.get("duplicate_row", 0)
+
+    @property
+    def a(self) -> int:
+        """The permutation's multiplier: the row of rank j is at position ``(a x j + b) mod rows``."""
+        return pow(self.a_inv, -1, self.rows) if self.rows > 1 else 1
+
+    @property
+    def duplicates_start(self) -> int:
+        """The first rank of the duplicate_row run (its ranks are [start, start + duplicates))."""
+        types = list(self.counts)
+        if "duplicate_row" not in types:
+            return 0
+        slot = (types.index("duplicate_row") - self.rotation) % len(types)
+        return -(-slot * self.faulted // len(types))
 
 
 def faultable(table: TableSpec) -> bool:

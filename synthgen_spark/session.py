@@ -32,6 +32,9 @@ LOCAL_SETTINGS = {
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.shuffle.partitions": "8",
     "spark.scheduler.mode": "FAIR",
+    # a job's tables, feeds and labels generate a few hundred classes; at Spark's default of 100 the
+    # code cache evicts them and every batch compiles them again (about 50 ms each, seconds per batch)
+    "spark.sql.codegen.cache.maxEntries": "1000",
 }
 DELTA_SETTINGS = {
     "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",

@@ -250,3 +250,40 @@ def test_faults_and_labels_are_the_same_for_any_batch_size(spark, tmp_path):
     (orders_1, labels_1), (orders_2, labels_2) = frames(1), frames(2)
     assert_same(orders_1, orders_2, "orders")
     assert labels_1.exceptAll(labels_2).union(labels_2.exceptAll(labels_1)).count() == 0 and labels_2.count()
+
+
+def test_a_day_in_several_files_has_the_same_faults_and_keeps_each_copy_in_its_originals_file(spark, tmp_path):
+    """chunk_size splits a day into files: the same rows, faults and labels, each copy in its original's file."""
+    from pyspark.sql import functions as F
+
+    from synthgen_spark.api import generate
+
+    from .helpers import read_table
+
+    def run(folder: str, **chunks):
+        config = small_config(
+            tmp_path / folder, fault_rate=0.1, fault_types=["duplicate_row", "null"], end_date="2024-02-02", **chunks
+        )
+        return config, generate(config, spark=spark, progress=None)
+
+    config, report = run("chunked", chunk_size=150)
+    _, whole = run("whole")
+    orders = read_table(spark, report, "orders")
+    written = {r["_file"].removeprefix("file:"): r["count"] for r in orders.groupBy("_file").count().collect()}
+    plan = build_plan(config)
+    for td in (t for t in plan.table_days if t.table.name == "orders"):
+        faults = table_day_faults(config, plan.dataset, td)
+        slot = (list(faults.counts).index("duplicate_row") - faults.rotation) % len(faults.counts)
+        start = -(-slot * faults.faulted // len(faults.counts))  # the first rank of the duplicate_row type
+        places = [(faults.a * (start + j) + faults.b) % td.rows for j in range(faults.duplicates)]
+        bounds = [td.rows * i // td.partitions for i in range(td.partitions + 1)]
+        expected = [hi - lo + sum(lo <= p < hi for p in places) for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
+        assert td.partitions > 1 and faults.duplicates > 0
+        assert [written[path] for path in td.target.files] == expected  # each file: its rows and their copies
+    pairs = orders.groupBy("order_id").agg(F.count("*").alias("n"), F.countDistinct("_file").alias("files"))
+    assert pairs.where("n > 2 OR files > 1").count() == 0  # a copy is in its original's file
+    for table in ("orders", FAULTS_TABLE):  # chunk_size changes the files, never the data
+        split, one = (
+            spark.read.parquet(*[p for x in r.results if x.table == table for p in x.paths]) for r in (report, whole)
+        )
+        assert split.exceptAll(one).count() == 0 and one.exceptAll(split).count() == 0, table

@@ -119,9 +119,16 @@ def build_batch_frame(
     slices = [
         file[0] if len(file) == 1 else FileSlice(file[0].table_day, 0, sum(s.rows for s in file)) for file in segments
     ]
-    files, widest = len(slices), max(s.rows for s in slices)
     tasks = tasks or task_count(slices, parallelism)
     faulted = bool(config.fault_rate and fault_targets(config, dataset, table))
+    fault_days = []
+    if faulted:
+        from synthgen_spark.dirty import file_faults
+
+        fault_days = file_faults(config, dataset, table_days)
+    copies = [0 if labels else f.day.duplicates for f in fault_days] or [0] * len(slices)  # a label has no copy
+    sizes = [s.rows + c for s, c in zip(slices, copies, strict=True)]  # a file's rows, then its copies
+    files, widest = len(slices), max(sizes)
     if faulted and labels_into is not None:  # its labels are taken from this frame: no padding files
         from synthgen_spark.dirty import whole_file_tasks
 
@@ -140,11 +147,15 @@ def build_batch_frame(
     facts = BatchFacts(slices, sql.col(FILE_INDEX), stages)
     if tasks * per_task > files:
         frame = frame.where(f"{FILE_INDEX} < {files}")
-    if any(s.rows != widest for s in slices):
-        frame = frame.where(f"{LOCAL_INDEX} < {facts.lookup([s.rows for s in slices]).sql}")
+    if any(n != widest for n in sizes):
+        frame = frame.where(f"{LOCAL_INDEX} < {facts.lookup(sizes).sql}")
     grouped = with_file_index and tasks < files
     if grouped:  # the ids are in this order already; the sort tells Spark, whose writer needs it per file
         frame = frame.sortWithinPartitions(FILE_INDEX, LOCAL_INDEX)
+    if any(copies):  # each file's duplicate_row copies: its extra local indexes become their originals'
+        from synthgen_spark.dirty import with_copies
+
+        frame = with_copies(frame, fault_days, facts)
     file_facts = facts
     if is_late_table(table) or any(td.segments for td in table_days):  # files of several event days: by segment
         frame, facts = _segment_rows(frame, segments, facts, stages)
@@ -175,9 +186,7 @@ def build_batch_frame(
     if faulted:
         from synthgen_spark.dirty import RowFaults
 
-        faults = RowFaults(config, dataset, scope, table_days, file_facts)
-        if not labels:  # the dirty frame's duplicate_row copies, before the stages (labels_into skips copies)
-            frame = faults.copies(frame)
+        faults = RowFaults(config, dataset, scope, fault_days, file_facts, copied=any(copies))
     present = None
     if table.churn == "delete":  # churned entities leave the snapshot (hard deletes)
         lifecycle = EntityLifecycle(scope.settings, dataset, table)
