@@ -2,8 +2,8 @@
 
 The engine stages, per row, the fault target it gets (-1 for none): an index into the table's flat list
 of (fault type, column) targets (``faults.fault_targets``). ``dirty`` replaces the targeted cells; a file's
-duplicate_row rows are written again as extra rows of the file (``with_copies``); ``labels`` keeps the faulted rows as one label each. Which rows, types
-and columns: see synthgen_spark/faults.py and docs/faults.md.
+duplicate_row rows are written again as extra rows of the file (``with_copies``); ``labels`` keeps the
+faulted rows as one label each. Which rows, types and columns: see synthgen_spark/faults.py and docs/faults.md.
 """
 
 from __future__ import annotations
@@ -230,9 +230,9 @@ def empty_labels(spark: SparkSession) -> DataFrame:
 def whole_file_tasks(files: int, wanted: int) -> int:
     """The fewest tasks, at least ``wanted``, of whole files and no padding file (a divisor of ``files``).
 
-    For a frame whose labels are taken from it: a padding file's rows meet the pushed-down label filter,
-    whose per-file lookups Spark may evaluate before the filter that drops those rows (as common
-    subexpressions: INVALID_ARRAY_INDEX_IN_ELEMENT_AT).
+    For a faulted frame: a padding file's rows meet the pushed-down label filter (or the filter of a split
+    day's copies), whose per-file lookups Spark may evaluate before the filter that drops those rows (as
+    common subexpressions: INVALID_ARRAY_INDEX_IN_ELEMENT_AT).
     """
     return min(t for t in range(min(wanted, files), files + 1) if files % t == 0)
 

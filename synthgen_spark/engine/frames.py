@@ -129,7 +129,7 @@ def build_batch_frame(
     copies = [0 if labels else f.day.duplicates for f in fault_days] or [0] * len(slices)  # a label has no copy
     sizes = [s.rows + c for s, c in zip(slices, copies, strict=True)]  # a file's rows, then its copies
     files, widest = len(slices), max(sizes)
-    if faulted and labels_into is not None:  # its labels are taken from this frame: no padding files
+    if faulted:  # no padding files: a pushed-down label or copy filter may read a padding file's facts
         from synthgen_spark.dirty import whole_file_tasks
 
         tasks = whole_file_tasks(files, tasks)
@@ -210,7 +210,7 @@ def build_batch_frame(
     if faults is not None:
         if labels:
             return faults.labels(frame)
-        if labels_into is not None and tasks * per_task == files:  # no padding files (dirty.whole_file_tasks)
+        if labels_into is not None:  # the same analysed frame, no padding files (dirty.whole_file_tasks)
             labels_into[table.name] = (tuple(table_days), faults.labels(frame))
         frame = faults.dirty(frame)
     return frame.selectExpr(*[FILE_INDEX] * grouped, *output_selection(table, f"{ROW_INDEX} >= 0"))
