@@ -81,8 +81,7 @@ class FaultDay:
         types = list(self.counts)
         if "duplicate_row" not in types:
             return 0
-        slot = (types.index("duplicate_row") - self.rotation) % len(types)
-        return -(-slot * self.faulted // len(types))
+        return first_rank((types.index("duplicate_row") - self.rotation) % len(types), self.faulted, len(types))
 
 
 def faultable(table: TableSpec) -> bool:
@@ -197,6 +196,11 @@ def _hash(*parts: object) -> int:
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
 
 
+def first_rank(slot: int, faulted: int, types: int) -> int:
+    """The first of the ranks j with floor(j x types / faulted) == slot: ceil(slot x faulted / types)."""
+    return -(-slot * faulted // types)
+
+
 def fault_day(config: JobConfig, table: str, day: dt.date, rows: int, types: tuple[str, ...]) -> FaultDay:
     """The faults of ``table`` on ``day`` with ``rows`` rows: a pure function of (seed, table, day, rows, types)."""
     faulted = round(rows * config.fault_rate) if types else 0
@@ -210,7 +214,7 @@ def fault_day(config: JobConfig, table: str, day: dt.date, rows: int, types: tup
     rotation = (seed >> 32) % m
     counts = {t: 0 for t in types}
     for slot in range(m):  # ranks j with floor(j m / k) == slot: ceil((slot+1) k/m) - ceil(slot k/m)
-        count = -(-(slot + 1) * faulted // m) - -(-slot * faulted // m)
+        count = first_rank(slot + 1, faulted, m) - first_rank(slot, faulted, m)
         counts[types[(slot + rotation) % m]] += count
     return FaultDay(rows, faulted, pow(a, -1, rows), (seed >> 16) % rows, rotation, counts)
 

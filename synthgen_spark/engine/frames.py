@@ -122,16 +122,14 @@ def build_batch_frame(
     tasks = tasks or task_count(slices, parallelism)
     faulted = bool(config.fault_rate and fault_targets(config, dataset, table))
     fault_days = []
-    if faulted:
-        from synthgen_spark.dirty import file_faults
+    if faulted:  # the dirty layer builds on the engine: imported here, not at module load
+        from synthgen_spark.dirty import RowFaults, file_faults, whole_file_tasks, with_copies
 
         fault_days = file_faults(config, dataset, table_days)
     copies = [0 if labels else f.day.duplicates for f in fault_days] or [0] * len(slices)  # a label has no copy
     sizes = [s.rows + c for s, c in zip(slices, copies, strict=True)]  # a file's rows, then its copies
     files, widest = len(slices), max(sizes)
     if faulted:  # no padding files: a pushed-down label or copy filter may read a padding file's facts
-        from synthgen_spark.dirty import whole_file_tasks
-
         tasks = whole_file_tasks(files, tasks)
     if table.derived_from or table.churn == "delete":  # no padding rows: our filters may run before that filter
         tasks = files
@@ -153,8 +151,6 @@ def build_batch_frame(
     if grouped:  # the ids are in this order already; the sort tells Spark, whose writer needs it per file
         frame = frame.sortWithinPartitions(FILE_INDEX, LOCAL_INDEX)
     if any(copies):  # each file's duplicate_row copies: its extra local indexes become their originals'
-        from synthgen_spark.dirty import with_copies
-
         frame = with_copies(frame, fault_days, facts)
     file_facts = facts
     if is_late_table(table) or any(td.segments for td in table_days):  # files of several event days: by segment
@@ -184,8 +180,6 @@ def build_batch_frame(
         scope.column(spec.name)
     faults = None
     if faulted:
-        from synthgen_spark.dirty import RowFaults
-
         faults = RowFaults(config, dataset, scope, fault_days, file_facts, copied=any(copies))
     present = None
     if table.churn == "delete":  # churned entities leave the snapshot (hard deletes)
