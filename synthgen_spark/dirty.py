@@ -21,8 +21,6 @@ from synthgen_spark.engine import (
     BatchFacts,
     RowScope,
     build_batch_frame,
-    file_slices,
-    task_count,
 )
 from synthgen_spark.faults import FAULTS_TABLE, LABEL_COLUMNS, FaultDay, FaultTarget, fault_targets
 from synthgen_spark.generators import column_seed, day_row_key, sql
@@ -227,16 +225,6 @@ def empty_labels(spark: SparkSession) -> DataFrame:
     return spark.range(0, 0, 1, 1).selectExpr(*columns)
 
 
-def whole_file_tasks(files: int, wanted: int) -> int:
-    """The fewest tasks, at least ``wanted``, of whole files and no padding file (a divisor of ``files``).
-
-    For a faulted frame: a padding file's rows meet the pushed-down label filter (or the filter of a split
-    day's copies), whose per-file lookups Spark may evaluate before the filter that drops those rows (as
-    common subexpressions: INVALID_ARRAY_INDEX_IN_ELEMENT_AT).
-    """
-    return min(t for t in range(min(wanted, files), files + 1) if files % t == 0)
-
-
 def fault_labels_frame(
     spark: SparkSession,
     config: JobConfig,
@@ -264,7 +252,10 @@ def fault_labels_frame(
         return frame
     dates = " ".join(f"WHEN DATE'{td.date.isoformat()}' THEN {i}" for i, td in enumerate(label_days))
     frame = frame.selectExpr(f"CASE `date` {dates} END AS {FILE_INDEX}", "*")
-    return frame.repartition(len(label_days), FILE_INDEX).sortWithinPartitions(FILE_INDEX, "table", "primary_key")
+    # a file's labels come from several frames: one shuffle brings them together, into as many tasks as run at
+    # once (a task writes its files one after the other); the sort makes each file's order the same every run
+    tasks = min(len(label_days), parallelism)
+    return frame.repartition(tasks, FILE_INDEX).sortWithinPartitions(FILE_INDEX, "table", "primary_key")
 
 
 def _table_labels(
@@ -280,12 +271,7 @@ def _table_labels(
         faulted = {td.date for td in built[0] if table_day_faults(config, dataset, td).faulted}
         if faulted == {td.date for td in table_days}:
             return built[1]
-    # tasks of whole files and no padding files (see whole_file_tasks): a divisor of the files, as few as
-    # the rows allow (the labels generate only the faulted rows)
-    files = sum(td.partitions for td in table_days)
-    wanted = task_count(file_slices(table_days), parallelism)
-    tasks = max(t for t in range(1, wanted + 1) if files % t == 0)
-    return build_batch_frame(spark, config, dataset, table_days, tasks=tasks, labels=True)
+    return build_batch_frame(spark, config, dataset, table_days, parallelism=parallelism, labels=True)
 
 
 def is_labels_table(table_days: list[TableDay]) -> bool:

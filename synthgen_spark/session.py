@@ -22,8 +22,12 @@ from pyspark.sql import SparkSession
 # and Spark only finds out after compiling them. Per-expression code generation is faster for
 # daily batches and large days (15-25% for a week of retail_oltp_small, 2.4x for one large day of
 # orders); it costs more per task, so batches of many small files lose some (README: Development).
-GENERATION_SETTINGS = {"spark.sql.codegen.wholeStage": "false"}
-SPARK_DEFAULTS = {"spark.sql.codegen.wholeStage": "true"}
+#
+# Constraint propagation makes the optimizer derive every constraint of every projection (each generated
+# column is an alias, and PruneFilters asks for them all): 30-60 ms per plan of a change feed or a faulted
+# table, for filters that a generated frame never lets it prune. The data is the same either way.
+GENERATION_SETTINGS = {"spark.sql.codegen.wholeStage": "false", "spark.sql.constraintPropagation.enabled": "false"}
+SPARK_DEFAULTS = {"spark.sql.codegen.wholeStage": "true", "spark.sql.constraintPropagation.enabled": "true"}
 LOCAL_SETTINGS = {
     **GENERATION_SETTINGS,
     "spark.sql.session.timeZone": "UTC",

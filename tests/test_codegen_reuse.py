@@ -24,3 +24,21 @@ def test_the_next_days_batches_compile_almost_nothing(spark, tmp_path):
         generate(config, spark, progress=None)
         counts.append(_compilations(spark) - before)
     assert counts[-1] <= 3, counts  # measured [43, 12, 0]; before 0.12.0 every one-day batch compiled ~17 classes
+
+
+def test_a_run_sets_its_spark_settings_where_the_session_has_sparks_defaults_and_restores_them(spark):
+    from synthgen_spark.session import GENERATION_SETTINGS, SPARK_DEFAULTS, generation_settings
+
+    kept = {key: spark.conf.get(key, None) for key in GENERATION_SETTINGS}
+    try:
+        for key, value in SPARK_DEFAULTS.items():
+            spark.conf.set(key, value)
+        spark.conf.set("spark.sql.codegen.wholeStage", "false")  # a value the user chose is kept, and left as it was
+        with generation_settings(spark):
+            assert spark.conf.get("spark.sql.constraintPropagation.enabled") == "false"
+            assert spark.conf.get("spark.sql.codegen.wholeStage") == "false"
+        assert spark.conf.get("spark.sql.constraintPropagation.enabled") == "true"
+        assert spark.conf.get("spark.sql.codegen.wholeStage") == "false"
+    finally:
+        for key, value in kept.items():
+            spark.conf.unset(key) if value is None else spark.conf.set(key, value)

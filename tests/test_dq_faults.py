@@ -94,17 +94,6 @@ def test_the_plan_counts_duplicates_and_labels_and_rate_zero_plans_nothing_new(t
 
 
 @pytest.mark.parametrize(
-    ("files", "wanted", "tasks"), [(7, 2, 7), (8, 3, 4), (6, 2, 2), (1, 1, 1), (4, 9, 4), (9, 1, 1)]
-)
-def test_a_frame_whose_labels_are_taken_has_whole_file_tasks_and_no_padding_file(files, wanted, tasks):
-    from synthgen_spark.dirty import whole_file_tasks
-
-    got = whole_file_tasks(files, wanted)
-    assert got == tasks
-    assert files % got == 0 and got >= min(wanted, files)
-
-
-@pytest.mark.parametrize(
     ("flags", "fragment"),
     [
         (["--fault-rate", "1.5"], "field 'fault_rate'"),
@@ -250,6 +239,36 @@ def test_faults_and_labels_are_the_same_for_any_batch_size(spark, tmp_path):
     (orders_1, labels_1), (orders_2, labels_2) = frames(1), frames(2)
     assert_same(orders_1, orders_2, "orders")
     assert labels_1.exceptAll(labels_2).union(labels_2.exceptAll(labels_1)).count() == 0 and labels_2.count()
+
+
+def test_tasks_with_a_padding_file_give_the_same_dirty_rows_copies_and_labels(spark, tmp_path):
+    """3 days in 2 tasks: the range holds a 4th, empty file, whose rows meet the pushed-down label and copy filters.
+
+    Its facts are the last file's, so those filters stay within their lookup arrays (Spark may evaluate a
+    lookup before the filter that drops the padding file), and the data is the data of 3 tasks.
+    """
+    from synthgen_spark.engine import FILE_INDEX, build_batch_frame
+
+    from .helpers import assert_same
+
+    config = small_config(tmp_path, fault_rate=0.2, scale_factor=0.01, batch_size=3, end_date="2024-02-03")
+    plan = build_plan(config)
+    tds = [td for td in plan.table_days if td.table.name == "orders"]
+    assert len(tds) == 3 and table_day_faults(config, plan.dataset, tds[0]).duplicates > 0
+
+    def frames(tasks: int):
+        labels = {}
+        frame = build_batch_frame(
+            spark, plan.config, plan.dataset, tds, with_file_index=True, tasks=tasks, labels_into=labels
+        )
+        return frame, labels["orders"][1]
+
+    (padded, padded_labels), (whole, whole_labels) = frames(2), frames(3)
+    assert padded.rdd.getNumPartitions() == 2
+    assert padded.select(FILE_INDEX).distinct().count() == 3 and FILE_INDEX not in whole.columns
+    assert_same(padded.drop(FILE_INDEX), whole, "orders")
+    assert padded_labels.exceptAll(whole_labels).union(whole_labels.exceptAll(padded_labels)).count() == 0
+    assert whole_labels.count()
 
 
 def test_a_day_in_several_files_has_the_same_faults_and_keeps_each_copy_in_its_originals_file(spark, tmp_path):

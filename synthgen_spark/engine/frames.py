@@ -123,14 +123,12 @@ def build_batch_frame(
     faulted = bool(config.fault_rate and fault_targets(config, dataset, table))
     fault_days = []
     if faulted:  # the dirty layer builds on the engine: imported here, not at module load
-        from synthgen_spark.dirty import RowFaults, file_faults, whole_file_tasks, with_copies
+        from synthgen_spark.dirty import RowFaults, file_faults, with_copies
 
         fault_days = file_faults(config, dataset, table_days)
     copies = [0 if labels else f.day.duplicates for f in fault_days] or [0] * len(slices)  # a label has no copy
     sizes = [s.rows + c for s, c in zip(slices, copies, strict=True)]  # a file's rows, then its copies
     files, widest = len(slices), max(sizes)
-    if faulted:  # no padding files: a pushed-down label or copy filter may read a padding file's facts
-        tasks = whole_file_tasks(files, tasks)
     if table.derived_from or table.churn == "delete":  # no padding rows: our filters may run before that filter
         tasks = files
     per_task = -(-files // tasks)
@@ -142,7 +140,7 @@ def build_batch_frame(
             f"id div {widest}L AS {FILE_INDEX}", f"id - (id div {widest}L) * {widest}L AS {LOCAL_INDEX}"
         )
     stages = Stages()
-    facts = BatchFacts(slices, sql.col(FILE_INDEX), stages)
+    facts = BatchFacts(slices, sql.col(FILE_INDEX), stages, padding=tasks * per_task - files)
     if tasks * per_task > files:
         frame = frame.where(f"{FILE_INDEX} < {files}")
     if any(n != widest for n in sizes):
@@ -204,7 +202,7 @@ def build_batch_frame(
     if faults is not None:
         if labels:
             return faults.labels(frame)
-        if labels_into is not None:  # the same analysed frame, no padding files (dirty.whole_file_tasks)
+        if labels_into is not None:  # built on the same analysed frame
             labels_into[table.name] = (tuple(table_days), faults.labels(frame))
         frame = faults.dirty(frame)
     return frame.selectExpr(*[FILE_INDEX] * grouped, *output_selection(table, f"{ROW_INDEX} >= 0"))

@@ -36,12 +36,17 @@ class BatchFacts:
     Even when every file agrees, a fact is read from an array, never inlined as a literal: Spark inlines a
     number literal into the code it generates, so one-day batches would each compile new classes for the
     same expressions; an array literal is a reference, so the next batch reuses the compiled code.
+
+    ``padding``: file indexes after the last file that the frame's range holds (so that each task gets whole
+    files) and that a filter drops. Their facts are the last file's: Spark may evaluate a lookup before that
+    filter (a pushed-down filter, a common subexpression), and it must then stay within the array.
     """
 
-    def __init__(self, slices: list[FileSlice], file_index: Expr, stages: Stages) -> None:
+    def __init__(self, slices: list[FileSlice], file_index: Expr, stages: Stages, padding: int = 0) -> None:
         self.slices = slices
         self.file_index = file_index
         self.stages = stages
+        self.padding = padding
 
     def per_file(self, name: str, values: list) -> Expr:
         """The file's value of a fact, computed once per row."""
@@ -54,7 +59,8 @@ class BatchFacts:
         elements are nullable, so a batch of many files would generate other code than one of a few, and each
         batch size would evict the other's classes from Spark's code cache.
         """
-        return sql.element_at(sql.lit(list(values)), (self.file_index + sql.lit(1)).cast("int"))
+        values = list(values)
+        return sql.element_at(sql.lit(values + values[-1:] * self.padding), (self.file_index + sql.lit(1)).cast("int"))
 
     def day_ordinal(self) -> Expr:
         return self.per_file("day_ordinal", [(s.table_day.date - UNIX_EPOCH).days for s in self.slices])
