@@ -84,45 +84,61 @@ def kept_apart(frame: DataFrame) -> DataFrame:
 
 
 def _candidates(
-    frame: DataFrame, config: JobConfig, dataset: DatasetSpec, table: TableSpec, slices: list[FileSlice]
-) -> DataFrame:
+    frame: DataFrame,
+    config: JobConfig,
+    dataset: DatasetSpec,
+    table: TableSpec,
+    slices: list[FileSlice],
+    day: Stages,
+) -> tuple[DataFrame, set[str]]:
     """The rows that may have changed on their day (signup, churn, a group's version moved), before any image.
 
     Only these rows get their images computed and compared: a change is rare, an image costs every column.
+    -> the frame, and the names of the day's stages ``day`` it holds already (the lifecycle of each entity).
     """
     if day_dependent(table, config):
-        return frame
+        return frame, set()
     stages = Stages()
     scope = RowScope(
         config, dataset, table, BatchFacts(slices, sql.col(FILE_INDEX), stages), stages, sql.col(ROW_INDEX)
     )
-    index, day = scope.row_index, scope.day_ordinal.cast("bigint")
-    moved = [start_ordinal(scope, index) == day]
+    index, day_ordinal = scope.row_index, scope.day_ordinal.cast("bigint")
+    moved = [start_ordinal(scope, index) == day_ordinal]
     if table.lifecycle.churn_rate > 0:
-        moved.append(sql.call("coalesce", churn_ordinal(scope, index) == day, sql.lit(False)))
-    moved += [version_moved(scope, group, day, index) for group in table.changes]
+        moved.append(sql.call("coalesce", churn_ordinal(scope, index) == day_ordinal, sql.lit(False)))
+    moved += [version_moved(scope, group, day_ordinal, index) for group in table.changes]
     candidate = stages.stage(
         "_sg_candidate", Expr("(" + " OR ".join(m.sql for m in moved) + ")", max(m.level for m in moved))
     )
-    return kept_apart(stages.apply(frame)).where(candidate.sql)
+    return kept_apart(stages.apply(frame)).where(candidate.sql), stages.same_as(day)
 
 
 def change_feed_frame(
     frame: DataFrame, config: JobConfig, dataset: DatasetSpec, feed: TableSpec, slices: list[FileSlice], grouped: bool
 ) -> DataFrame:
-    """The changes of each slice's day: inserts (signed up that day) and updates (image differs from the day before)."""
+    """The changes of each slice's day: inserts (signed up that day) and updates (image differs from the day before).
+
+    After the candidates' filter, what an entity's images of both days share (the same expression on the same
+    row: an attribute no change group moves, its lifecycle) is computed once; then the rest of the image of the
+    day before, kept under prefixed names; then the rest of the day's.
+    """
     base = dataset.table(feed.derived_from)
-    image = image_columns(base)
-    kept = [FILE_INDEX, LOCAL_INDEX, ROW_INDEX]
-    frame = _candidates(frame, config, dataset, base, slices).select(*kept)
-    _, before = entity_scope(config, dataset, base, slices, -1)
-    frame = before.apply(frame).selectExpr(*kept, *[f"`{n}` AS `{PREVIOUS}{n}`" for n in image])
     scope, stages = entity_scope(config, dataset, base, slices, 0)
+    _, before = entity_scope(config, dataset, base, slices, -1)
+    shared = stages.same_as(before)
+    image = [n for n in image_columns(base) if n not in shared]  # the columns that can differ from the day before
+    kept = [FILE_INDEX, LOCAL_INDEX, ROW_INDEX]
+    frame, computed = _candidates(frame, config, dataset, base, slices, stages)
+    frame = frame.select(*kept, *sorted(computed & shared))
+    frame = stages.apply(frame, only=shared - computed)
+    frame = before.apply(frame, only=before.needed(set(image)) - shared)
+    frame = frame.selectExpr(*kept, *sorted(shared), *[f"`{n}` AS `{PREVIOUS}{n}`" for n in image])
     index, day = scope.row_index, scope.day_ordinal.cast("bigint")
     start = start_ordinal(scope, index)
     inserted = stages.stage("_sg_inserted", start == day)
-    differs = " OR ".join(f"NOT (`{n}` <=> `{PREVIOUS}{n}`)" for n in image)
-    changed = stages.stage("_sg_changed", sql.Expr(f"({differs})", max(scope.column(n).level for n in image)))
+    differs = " OR ".join(f"NOT (`{n}` <=> `{PREVIOUS}{n}`)" for n in image) or "FALSE"
+    level = max((scope.column(n).level for n in image), default=0)
+    changed = stages.stage("_sg_changed", sql.Expr(f"({differs})", level))
     second = bounded_index(
         hash_key(day_row_key(day, index), column_seed(config.seed_value, feed.name, "change_ts")), SECONDS_PER_DAY
     )
@@ -131,15 +147,18 @@ def change_feed_frame(
     if base.churn == "delete":  # a hard delete: the entity's last image, on its churn day
         deleted = stages.stage("_sg_deleted", sql.call("coalesce", churn_ordinal(scope, index) == day, sql.lit(False)))
         op = op.when(deleted, sql.lit("delete"))
-        for name in image:
-            stages.stage(f"_sg_image_{name}", sql.when(deleted, sql.col(PREVIOUS + name)).otherwise(scope.column(name)))
+        for name in image_columns(base):  # a shared column is the same on both days
+            last = scope.column(name) if name in shared else sql.col(PREVIOUS + name)
+            stages.stage(f"_sg_image_{name}", sql.when(deleted, last).otherwise(scope.column(name)))
     columns = {
         "change_op": op.otherwise(sql.lit("update")),
         "change_date": scope.day,
         "change_ts": sql.timestamp_seconds(day * sql.lit(SECONDS_PER_DAY) + second),
         "change_seq": sql.shiftleft(day, DAY_SHIFT) + sql.shiftleft(second, SECOND_SHIFT) + index,
     }
-    frame = kept_apart(stages.apply(frame)).where(f"{inserted.sql} OR ({start.sql} < {day.sql} AND {changed.sql})")
+    wanted = stages.names() - {base.primary_date_column}  # the feed has change_date instead
+    frame = kept_apart(stages.apply(frame, only=stages.needed(wanted) - shared))
+    frame = frame.where(f"{inserted.sql} OR ({start.sql} < {day.sql} AND {changed.sql})")
     source = "_sg_image_" if base.churn == "delete" else ""
     outputs = [
         f"{columns[c.name].sql} AS {c.name}" if c.name in columns else f"`{source}{c.name}` AS `{c.name}`"

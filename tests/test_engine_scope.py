@@ -62,3 +62,38 @@ def test_an_unknown_kind_is_one_line_naming_the_column_and_the_kinds():
     message = str(refused.value)
     assert message.startswith("column 'qty': field 'kind': unknown column kind (got 'weird'); allowed: ")
     assert "foreign_key" in message and "\n" not in message
+
+
+def test_stages_share_a_name_only_with_the_same_text_reading_only_shared_names():
+    from synthgen_spark.engine import Stages
+    from synthgen_spark.generators import sql
+
+    def stages(day: int) -> Stages:
+        made = Stages()
+        key = made.stage("key", sql.col("_sg_row_index") * sql.lit(7))
+        made.stage("label", sql.call("concat", sql.lit("day"), key.cast("string")))  # 'day' is text: a read too many
+        today = made.stage("day", sql.lit(day))
+        made.stage("age", today - key)  # the same text on both days, but it reads the day
+        return made
+
+    assert stages(1).same_as(stages(2)) == {"key"}
+    assert stages(1).same_as(stages(1)) == {"key", "label", "day", "age"}
+    assert stages(1).reads("age") == {"day", "key"}
+
+
+def test_a_change_feeds_two_images_share_what_no_change_group_or_churn_moves(tmp_path):
+    from synthgen_spark.catalog import load_dataset
+    from synthgen_spark.derived import entity_scope
+    from synthgen_spark.engine import file_slices
+    from synthgen_spark.planner import build_plan
+
+    config = small_config(tmp_path, change_feed=True)
+    plan = build_plan(config, load_dataset("retail_oltp_small"))
+    customers = [td for td in plan.table_days if td.table.name == "customers"][:1]
+    table = customers[0].table
+    _, today = entity_scope(plan.config, plan.dataset, table, file_slices(customers), 0)
+    _, yesterday = entity_scope(plan.config, plan.dataset, table, file_slices(customers), -1)
+    shared = today.same_as(yesterday)
+    assert {"customer_id", "first_name", "last_name", "signup_date", "birth_date", "_sg_start_ordinal"} <= shared
+    moved = {"street_address", "city", "email", "phone", "loyalty_tier", "marketing_opt_in", "status", "churn_date"}
+    assert not moved & shared and "_sg_day_ordinal" not in shared

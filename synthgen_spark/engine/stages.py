@@ -14,6 +14,8 @@ from synthgen_spark.errors import SpecError, SynthgenError, invalid, place
 from synthgen_spark.generators import sql
 from synthgen_spark.generators.sql import Expr
 
+WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
 
 class Stages:
     """Named SQL expressions of one batch frame, each at the level after the deepest name it reads.
@@ -54,19 +56,63 @@ class Stages:
         """A reference to ``expression`` computed once per row under ``name``."""
         return self.define(name, lambda: expression)
 
-    def apply(self, frame: DataFrame) -> DataFrame:
+    def names(self) -> set[str]:
+        return set(self._expressions)
+
+    def reads(self, name: str) -> set[str]:
+        """The names ``name``'s expression reads: every word of its text that names another expression.
+
+        A word inside a string literal counts too: a read too many only makes ``same_as`` share less.
+        """
+        return {w for w in WORD.findall(self._expressions[name].sql) if w in self._expressions and w != name}
+
+    def needed(self, names: set[str]) -> set[str]:
+        """``names`` and every name they read, directly or not."""
+        needed, todo = set(), list(names)
+        while todo:
+            name = todo.pop()
+            if name not in needed:
+                needed.add(name)
+                todo.extend(self.reads(name))
+        return needed
+
+    def same_as(self, other: Stages) -> set[str]:
+        """The names whose expression has the same text here and in ``other`` and reads only such names.
+
+        On the same rows they have the same values: e.g. the attributes an entity keeps from one day to the
+        next, in the scopes of two days (only the day's own facts and what reads them differ).
+        """
+        same: set[str] = set()
+        for name, expression in sorted(self._expressions.items(), key=lambda item: item[1].level):
+            theirs = other._expressions.get(name)
+            if theirs is not None and theirs.sql == expression.sql and self.reads(name) <= same:
+                same.add(name)
+        return same
+
+    def apply(self, frame: DataFrame, only: set[str] | None = None) -> DataFrame:
         """``frame`` with every expression added, level by level (one select per level).
 
         A select per level, not one select whose later expressions read earlier ones by name
         (lateral column aliases): Spark resolves those by re-running its analyser over the whole,
         growing projection once per level, which costs more than analysing each level's select once.
 
+        ``only``: add these names alone, the others being columns of ``frame`` already (or not needed); the
+        levels then count only these, so a name that reads only columns of ``frame`` is in the first select.
+
         Raises:
             StageError: naming the expression Spark could not parse or resolve (user SQL, usually).
         """
         levels: dict[int, dict[str, str]] = {}
+        depth: dict[str, int] = {}
         for name, expression in sorted(self._expressions.items(), key=lambda item: item[1].level):
-            levels.setdefault(expression.level, {})[name] = f"{expression.sql} AS `{name}`"
+            if only is None:
+                level = expression.level
+            elif name in only:
+                level = depth[name] = 1 + max((depth.get(r, 0) for r in self.reads(name)), default=0)
+            else:
+                continue
+            levels.setdefault(level, {})[name] = f"{expression.sql} AS `{name}`"
+        levels = dict(sorted(levels.items()))
         with quiet_query_context_logs():
             for columns in levels.values():
                 try:
