@@ -97,3 +97,49 @@ def test_a_change_feeds_two_images_share_what_no_change_group_or_churn_moves(tmp
     assert {"customer_id", "first_name", "last_name", "signup_date", "birth_date", "_sg_start_ordinal"} <= shared
     moved = {"street_address", "city", "email", "phone", "loyalty_tier", "marketing_opt_in", "status", "churn_date"}
     assert not moved & shared and "_sg_day_ordinal" not in shared
+
+
+def test_a_stage_is_computed_in_the_latest_select_before_its_first_reader():
+    from synthgen_spark.engine import Stages
+    from synthgen_spark.generators import sql
+
+    stages = Stages()
+    key = stages.stage("key", sql.col("_sg_row_index") * sql.lit(7))
+    pick = stages.stage("pick", key + sql.lit(1))  # read only by "deep", three selects up
+    step = stages.stage("step", key * sql.lit(2))
+    step2 = stages.stage("step2", step + key)
+    stages.stage("deep", step2 + pick)
+    stages.stage("name", sql.call("concat", sql.lit("n"), key.cast("string")))  # an output only: last select
+    selects = [sorted(select) for select in stages.selects()]
+    assert selects == [["key"], ["step"], ["pick", "step2"], ["deep", "name"]]
+
+
+def test_a_word_of_a_string_literal_does_not_move_a_later_stage_and_any_case_is_a_read():
+    from synthgen_spark.engine import Stages
+    from synthgen_spark.generators import sql
+
+    stages = Stages()
+    base = stages.stage("base", sql.lit(1))
+    stages.stage("late", base + sql.lit(1))  # earliest in select 2
+    stages.stage("label", sql.Expr("'late'"))  # names "late" in a string only: no read, nothing moves down
+    stages.stage("upper", sql.Expr("(BASE * 3)", base.level))  # reads base as Spark would, whatever the case
+    assert stages.reads("upper") == {"base"}
+    placed = {name: number for number, select in enumerate(stages.selects()) for name in select}
+    assert placed == {"base": 0, "late": 1, "label": 1, "upper": 1}
+
+
+def test_every_stage_of_a_whole_order_is_in_a_select_after_everything_it_reads(tmp_path):
+    from synthgen_spark.catalog import load_dataset
+    from synthgen_spark.derived import entity_scope
+    from synthgen_spark.engine import file_slices
+    from synthgen_spark.planner import build_plan
+
+    plan = build_plan(small_config(tmp_path), load_dataset("retail_oltp_small"))
+    orders = [td for td in plan.table_days if td.table.name == "orders"][:1]
+    _, stages = entity_scope(plan.config, plan.dataset, orders[0].table, file_slices(orders), 0)
+    placed = {name: number for number, select in enumerate(stages.selects()) for name in select}
+    assert len(placed) > 100 and "order_total" in placed
+    assert all(placed[read] < placed[name] for name in placed for read in stages.reads(name))
+    read = {r for name in placed for r in stages.reads(name)}
+    unread_outputs = [c.name for c in orders[0].table.output_columns if c.name not in read]
+    assert "order_total" in unread_outputs and {placed[name] for name in unread_outputs} == {max(placed.values())}
