@@ -109,18 +109,23 @@ class Stages:
         >>> [sorted(select) for select in stages.selects()]
         [['a'], ['b'], ['c', 'late']]
         """
+        names = [
+            n for n in sorted(self._expressions, key=lambda n: self._expressions[n].level) if only is None or n in only
+        ]
+        reads = {name: self.reads(name) for name in names}  # a regex over each text: once
         earliest: dict[str, int] = {}
-        for name, expression in sorted(self._expressions.items(), key=lambda item: item[1].level):
+        for name in names:
             if only is None:
-                earliest[name] = expression.level
-            elif name in only:
-                earliest[name] = 1 + max((earliest.get(r, 0) for r in self.reads(name)), default=0)
+                earliest[name] = self._expressions[name].level
+            else:
+                earliest[name] = 1 + max((earliest.get(r, 0) for r in reads[name]), default=0)
         levels: dict[int, dict[str, str]] = {}
-        for name, level in sorted(self._latest(earliest).items(), key=lambda item: item[1]):
+        for name, level in sorted(self._latest(earliest, reads).items(), key=lambda item: item[1]):
             levels.setdefault(level, {})[name] = f"{self._expressions[name].sql} AS `{name}`"
         return list(levels.values())
 
-    def _latest(self, earliest: dict[str, int]) -> dict[str, int]:
+    @staticmethod
+    def _latest(earliest: dict[str, int], reads: dict[str, set[str]]) -> dict[str, int]:
         """The latest level of each name of ``earliest`` (its earliest level): one before the earliest of the
         levels that read it, or the last level if none does (an output column).
 
@@ -129,7 +134,7 @@ class Stages:
         """
         readers: dict[str, list[str]] = {}
         for name in earliest:
-            for read in self.reads(name):
+            for read in reads[name]:
                 if read in earliest and earliest[read] < earliest[name]:
                     readers.setdefault(read, []).append(name)
         last = max(earliest.values(), default=0)
