@@ -38,6 +38,7 @@ class Volume:
     noise: float = 1.0
     month: float = 1.0
     population: float = 1.0
+    sweeps: int = 0  # a ledger's sweep rows on a sweep date, after the formula's rows (``balances``)
 
 
 UNIX_EPOCH = dt.date(1970, 1, 1)
@@ -179,6 +180,35 @@ def references(table: TableSpec, target: str) -> bool:
     )
 
 
+def is_sweep_day(frequency: str, day: dt.date, epoch: dt.date) -> bool:
+    """True on the balance table's snapshot dates (from the epoch on): the days its ledger gets sweep rows."""
+    return day >= epoch and snapshot_in_force(frequency, day, epoch) == day
+
+
+def sweep_before(frequency: str, day: dt.date, epoch: dt.date) -> dt.date:
+    """S_k-1 for a day in (S_k-1, S_k]: the last sweep date before ``day`` (the day before the epoch at first)."""
+    previous = day - dt.timedelta(days=1)
+    return snapshot_in_force(frequency, previous, epoch) if previous >= epoch else epoch - dt.timedelta(days=1)
+
+
+def sweep_on_or_after(frequency: str, day: dt.date, epoch: dt.date) -> dt.date:
+    """S_k for a day in (S_k-1, S_k]: the first sweep date on or after ``day``.
+
+    >>> sweep_on_or_after("weekly", dt.date(2024, 3, 6), dt.date(2020, 1, 1))  # a Wednesday
+    datetime.date(2024, 3, 11)
+    """
+    day = max(day, epoch)
+    while not is_sweep_day(frequency, day, epoch):
+        day += dt.timedelta(days=1)
+    return day
+
+
+def period_days(frequency: str, sweep: dt.date, epoch: dt.date) -> list[dt.date]:
+    """The ledger days (S_k-1, S_k] whose rows the sweep on ``sweep`` = S_k sums (from the epoch)."""
+    first = max(sweep_before(frequency, sweep, epoch) + dt.timedelta(days=1), epoch)
+    return [first + dt.timedelta(days=i) for i in range((sweep - first).days + 1)]
+
+
 class Calendar:
     """Volumes, holidays and ID offsets of one dataset under one job config (pure Python)."""
 
@@ -240,7 +270,24 @@ class Calendar:
         noise = volume_noise(self.config.seed_value, table.name, day, sigma)
         population = self.population_factor(table, day)
         raw = table.rows * scale * weekday * holiday * month * noise * population
-        return Volume(table.rows, scale, weekday, holiday, max(1, round_half_up(raw)), noise, month, population)
+        rows = max(1, round_half_up(raw))
+        sweeps = self.sweeps(table, day)
+        return Volume(table.rows, scale, weekday, holiday, rows + sweeps, noise, month, population, sweeps)
+
+    def sweeps(self, table: TableSpec, day: dt.date) -> int:
+        """Sweep rows of a ledger on ``day``: one per entity of its balance table active on a sweep date, else 0."""
+        balanced = next(
+            (
+                t
+                for t in self.dataset.tables
+                for c in t.columns
+                if c.kind == "balance" and c.params["ledger"] == table.name
+            ),
+            None,
+        )
+        if balanced is None or not is_sweep_day(balanced.frequency, day, self.dataset.epoch):
+            return 0
+        return self.active(balanced, day)
 
     def population_factor(self, table: TableSpec, day: dt.date) -> float:
         """population(d): active(d) / active(epoch) of the table's ``follows_population`` table (1 without one)."""

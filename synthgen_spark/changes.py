@@ -49,6 +49,9 @@ FIXED_KINDS = (
     "foreign_key",
     "lookup",
     "version_key",
+    "balance",
+    "sweep_row",
+    "sweep_amount",
 )
 CHANGES_SUFFIX = "_changes"
 HISTORY_SUFFIX = "_history"

@@ -18,6 +18,7 @@ from synthgen_spark.catalog import DatasetSpec, TableSpec
 from synthgen_spark.changes import CHANGES_SUFFIX, as_of
 from synthgen_spark.config import JobConfig
 from synthgen_spark.engine import FILE_INDEX, LOCAL_INDEX, ROW_INDEX, BatchFacts, FileSlice, RowScope, Stages
+from synthgen_spark.engine.stages import kept_apart
 from synthgen_spark.generators import sql
 from synthgen_spark.generators.core import UNIX_EPOCH, bounded_index, column_seed, day_row_key, hash_key
 from synthgen_spark.generators.sql import Expr
@@ -67,20 +68,6 @@ def day_dependent(table: TableSpec, config: JobConfig) -> bool:
         if col.name != table.primary_date_column and (col.kind == "generation_date" or dated):
             return True
     return False
-
-
-BARRIER = "_sg_barrier"
-
-
-def kept_apart(frame: DataFrame) -> DataFrame:
-    """``frame`` that a filter above cannot be pushed into: Spark would inline every image column the filter reads.
-
-    Spark pushes a filter below the selects whose values it reads, and then computes each of those values twice,
-    once in the filter and once in the select, each inlined in full (the change feed's two images, hundreds of
-    thousands of characters). A select with a non-deterministic column (the partition id, read by the filter
-    so it is not pruned) is one it cannot cross; the data is the same.
-    """
-    return frame.selectExpr("*", f"spark_partition_id() AS {BARRIER}").where(f"{BARRIER} >= 0")
 
 
 def _candidates(

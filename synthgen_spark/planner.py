@@ -7,7 +7,7 @@ import datetime as dt
 import math
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -40,6 +40,7 @@ class DayFacts:
     rows: dict[str, int]
     id_offsets: dict[str, int]
     populations: dict[str, int]
+    sweeps: dict[str, int] = field(default_factory=dict)  # a ledger's sweep rows, the last of its ``rows``
 
 
 @dataclass(frozen=True)
@@ -351,6 +352,7 @@ def table_day(
         date=day,
         rows={t.name: calendar.rows(t, day) for t in dataset.tables if t.kind == "incremental"},
         id_offsets={t.name: calendar.id_offset(t, day) for t in dataset.tables if t.kind == "incremental"},
+        sweeps={t.name: calendar.sweeps(t, day) for t in dataset.tables if t.kind == "incremental"},
         # foreign keys pick among the entities of the snapshot in force on the day
         populations={
             t.name: calendar.population(t, snapshot_in_force(t.frequency, day, dataset.epoch))
@@ -486,6 +488,7 @@ def describe_plan(plan: Plan) -> str:
                 factors += f" x month {v.month:g}" if v.month != 1 else ""
                 factors += f" x noise {v.noise:.4f}" if v.noise != 1 else ""
                 factors += f" x population {v.population:.4f}" if v.population != 1 else ""
+                factors += f" + {v.sweeps:,} sweeps" if v.sweeps else ""
                 factors += f" (holiday: {holiday})" if holiday else ""
             elif td.table.derived_from:
                 factors = describe_derived_day(plan, td)

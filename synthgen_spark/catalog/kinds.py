@@ -76,9 +76,14 @@ COLUMN_KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
     "visit_product": (("key", "event", "product"), ("ordered",), "long"),
     "visit_time": (("key",), ("hourly_weights", "gap_seconds"), "timestamp"),
     "order_visit": (("references", "events"), (), "long"),
+    "balance": (("target", "ledger", "amount", "counted"), (), "decimal(14,2)"),
+    "sweep_row": ((), (), "boolean"),
+    "sweep_amount": ((), (), "decimal(14,2)"),
 }
 # kinds whose value is a key of the snapshot their ``references`` names (joined as of the row's date)
 KEY_KINDS = ("foreign_key", "visit", "order_visit")
+# a balance table's snapshot frequencies: its snapshot dates are its sweep dates (a daily sweep would undo every row)
+SWEEP_FREQUENCIES = ("weekly", "monthly", "quarterly")
 COMMON_COLUMN_KEYS = ("name", "kind", "type", "null_rate", "hidden", "drift", "description")
 
 # kinds whose expression can be rebuilt for another row key (lookups and child rollups need that)
@@ -92,6 +97,9 @@ INLINE_KINDS = frozenset(COLUMN_KINDS) - {
     "line_number",
     "lifecycle_end",
     "lifecycle_status",
+    "balance",
+    "sweep_row",
+    "sweep_amount",
 }
 
 

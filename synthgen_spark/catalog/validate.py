@@ -9,6 +9,7 @@ from synthgen_spark.catalog.kinds import (
     MAX_CHILD_SUM_ROWS_PER_PARENT,
     MAX_CHILDREN_SUMMED,
     PRIMARY_KEY_KINDS,
+    SWEEP_FREQUENCIES,
     children_summed,
     column_dependencies,
     is_inline,
@@ -248,6 +249,7 @@ def _validate_column_references(
                     problem="cannot look up a column built from a derived expression",
                 )
             )
+    _check_balance(tables, table, col, where)
     if col.kind == "propensity_class" and table.propensity is None:
         raise SpecError(
             invalid(
@@ -435,3 +437,46 @@ def _check_visits(tables: Mapping[str, TableSpec], table: TableSpec, col: Column
         orders = tables.get(table.column(p["key"]).params.get("orders", ""))
         if "ordered" in p and (orders is None or p["ordered"] not in orders.column_names):
             fail("ordered", "a column of the visit's orders table", "no such column")
+
+
+def _check_balance(tables: Mapping[str, TableSpec], table: TableSpec, col: ColumnSpec, where: str) -> None:
+    """A balance names a ledger (an incremental table with one foreign key to this table, a sweep_row and a
+    sweep_amount column), an amount of it and a target of its own; a sweep column belongs to such a ledger."""
+
+    def fail(name: str, allowed: str, given: object, problem: str) -> None:
+        raise SpecError(invalid(name, allowed, given, where=where, problem=problem))
+
+    if col.kind in ("sweep_row", "sweep_amount"):
+        named = [c for t in tables.values() for c in t.columns if c.kind == "balance"]
+        if not any(c.params["ledger"] == table.name for c in named):
+            fail("kind", "a table that a balance column names as its ledger", col.kind, "no balance names this table")
+        if sum(c.kind == col.kind for c in table.columns) > 1:
+            fail("kind", f"one {col.kind} column per ledger", col.kind, "the table has two")
+        return
+    if col.kind != "balance":
+        return
+    p = col.params
+    if table.kind != "snapshot" or not has_lifecycle(table) or table.frequency not in SWEEP_FREQUENCIES:
+        allowed = f"a {', '.join(SWEEP_FREQUENCIES)} snapshot table with a lifecycle"
+        fail("kind", allowed, col.kind, f"'{table.name}' is not one (its snapshot dates are the sweep dates)")
+    target = table.column(p["target"]) if p["target"] in table.column_names else None
+    if target is None or target.kind not in ("uniform", "normal", "lognormal"):
+        numbers = ", ".join(c.name for c in table.columns if c.kind in ("uniform", "normal", "lognormal")) or "none"
+        fail("target", numbers, p["target"], "is not a uniform, normal or lognormal column of the table")
+    ledger = tables.get(str(p["ledger"]))
+    if ledger is None or ledger.kind != "incremental":
+        incremental = ", ".join(t.name for t in tables.values() if t.kind == "incremental") or "none"
+        fail("ledger", incremental, p["ledger"], "is not an incremental table")
+    keys = [c for c in ledger.columns if c.kind == "foreign_key" and c.params["references"].split(".")[0] == table.name]
+    if len(keys) != 1 or "slots_per_day" in keys[0].params or "same_segment" in keys[0].params:
+        fail("ledger", f"a table with one plain foreign key to {table.name}", p["ledger"], f"has {len(keys)}")
+    for kind in ("sweep_row", "sweep_amount"):
+        if not any(c.kind == kind for c in ledger.columns):
+            fail("ledger", f"a table with a {kind} column", p["ledger"], f"has no {kind} column")
+    if p["amount"] not in ledger.column_names:
+        fail("amount", ", ".join(ledger.column_names), p["amount"], f"is not a column of '{ledger.name}'")
+    if not isinstance(p["counted"], str) or not p["counted"].strip():
+        fail("counted", "Spark SQL over the ledger's written columns", p["counted"], "is not an expression")
+    others = [c for c in table.columns if c.kind == "balance" and c is not col and c.params["ledger"] == ledger.name]
+    if others:
+        fail("ledger", "a table no other balance names", p["ledger"], f"'{others[0].name}' names it too")

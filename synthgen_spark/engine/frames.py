@@ -20,15 +20,18 @@ import itertools
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from synthgen_spark.balances import ledger_of
 from synthgen_spark.catalog import DatasetSpec, TableSpec
 from synthgen_spark.changes import as_of
 from synthgen_spark.config import JobConfig
+from synthgen_spark.engine.ledger import SUM_KEY, ledger_sums, sweep_dates
 from synthgen_spark.engine.scope import BatchFacts, RowScope
 from synthgen_spark.engine.slicing import LOCAL_INDEX, ROW_INDEX, SEGMENT_INDEX, FileSlice, file_segments, task_count
 from synthgen_spark.engine.stages import StageError, Stages
 from synthgen_spark.errors import SpecError, invalid, place
 from synthgen_spark.faults import fault_targets
 from synthgen_spark.generators import sql
+from synthgen_spark.generators.balances import LEDGER_KEY, LEDGER_SUM
 from synthgen_spark.generators.core import UNIX_EPOCH, spark_type
 from synthgen_spark.generators.lifecycle import EntityLifecycle
 from synthgen_spark.lateness import ARRIVAL_COLUMN, is_late_table
@@ -92,6 +95,30 @@ def output_selection(table: TableSpec, guard: str) -> list[str]:
         else f"IF({guard}, `{c.name}`, NULL) AS `{c.name}`"
         for c in table.output_columns
     ]
+
+
+def _apply_with_ledger(
+    spark: SparkSession,
+    config: JobConfig,
+    dataset: DatasetSpec,
+    table: TableSpec,
+    frame: DataFrame,
+    stages: Stages,
+    slices: list[FileSlice],
+) -> DataFrame:
+    """``stages`` applied to ``frame``; for a ledger with sweep rows, in two steps around the join of their
+    ledger sums (``engine.ledger``), by each sweep row's entity."""
+    ledger = ledger_of(dataset, table.name)
+    if ledger is None:
+        return stages.apply(frame)
+    sweeps = sweep_dates(table.name, slices)
+    if not sweeps:  # formula rows only: no sweep reads the sum
+        return stages.apply(frame.selectExpr("*", f"CAST(NULL AS DOUBLE) AS {LEDGER_SUM}"))
+    first = stages.needed({LEDGER_KEY})
+    frame = stages.apply(frame, only=first)
+    sums = ledger_sums(spark, config, dataset, ledger, sweeps).hint("broadcast")
+    frame = frame.join(sums, F.col(LEDGER_KEY) == F.col(SUM_KEY), "left").drop(SUM_KEY)
+    return stages.apply(frame, only=stages.names() - first)
 
 
 def build_batch_frame(
@@ -184,7 +211,7 @@ def build_batch_frame(
         lifecycle = EntityLifecycle(scope.settings, dataset, table)
         present = stages.stage("_sg_present", lifecycle.is_active(scope, scope.row_index, scope.day_ordinal))
     try:
-        frame = stages.apply(frame)
+        frame = _apply_with_ledger(spark, config, dataset, table, frame, stages, facts.slices)
     except StageError as exc:
         name = exc.name.removesuffix("__number")
         if name not in table.column_names or table.column(name).kind != "derived":

@@ -83,7 +83,7 @@ class BatchFacts:
         return sql.element_at(table, (first + position + sql.lit(1)).cast("int"))
 
     def fact(self, kind: str, table: str) -> Expr:
-        attribute = {"rows": "rows", "id_offset": "id_offsets", "population": "populations"}[kind]
+        attribute = {"rows": "rows", "id_offset": "id_offsets", "population": "populations", "sweeps": "sweeps"}[kind]
         values = [getattr(s.table_day.facts, attribute)[table] for s in self.slices]
         return self.per_file(f"{kind}_{table}", values).cast("bigint")
 

@@ -170,6 +170,20 @@ class Stages:
         return frame
 
 
+BARRIER = "_sg_barrier"
+
+
+def kept_apart(frame: DataFrame) -> DataFrame:
+    """``frame`` that a filter above cannot be pushed into: Spark would inline every image column the filter reads.
+
+    Spark pushes a filter below the selects whose values it reads, and then computes each of those values twice,
+    once in the filter and once in the select, each inlined in full (the change feed's two images, hundreds of
+    thousands of characters). A select with a non-deterministic column (the partition id, read by the filter
+    so it is not pruned) is one it cannot cross; the data is the same.
+    """
+    return frame.selectExpr("*", f"spark_partition_id() AS {BARRIER}").where(f"{BARRIER} >= 0")
+
+
 class StageError(SynthgenError):
     """Spark rejected the expression of stage ``name``."""
 

@@ -4,6 +4,7 @@ Importing this package registers every kind; ``build_column`` dispatches on the 
 """
 
 from synthgen_spark.generators import (  # noqa: F401  (register kinds)
+    balances,
     categorical,
     family,
     keys,

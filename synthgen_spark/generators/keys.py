@@ -14,6 +14,7 @@ r shape entries from k on (cyclically) and E all of them. A last partial block i
 
 from __future__ import annotations
 
+from synthgen_spark.balances import ledger_of
 from synthgen_spark.catalog import ColumnSpec, TableSpec
 from synthgen_spark.generators import sql
 from synthgen_spark.generators.core import (
@@ -153,6 +154,13 @@ def _foreign_key(spec: ColumnSpec, scope: Scope) -> Expr:
     if "same_segment" in spec.params:
         segment = _segment_wanted(spec, scope, target)
         return start + EntityLifecycle(scope.settings, scope.dataset, target).active_pick(scope, spec.name, segment)
+    ledger = ledger_of(scope.dataset, scope.table.name)
+    if ledger is not None and ledger.account == spec.name:  # a ledger row moves a funded entity's balance
+        lifecycle = EntityLifecycle(scope.settings, scope.dataset, target)
+        sweeps = scope.day_fact("rows", scope.table.name) - scope.day_fact("sweeps", scope.table.name)
+        swept = lifecycle.ranked(scope, scope.row_index - sweeps, f"_sg_{spec.name}_swept")
+        moved = lifecycle.active_pick(scope, spec.name, funded=True)
+        return start + sql.when(scope.column(ledger.sweep_row), swept).otherwise(moved)
     if target.lifecycle.churn_rate > 0 or target.propensity is not None:
         return start + EntityLifecycle(scope.settings, scope.dataset, target).active_pick(scope, spec.name)
     population = scope.day_fact("population", table)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from synthgen_spark.calendar import entity_model, snapshot_in_force
+from synthgen_spark.calendar import entity_model, snapshot_in_force, sweep_before, sweep_on_or_after
 from synthgen_spark.catalog import ColumnSpec, DatasetSpec, TableSpec
 from synthgen_spark.entities import ALIAS_SHIFT, BLOCK, INVERSES, RANGE_SHIFT, SEARCH_WIDTH, UNITS
 from synthgen_spark.generators import sql
@@ -96,7 +96,7 @@ class EntityLifecycle:
         inverse = sql.element_at(sql.lit(list(INVERSES)), (unit + sql.lit(1)).cast("int"))
         return block * _long(BLOCK) + sql.pmod(inverse * (slot - offset), _long(BLOCK))
 
-    def _day_table(self, scope: Scope, part: str, position: Expr) -> Expr:
+    def _day_table(self, scope: Scope, part: str, position: Expr, funded: bool = False) -> Expr:
         """``part`` of the row's day's pick or rank table (entities of the snapshot in force, active that day).
 
         Each part is an array literal of its own (``_TABLE_PARTS``), so that a read copies only the part it
@@ -110,24 +110,32 @@ class EntityLifecycle:
             cut = slice(0, whole) if part == "segment_total" else slice(whole, None)
 
         def row_of_day(ordinal: int) -> tuple[int, ...]:
-            in_force = snapshot_in_force(self.table.frequency, UNIX_EPOCH + dt.timedelta(days=ordinal), self.epoch)
+            day = UNIX_EPOCH + dt.timedelta(days=ordinal)
+            if funded:  # signed up by the sweep before the day's period, active on the sweep that ends it
+                sweep = sweep_on_or_after(self.table.frequency, day, self.epoch)
+                before = sweep_before(self.table.frequency, sweep, self.epoch)
+                return builder((sweep - UNIX_EPOCH).days, (before - UNIX_EPOCH).days)[cut]
+            in_force = snapshot_in_force(self.table.frequency, day, self.epoch)
             return builder(ordinal, (in_force - UNIX_EPOCH).days)[cut]
 
-        return scope.day_table(f"{part}_{self.table.name}", row_of_day, position)
+        return scope.day_table(f"{part}_{self.table.name}{'_funded' * funded}", row_of_day, position)
 
-    def active_pick(self, scope: Scope, name: str, segment: Expr | None = None) -> Expr:
+    def active_pick(self, scope: Scope, name: str, segment: Expr | None = None, funded: bool = False) -> Expr:
         """An entity drawn among those active on the row's day, for column ``name``: O(1), exact.
 
         An alias table over the 100 slots weighted by their active counts (times their propensity class
         weights, if the table has them) picks the slot, then a uniform block of the slot's active range
         (``EntityModel.pick_table``): four hashes, three array reads. ``segment`` (1..G, 0 for any) draws
         among the active entities of that segment alone, by its own alias table (``EntityModel.segment_table``).
+        ``funded``: among the entities a ledger row may move instead (signed up by the sweep before the row's
+        sweep period, active on the sweep that ends it: ``synthgen_spark.balances``).
         """
         seed = scope.seed(name)
         column = scope.stage(f"_sg_{name}_column", bounded_index(hash_key(scope.row_key, derive_seed(seed, 1)), BLOCK))
         if segment is None:
-            active = scope.stage(f"_sg_{self.table.name}_active", self._day_table(scope, "total", sql.lit(0)))
-            alias = self._day_table(scope, "alias", column)
+            total = self._day_table(scope, "total", sql.lit(0), funded)
+            active = scope.stage(f"_sg_{self.table.name}_active{'_funded' * funded}", total)
+            alias = self._day_table(scope, "alias", column, funded)
         else:
             segment = scope.stage(f"_sg_{name}_segment", segment)
             active = scope.stage(f"_sg_{name}_active", self._day_table(scope, "segment_total", segment))
@@ -135,7 +143,7 @@ class EntityLifecycle:
         below = bounded_index(hash_key(scope.row_key, derive_seed(seed, 2)), active)
         kept = below < sql.shiftright(alias, ALIAS_SHIFT)
         slot = scope.stage(f"_sg_{name}_slot", sql.when(kept, column).otherwise(alias.bitwise_and(_long(_ALIAS_BITS))))
-        ranged = scope.stage(f"_sg_{name}_range", self._day_table(scope, "range", slot))
+        ranged = scope.stage(f"_sg_{name}_range", self._day_table(scope, "range", slot, funded))
         offset = bounded_index(hash_key(scope.row_key, derive_seed(seed, 3)), ranged.bitwise_and(_long(_COUNT_BITS)))
         block = scope.stage(f"_sg_{name}_block", sql.shiftright(ranged, RANGE_SHIFT) + offset)
         return self._entity(scope, slot, block, f"_sg_{name}")

@@ -133,11 +133,12 @@ def version_moved(scope: Scope, group: ChangeGroup, day_ordinal: Expr, index: Ex
 
 
 class VersionedScope:
-    """The scope's rows at version ``version`` of ``group``: another row key, own intermediate stages."""
+    """The scope's rows at version ``version`` of what ``name`` names (a change group): another row key, own
+    intermediate stages."""
 
-    def __init__(self, base: Scope, group: ChangeGroup, version_expr: Expr) -> None:
+    def __init__(self, base: Scope, name: str, version_expr: Expr) -> None:
         self._base = base
-        self._group = group
+        self._name = name
         self._version = version_expr
 
     def __getattr__(self, name: str) -> object:
@@ -148,7 +149,7 @@ class VersionedScope:
         return self._base.row_key + sql.shiftleft(self._version, VERSION_SHIFT)
 
     def stage(self, name: str, value: Expr) -> Expr:
-        return self._base.stage(f"_sg_{self._group.name}_v{name}", value)
+        return self._base.stage(f"_sg_{self._name}_v{name}", value)
 
 
 def changing_value(
@@ -157,7 +158,7 @@ def changing_value(
     """The value (before the cast) of a group's column on the scope's day: its version's value."""
     current = scope.stage(f"_sg_version_{group.name}", version(scope, group))
     if group.new_value == "redraw":
-        return build(spec, VersionedScope(scope, group, current))
+        return build(spec, VersionedScope(scope, group.name, current))
     base = build(spec, scope)
     odd = current % sql.lit(2) == sql.lit(1)
     if group.new_value == "toggle":
