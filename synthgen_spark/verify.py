@@ -3,6 +3,7 @@
 Checks (each PASS or FAIL, one line per table or key): volumes equal to the plan, primary keys
 unique, foreign and parent keys joining the referenced snapshot in force on the row's date (and
 naming an entity active then, where the target has a lifecycle status), the declared ``date_columns`` in order, and ``child_count``/``child_sum`` columns equal to their children.
+A ``balance`` moves between two snapshots by exactly the counted amounts of its ledger's rows between them.
 Pool picks ``given`` a column keep to it, and keys with ``same_segment`` to their segment (docs/data-model.md#segments).
 
 Shapes: in incremental tables, each plain ``choice`` column's value shares and each ``timestamp`` column's
@@ -15,6 +16,7 @@ Targets: each of a table's declared ``targets`` (a top_share or a share, catalog
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass
 from itertools import combinations
@@ -24,6 +26,7 @@ from pyspark.errors import AnalysisException
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from synthgen_spark.balances import ledgers
 from synthgen_spark.calendar import snapshot_in_force
 from synthgen_spark.catalog import KEY_KINDS, ShapeTarget, TableSpec, share_of_the_top
 from synthgen_spark.engine import table_ddl
@@ -81,6 +84,7 @@ def verify_plan(spark: SparkSession, plan: Plan) -> Scorecard:
         if not table.derived_from:
             checks.extend(_keys(spark, plan, table, frame, frames, tds))
             checks.extend(_sums(plan, table, frame, frames))
+            checks.extend(_balances(plan, table, frame, frames))
             checks.extend(_given_choices(table, frame))
             checks.extend(_given_pools(plan, table, frame))
             checks.extend(_segment_keys(spark, plan, table, frame, frames, tds))
@@ -442,4 +446,45 @@ def _sums(plan: Plan, table: TableSpec, frame: DataFrame, frames: dict[str, Data
         joined = frame.join(totals, table.primary_key, "left")
         wrong = joined.where(~F.coalesce(F.col("_sg_total"), F.lit(0)).eqNullSafe(F.col(col.name))).count()
         checks.append(Check("declared sums hold", subject, not wrong, f"{wrong} rows differ" if wrong else ""))
+    return checks
+
+
+def _balances(plan: Plan, table: TableSpec, frame: DataFrame, frames: dict[str, DataFrame | None]) -> list[Check]:
+    """A ``balance`` moves from one snapshot to the next by the counted amounts of its ledger's rows between them."""
+    checks = []
+    for ledger in ledgers(plan.dataset):
+        if ledger.table != table.name:
+            continue
+        subject = f"{table.name}.{ledger.column} = running sum of {ledger.ledger}.{ledger.amount}"
+        rows = frames.get(ledger.ledger)
+        if rows is None:
+            checks.append(Check("declared sums hold", subject, False, f"{ledger.ledger} was not written"))
+            continue
+        if plan.config.fault_rate or plan.config.late_arrival_rate:
+            checks.append(Check("declared sums hold", subject, True, "not judged: faults and late rows move amounts"))
+            continue
+        written = {td.date for td in plan.table_days if td.table.name == ledger.ledger}
+        dates = sorted({td.date for td in plan.table_days if td.table.name == table.name})
+        pairs = [
+            (a, b)
+            for a, b in zip(dates, dates[1:], strict=False)
+            if all(a + dt.timedelta(i) in written for i in range(1, (b - a).days + 1))
+        ]
+        key, day = table.primary_key, plan.dataset.table(ledger.ledger).primary_date_column
+        wrong = 0
+        for first, second in pairs:
+            before = frame.where(F.col(table.primary_date_column) == first).select(
+                key, F.col(ledger.column).alias("_b1")
+            )
+            after = frame.where(F.col(table.primary_date_column) == second).select(
+                key, F.col(ledger.column).alias("_b2")
+            )
+            period = rows.where(ledger.counted).where((F.col(day) > first) & (F.col(day) <= second))
+            flows = period.groupBy(F.col(ledger.account).alias(key)).agg(F.sum(ledger.amount).alias("_flow"))
+            moved = after.join(before, key, "left").join(flows, key, "left")
+            wrong += moved.where("_b2 - coalesce(_b1, 0) <> coalesce(_flow, 0)").count()
+        detail = (
+            f"{wrong} rows differ" if wrong else "" if pairs else "not judged: no two snapshots with the days between"
+        )
+        checks.append(Check("declared sums hold", subject, not wrong, detail))
     return checks

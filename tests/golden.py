@@ -53,6 +53,16 @@ FAULTED_ORDER = {
 # faults on late tables (docs/faults.md): the late job's days with fault_rate, under "late_faulted/{table}"
 LATE_FAULTS_JOB = {**LATE_JOB, "fault_rate": 0.05}
 LATE_FAULTED_ORDER = {**LATE_ORDER, "_faults": ["table", "date", "primary_key"]}
+# finance over a Monday: balances that are a running sum, the transactions' sweeps (docs/data-model.md#balances)
+FINANCE_JOB = {
+    **GOLDEN_JOB,
+    "dataset_id": "finance_oltp_small",
+    "start_date": "2024-03-01",
+    "end_date": "2024-03-05",
+    "change_feed": False,
+    "history": False,
+}
+FINANCE_ORDER = {"accounts": ["snapshot_date", "account_id"], "transactions": ["transaction_id"]}
 
 
 # every pinned configuration: its name, the prefix of its checksums' keys, the job and its tables
@@ -61,6 +71,7 @@ CONFIGURATIONS = {
     "late": ("late_", LATE_JOB, LATE_ORDER),
     "faulted": ("faulted/", GOLDEN_FAULTS_JOB, FAULTED_ORDER),
     "late_faulted": ("late_faulted/", LATE_FAULTS_JOB, LATE_FAULTED_ORDER),
+    "finance": ("finance/", FINANCE_JOB, FINANCE_ORDER),
 }
 
 
