@@ -217,6 +217,7 @@ class Calendar:
         self.config = config
         self._offsets: dict[str, list[int]] = {}
         self._epoch_active: dict[str, int] = {}
+        self._balanced: dict[str, TableSpec | None] = {}  # the balance table whose ledger a table is, by name
 
     @cached_property
     def weekday_multipliers(self) -> tuple[float, ...]:
@@ -276,15 +277,12 @@ class Calendar:
 
     def sweeps(self, table: TableSpec, day: dt.date) -> int:
         """Sweep rows of a ledger on ``day``: one per entity of its balance table active on a sweep date, else 0."""
-        balanced = next(
-            (
-                t
-                for t in self.dataset.tables
-                for c in t.columns
-                if c.kind == "balance" and c.params["ledger"] == table.name
-            ),
-            None,
-        )
+        if table.name not in self._balanced:  # id offsets ask for every day since the epoch
+            named = [t for t in self.dataset.tables for c in t.columns if c.kind == "balance"]
+            self._balanced[table.name] = next(
+                (t for t in named if any(c.params.get("ledger") == table.name for c in t.columns)), None
+            )
+        balanced = self._balanced[table.name]
         if balanced is None or not is_sweep_day(balanced.frequency, day, self.dataset.epoch):
             return 0
         return self.active(balanced, day)

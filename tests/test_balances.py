@@ -158,3 +158,28 @@ def test_verify_judges_the_running_sum_and_fails_a_balance_that_does_not_add_up(
     frames = {"accounts": tampered, "transactions": transactions}
     (broken,) = _balances(plan, plan.dataset.table("accounts"), tampered, frames)
     assert not broken.ok and broken.detail == "2 rows differ"  # the week into the 18th, and the one after
+
+
+def test_a_mondays_sweeps_are_the_same_in_daily_batches_with_late_arrivals(month, spark, tmp_path):
+    """The sweep's sum is generated again from the week's rows, the same whatever the batches and arrivals."""
+    _, transactions, _ = month
+    config = small_config(
+        tmp_path,
+        dataset_id="finance_oltp_small",
+        start_date="2024-03-01",
+        end_date="2024-03-07",
+        batch_size=1,
+        scale_factor=0.02,
+        late_arrival_rate=0.3,
+        max_late_days=3,
+    )
+    report = generate(config, spark, progress=None)
+    days = "transaction_date BETWEEN DATE'2024-03-01' AND DATE'2024-03-04'"  # late rows of February came too
+    late = read_table(spark, report, "transactions").where(days)
+    columns = ["transaction_id", "transaction_date", "account_id", "transaction_type", "signed_amount", "status"]
+    on_time = transactions.where(days).select(*columns)
+    assert late.where("transaction_type = 'SWEEP'").count() > 100
+    assert late.where("arrival_date > transaction_date").count() > 0
+    assert (
+        late.select(*columns).exceptAll(on_time).count() == 0 and on_time.exceptAll(late.select(*columns)).count() == 0
+    )

@@ -153,7 +153,7 @@ def test_no_transaction_on_an_account_closed_dormant_or_frozen_that_day(spark, t
     assert joined.count() == transactions.count()
     assert joined.where("closed_date <= transaction_date OR account_status = 'CLOSED'").count() == 0
     blocked = joined.where("account_status IN ('DORMANT', 'FROZEN')")
-    assert blocked.where("status != 'DECLINED' AND transaction_type NOT IN ('FEE', 'INTEREST')").count() == 0
+    assert blocked.where("status != 'DECLINED' AND transaction_type NOT IN ('FEE', 'INTEREST', 'SWEEP')").count() == 0
     assert accounts.where("account_status = 'CLOSED'").count() > 0  # accounts do close (and then see no transactions)
     assert verify_plan(spark, build_plan(config)).ok
 

@@ -21,6 +21,7 @@ from synthgen_spark.engine.slicing import FileSlice
 from synthgen_spark.engine.stages import kept_apart
 from synthgen_spark.generators.balances import LEDGER_SUM
 from synthgen_spark.generators.core import UNIX_EPOCH
+from synthgen_spark.lateness import ARRIVAL_KIND
 from synthgen_spark.planner import table_day
 
 SUM_KEY = "_sg_ledger_sum_key"
@@ -45,7 +46,8 @@ def ledger_sums(
 
     clean = dataclasses.replace(config, fault_rate=0.0, late_arrival_rate=0.0)
     calendar = Calendar(dataset, clean)
-    table = dataset.table(ledger.ledger)
+    late = dataset.table(ledger.ledger)  # without its arrival column: these rows are read by event day, not written
+    table = dataclasses.replace(late, columns=tuple(c for c in late.columns if c.kind != ARRIVAL_KIND))
     frequency = dataset.table(ledger.table).frequency
     periods = {sweep: period_days(frequency, sweep, dataset.epoch) for sweep in sweeps}
     days = sorted({day for period in periods.values() for day in period})
