@@ -16,7 +16,9 @@ entities signed up by S_k-1 and active on S_k (so P(a, S_k-1) > 0 for each), and
 
 so the balance a snapshot shows on S_k, P(a, S_k), is exactly the running sum of all of a's counted rows,
 sweeps included. Each value is a pure function of (seed, table, entity, date); the sweep's sum is a Spark
-aggregate over the period's ledger rows, regenerated (``engine.ledger``). See docs/data-model.md#balances.
+aggregate over the period's ledger rows, regenerated (``engine.ledger``). The sweep dates are the calendar's
+(``calendar.is_sweep_day``, ``sweep_before``, ``sweep_on_or_after``, ``period_days``); this module finds the
+ledger a balance names. See docs/data-model.md#balances-running-sums-of-a-ledger.
 """
 
 from __future__ import annotations
@@ -24,12 +26,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from synthgen_spark.calendar import is_sweep_day, period_days, sweep_before, sweep_on_or_after
-
 if TYPE_CHECKING:
     from synthgen_spark.catalog import DatasetSpec, TableSpec
-
-__all__ = ["Ledger", "is_sweep_day", "ledger_of", "ledgers", "period_days", "sweep_before", "sweep_on_or_after"]
 
 
 @dataclass(frozen=True)

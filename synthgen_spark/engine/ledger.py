@@ -13,8 +13,8 @@ import datetime as dt
 
 from pyspark.sql import DataFrame, SparkSession
 
-from synthgen_spark.balances import Ledger, period_days
-from synthgen_spark.calendar import Calendar
+from synthgen_spark.balances import Ledger
+from synthgen_spark.calendar import Calendar, period_days
 from synthgen_spark.catalog import DatasetSpec
 from synthgen_spark.config import JobConfig
 from synthgen_spark.engine.slicing import FileSlice

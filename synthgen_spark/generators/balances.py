@@ -67,7 +67,7 @@ def _sweep_row(spec: ColumnSpec, scope: Scope) -> Expr:
     return scope.row_index >= rows - sweeps
 
 
-def sweep_entity(scope: Scope) -> Expr:
+def _sweep_entity(scope: Scope) -> Expr:
     """The entity (0-based) of the balance table that a ledger row moves."""
     ledger = ledger_of(scope.dataset, scope.table.name)
     table = scope.dataset.table(ledger.table)
@@ -81,9 +81,9 @@ def _sweep_amount(spec: ColumnSpec, scope: Scope) -> Expr:
     ledger = ledger_of(scope.dataset, scope.table.name)
     table = scope.dataset.table(ledger.table)
     sweeping = scope.column(ledger.sweep_row)
-    entity = sweep_entity(scope)
+    entity = _sweep_entity(scope)
     day = scope.day_ordinal.cast("bigint")
-    scope.stage(LEDGER_KEY, sql.when(sweeping, sql.shiftleft(day, 32) + entity))
+    scope.stage(LEDGER_KEY, sql.when(sweeping, sql.shiftleft(day, 32) + entity))  # the engine joins the sum by it
     _, before, after = _sweep_days(scope, table.frequency, table.name)
     account = scope.related(table.name, entity, via=ledger.account)
     scale = exact_decimal_scale(table.column(ledger.column).type) or 2
