@@ -43,6 +43,7 @@ class Ledger:
     target: str  # the balance table's column drawn anew on each sweep date
     sweep_row: str  # the ledger's boolean column: true on the sweep rows
     sweep_amount: str  # the ledger's column holding a sweep row's amount
+    key_start: int  # the balance table's first key: entity index = key - key_start
 
 
 def ledgers(dataset: DatasetSpec) -> tuple[Ledger, ...]:
@@ -64,6 +65,7 @@ def ledgers(dataset: DatasetSpec) -> tuple[Ledger, ...]:
                     target=col.params["target"],
                     sweep_row=_only(ledger, "sweep_row"),
                     sweep_amount=_only(ledger, "sweep_amount"),
+                    key_start=int(table.column(table.primary_key).params.get("start", 1)),
                 )
             )
     return tuple(found)

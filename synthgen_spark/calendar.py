@@ -16,6 +16,7 @@ from statistics import NormalDist
 
 import holidays
 
+from synthgen_spark.balances import ledger_of
 from synthgen_spark.catalog import KEY_KINDS, DatasetSpec, TableSpec
 from synthgen_spark.config import JobConfig
 from synthgen_spark.entities import EntityModel
@@ -278,10 +279,8 @@ class Calendar:
     def sweeps(self, table: TableSpec, day: dt.date) -> int:
         """Sweep rows of a ledger on ``day``: one per entity of its balance table active on a sweep date, else 0."""
         if table.name not in self._balanced:  # id offsets ask for every day since the epoch
-            named = [t for t in self.dataset.tables for c in t.columns if c.kind == "balance"]
-            self._balanced[table.name] = next(
-                (t for t in named if any(c.params.get("ledger") == table.name for c in t.columns)), None
-            )
+            ledger = ledger_of(self.dataset, table.name)
+            self._balanced[table.name] = None if ledger is None else self.dataset.table(ledger.table)
         balanced = self._balanced[table.name]
         if balanced is None or not is_sweep_day(balanced.frequency, day, self.dataset.epoch):
             return 0

@@ -56,13 +56,12 @@ def ledger_sums(
         td = table_day(clean, calendar, table, day)
         formula_rows.append(dataclasses.replace(td, rows=td.rows - td.facts.sweeps[table.name], partitions=1))
     rows = build_batch_frame(spark, clean, dataset, formula_rows)
-    start = int(dataset.table(ledger.table).column(dataset.table(ledger.table).primary_key).params.get("start", 1))
     counted = (
         kept_apart(rows)
         .where(ledger.counted)
         .selectExpr(
             f"unix_date(`{table.primary_date_column}`) AS _sg_day",
-            f"CAST(`{ledger.account}` AS BIGINT) - {start} AS _sg_entity",
+            f"CAST(`{ledger.account}` AS BIGINT) - {ledger.key_start} AS _sg_entity",
             f"`{ledger.amount}` AS _sg_amount",
         )
     )

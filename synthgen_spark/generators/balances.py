@@ -70,9 +70,7 @@ def _sweep_row(spec: ColumnSpec, scope: Scope) -> Expr:
 def _sweep_entity(scope: Scope) -> Expr:
     """The entity (0-based) of the balance table that a ledger row moves."""
     ledger = ledger_of(scope.dataset, scope.table.name)
-    table = scope.dataset.table(ledger.table)
-    start = int(table.column(table.primary_key).params.get("start", 1))
-    return scope.stage("_sg_ledger_entity", scope.column(ledger.account).cast("bigint") - sql.lit(start))
+    return scope.stage("_sg_ledger_entity", scope.column(ledger.account).cast("bigint") - sql.lit(ledger.key_start))
 
 
 @register("sweep_amount")
