@@ -4,13 +4,17 @@ A change group is a set of columns of a snapshot table with a lifecycle that cha
 declared rate (per entity per day, week, month or year). Its **version** for entity e on day d is a
 pure function of (seed, table, group, e, d), computed in O(1) (see ``version_count``):
 
-    f = the daily rate; X = min(d, churn - 1) - signup (days the entity could change, to d)
-    event k (k = 0, 1, ...) of the entity sits in slot k at time t_k = (k + j_k) / f days after
-    signup, j_k = a uniform in [0, 1) hashed from (seed, table, group, e, k), and takes effect on
-    day signup + 1 + floor(t_k);  version(d) = #{k : t_k < X} = K + [j_K < y - K], y = f X, K = floor(y)
+    f = the daily rate; time is counted in days since 1970, cut into periods of 1/f days
+    in period k every entity has one event, at time (k + j_k) / f: it takes effect on day floor((k + j_k) / f)
+    j_k = frac(phi + k alpha): the entity's phase phi moved by a golden-ratio step alpha per period
+    phi = (pi(x) + 1/2) / M: pi = x -> (a x + c) mod M places the M = 2**20 entities of a block (e = block M + x)
+        in [0, 1); a is an odd constant of the group, c comes from one hash of (seed, table, group, block)
+    N(t) = events on or before day t = K + [j_K < Y - K], Y = (t + 1) f, K = floor(Y)
+    version(d) = N(last) - N(signup), last = min(d, churn - 1): the events after signup, by d (0 if none)
 
-(slots before K hold an event each, slot K one with probability y - K, later slots none). On any
-day an active entity changes with probability f; gaps between its changes range over (0, 2/f).
+On any day an active entity changes with probability f; gaps between its changes range over (0, 2/f),
+mean 1/f (1.618/f or 0.618/f, as the step alpha wraps or not). Because pi can be inverted, the entities that change on a day are enumerable: the preimage of
+an interval of j (``changers``), so a change feed costs O(changes), not a scan of every entity.
 Version 0 is the value before any change, which is the value of a table without change groups.
 
 This module is Spark-free: the catalog parses groups with it, the planner derives the extra
@@ -27,6 +31,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from synthgen_spark.errors import SpecError, invalid
+from synthgen_spark.seeds import seed_of, spark_xxhash64
 
 if TYPE_CHECKING:
     from synthgen_spark.catalog import ColumnSpec, TableSpec
@@ -104,18 +109,82 @@ class ChangeGroup:
         return self.rate / CHANGE_PERIODS[self.per]
 
 
-def version_count(days: int, daily_rate: float, jitter: Callable[[int], float]) -> int:
-    """The version on a day ``days`` after signup (churn cut applied): O(1), ``jitter(k)`` = j_k in [0, 1)."""
-    if days <= 0 or daily_rate <= 0:
+PERIOD_BITS = 20
+PERIOD_BLOCK = 1 << PERIOD_BITS  # M: entities per block of a group's arrangement
+PERIOD_SHIFT = 0.6180339887498949  # alpha: period k moves every phase by k alpha (mod 1), a golden-ratio step
+
+
+def group_multiplier(seed: int) -> int:
+    """a: the odd multiplier of a group's arrangement x -> (a x + c_block) mod M (a constant of the group)."""
+    return (seed_of(seed, "multiplier") & (PERIOD_BLOCK - 1)) | 1
+
+
+def block_offset(seed: int, block: int) -> int:
+    """c: the offset of ``block`` in a group's arrangement, from one hash as the Spark side computes it."""
+    return spark_xxhash64(block ^ seed) & (PERIOD_BLOCK - 1)
+
+
+def entity_phase(seed: int, entity: int) -> float:
+    """phi of ``entity``: (pi(x) + 1/2) / M, pi = x -> (a x + c_block) mod M, uniform over [0, 1) in a block."""
+    placed = (group_multiplier(seed) * (entity & (PERIOD_BLOCK - 1)) + block_offset(seed, entity >> PERIOD_BITS)) & (
+        PERIOD_BLOCK - 1
+    )
+    return (placed + 0.5) * (1.0 / PERIOD_BLOCK)
+
+
+def period_jitter(seed: int, entity: int, k: int) -> float:
+    """j of ``entity`` in period ``k``: frac(phi + k alpha)."""
+    moved = entity_phase(seed, entity) + float(k) * PERIOD_SHIFT
+    return moved - math.floor(moved)
+
+
+def events_by(day: int, daily_rate: float, jitter: Callable[[int], float]) -> int:
+    """N(day): events on or before ``day`` (an ordinal), ``jitter(k)`` = j in period k: K + [j_K < Y - K]."""
+    if daily_rate <= 0:
         return 0
-    y = daily_rate * days
-    slot = math.floor(y)
-    return slot + (1 if jitter(slot) < y - slot else 0)
+    y = float(day + 1) * daily_rate
+    k = math.floor(y)
+    return k + (1 if jitter(k) < y - k else 0)
 
 
-def event_day_offset(k: int, daily_rate: float, jitter: Callable[[int], float]) -> int:
-    """Days after signup on which event k takes effect: 1 + floor((k + j_k) / f)."""
-    return 1 + math.floor((k + jitter(k)) / daily_rate)
+def event_day(k: int, daily_rate: float, jitter: Callable[[int], float]) -> int:
+    """The day (ordinal) on which the event of period ``k`` takes effect: floor((k + j_k) / f)."""
+    return math.floor((k + jitter(k)) / daily_rate)
+
+
+def version_count(start: int, last: int, daily_rate: float, jitter: Callable[[int], float]) -> int:
+    """The version on a day whose last day of change is ``last`` (the day, or the eve of churn), for an
+    entity signed up on ``start``: its events in (start, last], O(1)."""
+    return max(0, events_by(last, daily_rate, jitter) - events_by(start, daily_rate, jitter))
+
+
+def changers(seed: int, daily_rate: float, day: int, population: int) -> list[tuple[int, int, int, int, int, int]]:
+    """Where the entities with an event on ``day`` sit: (block, k, first v, v count, a^-1, c) per block, period
+    and interval of pi's values (a little wider than exact: the Spark side checks every row).
+
+    Entity e = block M + x has its period-k event on the day iff j = frac(phi + k alpha) lies in
+    [day f - k, (day + 1) f - k): phi in that interval less k alpha (mod 1, one or two intervals), v = pi(x) in
+    the matching interval of values, and x = a^-1 (v - c) mod M.
+    """
+    if daily_rate <= 0:
+        return []
+    found = []
+    inverse = pow(group_multiplier(seed), -1, PERIOD_BLOCK)
+    low, high = float(day) * daily_rate, float(day + 1) * daily_rate
+    for k in range(max(0, math.floor(low) - 1), math.floor(high) + 1):
+        first_j, end_j = max(0.0, low - k), min(1.0, high - k)
+        if first_j >= end_j:
+            continue
+        shift = float(k) * PERIOD_SHIFT - math.floor(float(k) * PERIOD_SHIFT)
+        start = first_j - shift
+        for phase_low, phase_high in ((start, start + end_j - first_j), (start + 1, start + 1 + end_j - first_j)):
+            first = max(0, math.floor(phase_low * PERIOD_BLOCK - 0.5) - 1)
+            end = min(PERIOD_BLOCK, math.ceil(phase_high * PERIOD_BLOCK - 0.5) + 1)
+            if first >= end:
+                continue
+            for block in range(-(-population // PERIOD_BLOCK)):
+                found.append((block, k, first, end - first, inverse, block_offset(seed, block)))
+    return found
 
 
 def changes_table_name(table: str) -> str:

@@ -10,22 +10,27 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from synthgen_spark.calendar import entity_model
 from synthgen_spark.catalog import DatasetSpec, TableSpec
-from synthgen_spark.changes import CHANGES_SUFFIX, as_of
+from synthgen_spark.changes import CHANGES_SUFFIX, PERIOD_BITS, PERIOD_BLOCK, as_of, changers
 from synthgen_spark.config import JobConfig
 from synthgen_spark.engine import FILE_INDEX, LOCAL_INDEX, ROW_INDEX, BatchFacts, FileSlice, RowScope, Stages
 from synthgen_spark.engine.stages import kept_apart
+from synthgen_spark.entities import BLOCK
 from synthgen_spark.generators import sql
 from synthgen_spark.generators.core import UNIX_EPOCH, bounded_index, column_seed, day_row_key, hash_key
+from synthgen_spark.generators.lifecycle import EntityLifecycle
 from synthgen_spark.generators.sql import Expr
 from synthgen_spark.generators.temporal import SECONDS_PER_DAY
 from synthgen_spark.generators.versions import (
     HISTORY_KEY_SHIFT,
     churn_ordinal,
+    events_by,
     start_ordinal,
     version_days,
     version_moved,
@@ -70,38 +75,169 @@ def day_dependent(table: TableSpec, config: JobConfig) -> bool:
     return False
 
 
+SOURCE, PERIOD, SEGMENT, LISTED, SLOT = "_sg_source", "_sg_period", "_sg_segment", "_sg_listed", "_sg_listed_slot"
+INSERTS, CHURNS = 0, 1  # the sources of possible changes; change group i is source 2 + i
+
+
+def listed_feed(config: JobConfig, dataset: DatasetSpec, table: TableSpec) -> bool:
+    """``table`` is the change feed of a snapshot table whose changes of a day can be listed from the schedule
+    (``possible_changes``), not found by checking every entity: no image changes with the day, no ``at_age``
+    birthday (a date column of every row)."""
+    if not table.name.endswith(CHANGES_SUFFIX) or not table.derived_from:
+        return False
+    base = dataset.table(table.derived_from)
+    listable = base.kind != "incremental" and all(group.at_age is None for group in base.changes)
+    return listable and not day_dependent(base, config)
+
+
+def possible_changes(config: JobConfig, dataset: DatasetSpec, table: TableSpec, day: int) -> list[list[int]]:
+    """Where the entities that may change on ``day`` sit: segments [first, multiplier, add, modulus, count,
+    source, period, slot] of entity indexes:
+
+    - inserts: the ids signed up on the day (``EntityModel.first_starting_from``), two wider at each end:
+      first + i for i < count;
+    - churn: for each slot with a lifetime L, the entity in that slot of each block of the ids signed up L days
+      before (``EntityLifecycle.entity_in_slot``), blocks first + i;
+    - per change group, block and period, the preimage of an interval of the period's arrangement
+      (``changes.changers``): block M + (multiplier (first + i) + add) mod M.
+
+    Every row is checked exactly in Spark, and kept once (``_keep``): the lists need only hold every change.
+    """
+    model = entity_model(dataset, table, config.seed_value, config.scale_factor, config.locale)
+
+    def signed_up(ordinal: int) -> tuple[int, int]:  # two wider at each end than the model's ids
+        return max(0, model.first_starting_from(ordinal) - 2), model.first_starting_from(ordinal + 1) + 2
+
+    low, high = signed_up(day)
+    segments = [[low, 1, 0, 1 << 40, high - low, INSERTS, 0, 0]]
+    for slot, lifetime in enumerate(model.slot_lifetimes):
+        if lifetime > 0:
+            low, high = signed_up(day - lifetime)
+            blocks = (high - 1) // BLOCK - low // BLOCK + 1
+            segments.append([low // BLOCK, 0, 0, 1, blocks, CHURNS, lifetime, slot])
+    population = model.population(day)
+    for number, group in enumerate(table.changes):
+        seed = column_seed(config.seed_value, table.name, f"__change_{group.name}")
+        for block, k, first, count, inverse, c in changers(seed, group.daily_rate, day, population):
+            segments.append([first, inverse, -inverse * c % PERIOD_BLOCK, PERIOD_BLOCK, count, 2 + number, k, block])
+    return segments
+
+
+def _listed(
+    frame: DataFrame, config: JobConfig, dataset: DatasetSpec, table: TableSpec, slices: list[FileSlice], tasks: int
+) -> DataFrame:
+    """One row per possible change (``possible_changes``) of each slice's day, the files in order over ``tasks``
+    partitions: ``FILE_INDEX``, ``LOCAL_INDEX``, the segment's ``SOURCE``, ``PERIOD`` and ``LISTED``: the
+    entity of an insert or group row, the block of a churn row (``_listed_entity`` finds its entity)."""
+    per_file = [possible_changes(config, dataset, table, (s.table_day.date - UNIX_EPOCH).days) for s in slices]
+    text = json.dumps(per_file, separators=(",", ":"))
+    segments = sql.call("from_json", sql.lit(text), sql.lit("array<array<array<bigint>>>"))
+    segment = f"explode(element_at({segments.sql}, CAST(id + 1 AS INT))) AS {SEGMENT}"
+    frame = frame.sparkSession.range(0, len(slices), 1, tasks).selectExpr(f"id AS {FILE_INDEX}", segment)
+    frame = frame.selectExpr("*", f"explode(sequence(0L, {SEGMENT}[4] - 1L)) AS {LOCAL_INDEX}")
+    first, multiplier, add, modulus = (f"{SEGMENT}[{i}]" for i in range(4))
+    offset = f"pmod({multiplier} * ({first} + {LOCAL_INDEX}) + {add}, {modulus})"
+    listed = (
+        f"CASE WHEN {SEGMENT}[5] < 2 THEN {first} + {LOCAL_INDEX} ELSE ({SEGMENT}[7] << {PERIOD_BITS}) + {offset} END"
+    )
+    return frame.selectExpr(
+        FILE_INDEX,
+        LOCAL_INDEX,
+        f"{listed} AS {LISTED}",
+        f"{SEGMENT}[5] AS {SOURCE}",
+        f"{SEGMENT}[6] AS {PERIOD}",
+        f"{SEGMENT}[7] AS {SLOT}",
+    )
+
+
+def _listed_entity(scope: RowScope, table: TableSpec) -> Expr:
+    """The entity of a listed row: LISTED, or for a churn row the entity in its slot of block LISTED."""
+    listed = sql.col(LISTED)
+    if table.lifecycle.churn_rate <= 0:
+        return listed
+    lifecycle = EntityLifecycle(scope.settings, scope.dataset, table)
+    churner = lifecycle.entity_in_slot(scope, sql.col(SLOT), listed, "_sg_churner")
+    return sql.when(sql.col(SOURCE) == sql.lit(CHURNS), churner).otherwise(listed)
+
+
+def _keep(scope: RowScope, table: TableSpec, moved: list[Expr]) -> Expr:
+    """A listed row that is a change of its day, and the first row listed for it: its source is the first that
+    explains the change (the signup, the churn, the first group that moved, in the period of its event)."""
+    index, day = scope.row_index, scope.day_ordinal.cast("bigint")
+    source, period = sql.col(SOURCE), sql.col(PERIOD)
+    start = start_ordinal(scope, index)
+    kept = [(source == sql.lit(INSERTS)) & (start == day)]
+    if table.lifecycle.churn_rate > 0:
+        churned = sql.call("coalesce", churn_ordinal(scope, index) == day, sql.lit(False))
+        kept.append((source == sql.lit(CHURNS)) & churned & (day - start == period))
+    for number, group in enumerate(table.changes):
+        first = moved[number]
+        for earlier in moved[:number]:
+            first = first & ~earlier
+        event = events_by(scope, group, index, day - sql.lit(1)) == period  # the period of its first event that day
+        kept.append((source == sql.lit(2 + number)) & first & event)
+    return Expr("(" + " OR ".join(k.sql for k in kept) + ")", max(k.level for k in kept))
+
+
 def _candidates(
     frame: DataFrame,
     config: JobConfig,
     dataset: DatasetSpec,
-    table: TableSpec,
+    feed: TableSpec,
     slices: list[FileSlice],
     day: Stages,
+    tasks: int,
 ) -> tuple[DataFrame, set[str]]:
     """The rows that may have changed on their day (signup, churn, a group's version moved), before any image.
 
     Only these rows get their images computed and compared: a change is rare, an image costs every column.
+    Where the table allows (``enumerable``), they are listed from the schedule (``possible_changes``), so a
+    feed costs O(changes); otherwise every entity of the day is checked.
     -> the frame, and the names of the day's stages ``day`` it holds already (the lifecycle of each entity).
     """
-    if day_dependent(table, config):
+    table = dataset.table(feed.derived_from)
+    listed = listed_feed(config, dataset, feed)
+    if not listed and day_dependent(table, config):
         return frame, set()
+    if listed:
+        frame = _listed(frame, config, dataset, table, slices, tasks)
+        entities = Stages()
+        facts = BatchFacts(slices, sql.col(FILE_INDEX), entities)
+        entities.stage(
+            ROW_INDEX, _listed_entity(RowScope(config, dataset, table, facts, entities, sql.col(LISTED)), table)
+        )
+        frame = entities.apply(frame)
     stages = Stages()
     scope = RowScope(
         config, dataset, table, BatchFacts(slices, sql.col(FILE_INDEX), stages), stages, sql.col(ROW_INDEX)
     )
     index, day_ordinal = scope.row_index, scope.day_ordinal.cast("bigint")
-    moved = [start_ordinal(scope, index) == day_ordinal]
-    if table.lifecycle.churn_rate > 0:
-        moved.append(sql.call("coalesce", churn_ordinal(scope, index) == day_ordinal, sql.lit(False)))
-    moved += [version_moved(scope, group, day_ordinal, index) for group in table.changes]
-    candidate = stages.stage(
-        "_sg_candidate", Expr("(" + " OR ".join(m.sql for m in moved) + ")", max(m.level for m in moved))
-    )
-    return kept_apart(stages.apply(frame)).where(candidate.sql), stages.same_as(day)
+    moved = [
+        stages.stage(f"_sg_moved_{group.name}", version_moved(scope, group, day_ordinal, index))
+        for group in table.changes
+    ]
+    if listed:
+        candidate = _keep(scope, table, moved)
+    else:
+        changed = [start_ordinal(scope, index) == day_ordinal, *moved]
+        if table.lifecycle.churn_rate > 0:
+            changed.append(sql.call("coalesce", churn_ordinal(scope, index) == day_ordinal, sql.lit(False)))
+        candidate = Expr("(" + " OR ".join(m.sql for m in changed) + ")", max(m.level for m in changed))
+    candidate = stages.stage("_sg_candidate", candidate)
+    frame = kept_apart(stages.apply(frame)).where(candidate.sql)
+    if listed:  # files in order, each in the order of its entities, as a scan lists them
+        frame = frame.sortWithinPartitions(FILE_INDEX, ROW_INDEX)
+    return frame, stages.same_as(day)
 
 
 def change_feed_frame(
-    frame: DataFrame, config: JobConfig, dataset: DatasetSpec, feed: TableSpec, slices: list[FileSlice], grouped: bool
+    frame: DataFrame,
+    config: JobConfig,
+    dataset: DatasetSpec,
+    feed: TableSpec,
+    slices: list[FileSlice],
+    grouped: bool,
+    tasks: int,
 ) -> DataFrame:
     """The changes of each slice's day: inserts (signed up that day) and updates (image differs from the day before).
 
@@ -115,7 +251,7 @@ def change_feed_frame(
     shared = stages.same_as(before)
     image = [n for n in image_columns(base) if n not in shared]  # the columns that can differ from the day before
     kept = [FILE_INDEX, LOCAL_INDEX, ROW_INDEX]
-    frame, computed = _candidates(frame, config, dataset, base, slices, stages)
+    frame, computed = _candidates(frame, config, dataset, feed, slices, stages, tasks)
     frame = frame.select(*kept, *sorted(computed & shared))
     frame = stages.apply(frame, only=shared - computed)
     frame = before.apply(frame, only=before.needed(set(image)) - shared)
@@ -189,11 +325,18 @@ def progress_feed_frame(
 
 
 def derived_frame(
-    frame: DataFrame, config: JobConfig, dataset: DatasetSpec, table: TableSpec, slices: list[FileSlice], grouped: bool
+    frame: DataFrame,
+    config: JobConfig,
+    dataset: DatasetSpec,
+    table: TableSpec,
+    slices: list[FileSlice],
+    grouped: bool,
+    tasks: int,
 ) -> DataFrame:
-    """The frame of a derived table over the slices (rows = the snapshot table's entities of each day)."""
+    """The frame of a derived table over the slices (rows = the snapshot table's entities of each day; a listed
+    change feed's own rows over ``tasks`` partitions)."""
     if table.name.endswith(CHANGES_SUFFIX):
-        return change_feed_frame(frame, config, dataset, table, slices, grouped)
+        return change_feed_frame(frame, config, dataset, table, slices, grouped, tasks)
     return history_frame(frame, config, dataset, table, slices, grouped)
 
 

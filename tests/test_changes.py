@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import random
+import functools
+import math
 
 import pytest
 import yaml
 
 from synthgen_spark.catalog import load_dataset, parse_dataset
-from synthgen_spark.changes import affected_columns, event_day_offset, version_count
+from synthgen_spark.changes import affected_columns, changers, event_day, events_by, period_jitter, version_count
 from synthgen_spark.errors import SpecError
+from synthgen_spark.seeds import seed_of
 
 BASE = """
 dataset_id: shop
@@ -164,30 +166,47 @@ def test_pool_columns_sharing_a_pick_change_together():
     assert parse_dataset(yaml.safe_dump(raw), "shop.yaml").table("customers").changes[0].columns == ("city", "state")
 
 
-def _brute_force_version(days: int, rate: float, jitter) -> int:
-    """Enumerate events k = 0, 1, ... while their effective day is within ``days`` after signup."""
-    count, k = 0, 0
-    while event_day_offset(k, rate, jitter) <= days:
-        count, k = count + 1, k + 1
-    return count
+def _brute_force_version(start: int, last: int, rate: float, jitter) -> int:
+    """Enumerate the periods k = 0, 1, ... and count the events whose day lies in (start, last]."""
+    return sum(1 for k in range(math.floor((last + 1) * rate) + 2) if start < event_day(k, rate, jitter) <= last)
 
 
-@pytest.mark.parametrize("rate", [0.9, 0.3, 0.01, 0.12 / 365.25])
+@pytest.mark.parametrize("rate", [1.0, 0.9, 0.3, 0.01, 0.12 / 365.25])
 def test_o1_version_equals_enumerating_the_events(rate):
-    draws = random.Random(rate)
-    table = [draws.random() for _ in range(5000)]
-    for days in [0, 1, 2, 3, 10, 99, 365, 1000, 4000]:
-        assert version_count(days, rate, table.__getitem__) == _brute_force_version(days, rate, table.__getitem__)
+    seed = seed_of("test", rate)
+    for entity in [0, 1, 77, 2**20 + 5, 3 * 2**20 + 12345]:
+        jitter = functools.partial(period_jitter, seed, entity)
+        for start in [19_000, 19_001, 19_350]:
+            for last in [18_990, start, start + 1, start + 2, start + 10, start + 99, start + 365, start + 4000]:
+                assert version_count(start, last, rate, jitter) == _brute_force_version(start, last, rate, jitter)
 
 
 def test_version_rate_over_many_entities_is_the_daily_rate():
-    rate, days, entities = 0.02, 300, 2000
-    total = 0
-    for e in range(entities):
-        draws = random.Random(e)
-        jitters = [draws.random() for _ in range(days)]
-        total += version_count(days, rate, jitters.__getitem__)
+    rate, start, days, entities = 0.02, 19_000, 300, 2000
+    seed = seed_of("rate")
+    total = sum(
+        version_count(start, start + days, rate, functools.partial(period_jitter, seed, e)) for e in range(entities)
+    )
     assert total / (entities * days) == pytest.approx(rate, rel=0.05)
+
+
+@pytest.mark.parametrize("rate", [1.0, 0.5, 0.01, 0.12 / 365.25])
+def test_changers_list_every_entity_with_an_event_on_the_day(rate):
+    """The preimages ``changers`` lists hold every entity whose version moves on the day, and few others."""
+    seed, population = seed_of("changers", rate), 2**20 + 3000  # two blocks, the second nearly empty
+    entities = [*range(0, 30_000), *range(2**20 - 1000, 2**20 + 3000)]
+    for day in [19_000, 19_001, 20_123]:
+        listed = set()
+        for block, _period, first, count, inverse, c in changers(seed, rate, day, population):
+            listed |= {(block << 20) + inverse * (v - c) % 2**20 for v in range(first, first + count)}
+        moved = {
+            e
+            for e in entities
+            if events_by(day, rate, functools.partial(period_jitter, seed, e))
+            > events_by(day - 1, rate, functools.partial(period_jitter, seed, e))
+        }
+        assert moved and moved <= listed
+        assert len(listed) <= rate * 2 * 2**20 + 16  # an interval of j of width f per period and block
 
 
 def test_builtin_datasets_declare_change_groups():

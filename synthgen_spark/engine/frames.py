@@ -146,7 +146,7 @@ def build_batch_frame(
     slices = [
         file[0] if len(file) == 1 else FileSlice(file[0].table_day, 0, sum(s.rows for s in file)) for file in segments
     ]
-    tasks = tasks or task_count(slices, parallelism)
+    chosen, tasks = tasks, tasks or task_count(slices, parallelism)
     faulted = bool(config.fault_rate and fault_targets(config, dataset, table))
     fault_days = []
     if faulted:  # the dirty layer builds on the engine: imported here, not at module load
@@ -156,7 +156,14 @@ def build_batch_frame(
     copies = [0 if labels else f.day.duplicates for f in fault_days] or [0] * len(slices)  # a label has no copy
     sizes = [s.rows + c for s, c in zip(slices, copies, strict=True)]  # a file's rows, then its copies
     files, widest = len(slices), max(sizes)
-    if table.derived_from or table.churn == "delete":  # no padding rows: our filters may run before that filter
+    listed = False
+    if table.derived_from:  # the derived tables build on the engine: imported here, not at module load
+        from synthgen_spark.derived import listed_feed
+
+        listed = listed_feed(config, dataset, table)
+    if listed:  # a change feed of listed changes: few rows, the files share the tasks Spark runs at once
+        tasks = min(files, chosen or parallelism)
+    elif table.derived_from or table.churn == "delete":  # no padding rows: our filters may run before that filter
         tasks = files
     per_task = -(-files // tasks)
     frame = spark.range(0, tasks * per_task * widest, 1, tasks)
@@ -194,7 +201,7 @@ def build_batch_frame(
     if table.derived_from:  # a change feed or history: built from the snapshot table's generators
         from synthgen_spark.derived import derived_frame
 
-        frame = derived_frame(frame, config, dataset, table, slices, grouped)  # its primary key is a long >= 0
+        frame = derived_frame(frame, config, dataset, table, slices, grouped, tasks)  # its key is a long >= 0
         return frame.selectExpr(*[FILE_INDEX] * grouped, *output_selection(table, f"`{table.primary_key}` >= 0"))
     scope = RowScope(config, dataset, table, facts, stages, sql.col(ROW_INDEX))
     if is_late_table(table):  # the date of the file the row is in

@@ -90,7 +90,7 @@ class EntityLifecycle:
         lifetime = self.lifetime(scope, index)
         return (lifetime == sql.lit(0)) | (day_ordinal - self.start(index) < lifetime)
 
-    def _entity(self, scope: Scope, slot: Expr, block: Expr, name: str) -> Expr:
+    def entity_in_slot(self, scope: Scope, slot: Expr, block: Expr, name: str) -> Expr:
         """The entity in slot ``slot`` of block ``block``: 100 x block + a_j^-1 (slot - b_j) mod 100."""
         unit, offset = self._arrangement(scope, block, name)
         inverse = sql.element_at(sql.lit(list(INVERSES)), (unit + sql.lit(1)).cast("int"))
@@ -146,7 +146,7 @@ class EntityLifecycle:
         ranged = scope.stage(f"_sg_{name}_range", self._day_table(scope, "range", slot, funded))
         offset = bounded_index(hash_key(scope.row_key, derive_seed(seed, 3)), ranged.bitwise_and(_long(_COUNT_BITS)))
         block = scope.stage(f"_sg_{name}_block", sql.shiftright(ranged, RANGE_SHIFT) + offset)
-        return self._entity(scope, slot, block, f"_sg_{name}")
+        return self.entity_in_slot(scope, slot, block, f"_sg_{name}")
 
     def active_count(self, scope: Scope) -> Expr:
         """Entities active on the row's day (the last cumulative count of the rank table)."""
@@ -167,7 +167,7 @@ class EntityLifecycle:
             step //= 2
         first = sql.shiftright(self._day_table(scope, "range", slot), RANGE_SHIFT)
         block = scope.stage(f"{name}_block", first + rank - self._day_table(scope, "cumulative", slot))
-        return self._entity(scope, slot, block, name)
+        return self.entity_in_slot(scope, slot, block, name)
 
 
 # the parts of the day tables (EntityModel.pick_table, rank_table) a pick or a rank reads, each its own array

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from synthgen_spark.catalog import ColumnSpec, TableSpec
-from synthgen_spark.changes import ChangeGroup
+from synthgen_spark.changes import PERIOD_BITS, PERIOD_BLOCK, PERIOD_SHIFT, ChangeGroup, group_multiplier
 from synthgen_spark.generators import sql
 from synthgen_spark.generators.categorical import array_literal
 from synthgen_spark.generators.core import column_seed, hash_key, unit_interval, with_ending
@@ -23,7 +23,6 @@ from synthgen_spark.generators.registry import Scope, register
 from synthgen_spark.generators.sql import Expr
 
 VERSION_SHIFT = 33  # entity indices stay below 2**31, so (v << 33) + entity never collides across versions
-SLOT_SHIFT = 32
 NO_DAYS = "CAST(array() AS array<bigint>)"
 HISTORY_KEY_SHIFT = 32  # history_key = entity index << 32 | version
 
@@ -49,25 +48,63 @@ def group_seed(scope: Scope, group: ChangeGroup) -> int:
     return column_seed(scope.settings.seed_value, scope.table.name, f"__change_{group.name}")
 
 
-def active_days(scope: Scope, index: Expr, day_ordinal: Expr, name: str) -> Expr:
-    """Days from signup to ``day_ordinal`` (at most to the eve of churn), on which every group's schedule runs.
-
-    Staged once per row under ``name``: each change group reads it (inlined, it was computed per group and branch).
-    """
+def last_day(scope: Scope, index: Expr, day_ordinal: Expr, name: str) -> Expr:
+    """The last day on which the entity can change by ``day_ordinal``: that day, or the eve of churn, staged."""
     last = day_ordinal.cast("bigint")
     if scope.table.lifecycle.churn_rate > 0:
         last = sql.least(last, sql.call("coalesce", churn_ordinal(scope, index) - sql.lit(1), last))
-    return scope.stage(name, last - start_ordinal(scope, index))
+    return scope.stage(name, last)
+
+
+def active_days(scope: Scope, index: Expr, day_ordinal: Expr, name: str) -> Expr:
+    """Days from signup to ``day_ordinal`` (at most to the eve of churn): a birthday counts within them."""
+    return scope.stage(name, last_day(scope, index, day_ordinal, f"{name}_last") - start_ordinal(scope, index))
+
+
+def _phase(scope: Scope, group: ChangeGroup, index: Expr) -> Expr:
+    """phi of the entity: (pi(x) + 1/2) / M, pi = x -> (a x + c_block) mod M (``changes.entity_phase``), one hash
+    per row, computed once."""
+    low = sql.lit(PERIOD_BLOCK - 1).cast("bigint")
+    offset = hash_key(sql.shiftright(index, PERIOD_BITS), group_seed(scope, group)).bitwise_and(low)
+    multiplier = sql.lit(group_multiplier(group_seed(scope, group))).cast("bigint")
+    placed = (multiplier * index.bitwise_and(low) + offset).bitwise_and(low)
+    return scope.stage(f"_sg_phase_{group.name}", (placed.cast("double") + sql.lit(0.5)) * sql.lit(1.0 / PERIOD_BLOCK))
+
+
+def _jitter(phase: Expr, k: Expr) -> Expr:
+    """j in period ``k``: frac(phi + k alpha) (``changes.period_jitter``)."""
+    moved = phase + k.cast("double") * sql.lit(PERIOD_SHIFT)
+    return moved - sql.floor(moved).cast("double")
+
+
+def events_by(scope: Scope, group: ChangeGroup, index: Expr, day: Expr) -> Expr:
+    """N(day): the entity's events on or before ``day`` (``changes.events_by``)."""
+    y = (day + sql.lit(1)).cast("double") * sql.lit(group.daily_rate)
+    k = sql.floor(y).cast("bigint")
+    jitter = _jitter(_phase(scope, group, index), k)
+    return k + sql.when(jitter < y - k.cast("double"), sql.lit(1)).otherwise(sql.lit(0))
+
+
+def events_before(scope: Scope, group: ChangeGroup, index: Expr) -> Expr:
+    """N(signup): the events of periods before the entity signed up, which never count."""
+    return events_by(scope, group, index, start_ordinal(scope, index))
 
 
 def scheduled(scope: Scope, group: ChangeGroup, index: Expr) -> Expr:
-    """Events of the group's jittered schedule by the scope's day: K + [j_K < y - K] (0 before any day)."""
-    days = active_days(scope, index, scope.day_ordinal, "_sg_active_days")
-    y = days.cast("double") * sql.lit(group.daily_rate)
-    slot = sql.floor(y).cast("bigint")
-    jitter = unit_interval(hash_key(sql.shiftleft(slot, SLOT_SHIFT) + index, group_seed(scope, group)))
-    count = slot + sql.when(jitter < y - slot.cast("double"), sql.lit(1)).otherwise(sql.lit(0)).cast("bigint")
-    return sql.when(days <= sql.lit(0), sql.lit(0).cast("bigint")).otherwise(count)
+    """Events of the group's schedule after signup, by the scope's day: N(last) - N(signup), at least 0."""
+    if group.daily_rate <= 0:
+        return sql.lit(0).cast("bigint")
+    last = last_day(scope, index, scope.day_ordinal, "_sg_last_day")
+    return sql.greatest(events_by(scope, group, index, last) - events_before(scope, group, index), sql.lit(0))
+
+
+def can_change(scope: Scope, index: Expr, day_ordinal: Expr) -> Expr:
+    """The entity may change on the day: signed up before it, not churned by it; computed once per row."""
+    after_signup = day_ordinal > start_ordinal(scope, index)
+    if scope.table.lifecycle.churn_rate <= 0:
+        return scope.stage("_sg_can_change", after_signup)
+    churn = churn_ordinal(scope, index)
+    return scope.stage("_sg_can_change", after_signup & sql.call("coalesce", day_ordinal < churn, sql.lit(True)))
 
 
 def age_offset(scope: Scope, group: ChangeGroup, index: Expr) -> Expr | None:
@@ -102,33 +139,17 @@ def version(scope: Scope, group: ChangeGroup, index: Expr | None = None) -> Expr
 
 
 def version_moved(scope: Scope, group: ChangeGroup, day_ordinal: Expr, index: Expr) -> Expr:
-    """``version(day) <> version(day - 1)`` with one hash per row (two only where day - 1 is in the slot before).
-
-    The same comparisons as ``version`` on both days: slot K of day d and slot K0 of day d - 1 are
-    equal or adjacent (the daily rate is at most 1), so only j_K (and j_K0 when K0 = K - 1) decide.
-    """
-    days = active_days(scope, index, day_ordinal, "_sg_active_days")
-    before = active_days(scope, index, day_ordinal - sql.lit(1), "_sg_active_days_before")
-    y, y0 = days.cast("double") * sql.lit(group.daily_rate), before.cast("double") * sql.lit(group.daily_rate)
-    slot, slot0 = sql.floor(y).cast("bigint"), sql.floor(y0).cast("bigint")
-
-    def jitter(k: Expr) -> Expr:
-        return unit_interval(hash_key(sql.shiftleft(k, SLOT_SHIFT) + index, group_seed(scope, group)))
-
-    now = jitter(slot) < y - slot.cast("double")
-    then_same = jitter(slot) < y0 - slot.cast("double")
-    then_before = jitter(slot0) < y0 - slot0.cast("double")
-    no = sql.lit(False)
-    moved = (
-        sql.when(days <= sql.lit(0), no)
-        .when(days == before, no)
-        .when(before <= sql.lit(0), (slot > sql.lit(0)) | now)
-        .when(slot0 == slot, now & ~then_same)
-        .otherwise(now | ~then_before)
-    )
+    """``version(day) <> version(day - 1)``: an event of the group on the day, N(day) > N(day - 1), while the
+    entity may change (or its birthday with ``at_age``)."""
+    moved = sql.lit(False)
+    if group.daily_rate > 0:
+        stepped = events_by(scope, group, index, day_ordinal) > events_by(scope, group, index, day_ordinal - sql.lit(1))
+        moved = can_change(scope, index, day_ordinal) & stepped
     offset = age_offset(scope, group, index)
     if offset is None:
         return moved
+    days = active_days(scope, index, day_ordinal, "_sg_active_days")
+    before = active_days(scope, index, day_ordinal - sql.lit(1), "_sg_active_days_before")
     return moved | (_reached(offset, days) & ~_reached(offset, before))
 
 
@@ -176,12 +197,14 @@ def changing_value(
     return sql.when(odd, sql.element_at(values, (level + move).cast("int"))).otherwise(base)
 
 
-def _event_days(scope: Scope, group: ChangeGroup, index: Expr, start: Expr, count: Expr) -> Expr:
-    """Days (ordinals) of the group's first ``count`` events: start + 1 + floor((k + j_k) / f), k < count."""
+def _event_days(scope: Scope, group: ChangeGroup, index: Expr, count: Expr) -> Expr:
+    """Days (ordinals) of the entity's ``count`` events after signup: floor((k + j_k) / f) for the periods k
+    from N(signup) on (``changes.event_day``)."""
     k = Expr("k")
-    jitter = unit_interval(hash_key(sql.shiftleft(k, SLOT_SHIFT) + index, group_seed(scope, group)))
-    day = start + sql.lit(1) + sql.floor((k.cast("double") + jitter) / sql.lit(group.daily_rate)).cast("bigint")
-    days = Expr(f"transform(sequence(0L, {count.sql} - 1L), k -> {day.sql})", max(count.level, day.level))
+    first = events_before(scope, group, index)
+    jitter = _jitter(_phase(scope, group, index), k)
+    day = sql.floor((k.cast("double") + jitter) / sql.lit(group.daily_rate)).cast("bigint")
+    days = Expr(f"transform(sequence({first.sql}, {first.sql} + {count.sql} - 1L), k -> {day.sql})", count.level)
     return sql.when(count > sql.lit(0), days).otherwise(Expr(NO_DAYS))
 
 
@@ -190,12 +213,13 @@ def version_days(scope: Scope) -> Expr:
     index, day = scope.row_index, scope.day_ordinal.cast("bigint")
     start = start_ordinal(scope, index)
     parts = [sql.call("array", start)]
-    days = active_days(scope, index, day, "_sg_active_days")
     for group in scope.table.changes:
-        count = scope.stage(f"_sg_count_{group.name}", scheduled(scope, group, index))
-        parts.append(_event_days(scope, group, index, start, count))
+        if group.daily_rate > 0:
+            count = scope.stage(f"_sg_count_{group.name}", scheduled(scope, group, index))
+            parts.append(_event_days(scope, group, index, count))
         offset = age_offset(scope, group, index)
         if offset is not None:
+            days = active_days(scope, index, day, "_sg_active_days")
             parts.append(sql.when(_reached(offset, days), sql.call("array", start + offset)).otherwise(Expr(NO_DAYS)))
     if scope.table.lifecycle.churn_rate > 0 and scope.table.churn == "keep":  # churn begins a version
         churn = churn_ordinal(scope, index)
