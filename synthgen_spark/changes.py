@@ -12,9 +12,10 @@ pure function of (seed, table, group, e, d), computed in O(1) (see ``version_cou
     N(t) = events on or before day t = K + [j_K < Y - K], Y = (t + 1) f, K = floor(Y)
     version(d) = N(last) - N(signup), last = min(d, churn - 1): the events after signup, by d (0 if none)
 
-On any day an active entity changes with probability f; gaps between its changes range over (0, 2/f),
-mean 1/f (1.618/f or 0.618/f, as the step alpha wraps or not). Because pi can be inverted, the entities that change on a day are enumerable: the preimage of
-an interval of j (``changers``), so a change feed costs O(changes), not a scan of every entity.
+On any day an active entity changes with probability f; the gaps between its changes are 1.618/f or
+0.618/f (as the step alpha wraps or not), mean 1/f. Because pi can be inverted, the entities that change
+on a day are enumerable: the preimage of an interval of phases (``changers``), so a change feed costs
+O(changes), not a scan of every entity.
 Version 0 is the value before any change, which is the value of a table without change groups.
 
 This module is Spark-free: the catalog parses groups with it, the planner derives the extra

@@ -1,9 +1,10 @@
 """Frames of the derived tables: ``{table}_changes`` (the change feed) and ``{table}_history`` (SCD2).
 
 Both are pure functions of the snapshot table's generators, like the snapshot itself: no earlier
-output is read. The feed of day d compares each entity's image on d with its image on d - 1 (both
-computed from scratch, the one of d - 1 in a first select, under prefixed names) and keeps the
-entities that signed up on d (insert) or whose image differs (update). See docs/changes.md.
+output is read. The feed of day d lists the entities that may have changed from the schedule (the day's
+signups and churners, each group's events: ``possible_changes``), compares each one's image on d with its
+image on d - 1 (both computed from scratch, the one of d - 1 under prefixed names) and keeps the entities
+that signed up on d (insert) or whose image differs (update). See docs/changes.md.
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ def day_dependent(table: TableSpec, config: JobConfig) -> bool:
     return False
 
 
-SOURCE, PERIOD, SEGMENT, LISTED, SLOT = "_sg_source", "_sg_period", "_sg_segment", "_sg_listed", "_sg_listed_slot"
+SOURCE, PERIOD, SEGMENT, LISTED, PLACE = "_sg_source", "_sg_period", "_sg_segment", "_sg_listed", "_sg_place"
 INSERTS, CHURNS = 0, 1  # the sources of possible changes; change group i is source 2 + i
 
 
@@ -92,7 +93,7 @@ def listed_feed(config: JobConfig, dataset: DatasetSpec, table: TableSpec) -> bo
 
 def possible_changes(config: JobConfig, dataset: DatasetSpec, table: TableSpec, day: int) -> list[list[int]]:
     """Where the entities that may change on ``day`` sit: segments [first, multiplier, add, modulus, count,
-    source, period, slot] of entity indexes:
+    source, period, place] of entity indexes (place: the slot of a churn segment, the block of a group's):
 
     - inserts: the ids signed up on the day (``EntityModel.first_starting_from``), two wider at each end:
       first + i for i < count;
@@ -127,8 +128,9 @@ def _listed(
     frame: DataFrame, config: JobConfig, dataset: DatasetSpec, table: TableSpec, slices: list[FileSlice], tasks: int
 ) -> DataFrame:
     """One row per possible change (``possible_changes``) of each slice's day, the files in order over ``tasks``
-    partitions: ``FILE_INDEX``, ``LOCAL_INDEX``, the segment's ``SOURCE``, ``PERIOD`` and ``LISTED``: the
-    entity of an insert or group row, the block of a churn row (``_listed_entity`` finds its entity)."""
+    partitions: ``FILE_INDEX``, ``LOCAL_INDEX``, the segment's ``SOURCE``, ``PERIOD`` and ``PLACE``, and
+    ``LISTED``: the entity of an insert or group row, the block of a churn row (``_listed_entity`` finds its
+    entity)."""
     per_file = [possible_changes(config, dataset, table, (s.table_day.date - UNIX_EPOCH).days) for s in slices]
     text = json.dumps(per_file, separators=(",", ":"))
     segments = sql.call("from_json", sql.lit(text), sql.lit("array<array<array<bigint>>>"))
@@ -146,17 +148,17 @@ def _listed(
         f"{listed} AS {LISTED}",
         f"{SEGMENT}[5] AS {SOURCE}",
         f"{SEGMENT}[6] AS {PERIOD}",
-        f"{SEGMENT}[7] AS {SLOT}",
+        f"{SEGMENT}[7] AS {PLACE}",
     )
 
 
 def _listed_entity(scope: RowScope, table: TableSpec) -> Expr:
-    """The entity of a listed row: LISTED, or for a churn row the entity in its slot of block LISTED."""
+    """The entity of a listed row: LISTED, or for a churn row the entity in slot PLACE of block LISTED."""
     listed = sql.col(LISTED)
     if table.lifecycle.churn_rate <= 0:
         return listed
     lifecycle = EntityLifecycle(scope.settings, scope.dataset, table)
-    churner = lifecycle.entity_in_slot(scope, sql.col(SLOT), listed, "_sg_churner")
+    churner = lifecycle.entity_in_slot(scope, sql.col(PLACE), listed, "_sg_churner")
     return sql.when(sql.col(SOURCE) == sql.lit(CHURNS), churner).otherwise(listed)
 
 
@@ -191,7 +193,7 @@ def _candidates(
     """The rows that may have changed on their day (signup, churn, a group's version moved), before any image.
 
     Only these rows get their images computed and compared: a change is rare, an image costs every column.
-    Where the table allows (``enumerable``), they are listed from the schedule (``possible_changes``), so a
+    Where the table allows (``listed_feed``), they are listed from the schedule (``possible_changes``), so a
     feed costs O(changes); otherwise every entity of the day is checked.
     -> the frame, and the names of the day's stages ``day`` it holds already (the lifecycle of each entity).
     """
