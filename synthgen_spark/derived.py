@@ -139,9 +139,7 @@ def _listed(
     frame = frame.selectExpr("*", f"explode(sequence(0L, {SEGMENT}[4] - 1L)) AS {LOCAL_INDEX}")
     first, multiplier, add, modulus = (f"{SEGMENT}[{i}]" for i in range(4))
     offset = f"pmod({multiplier} * ({first} + {LOCAL_INDEX}) + {add}, {modulus})"
-    listed = (
-        f"CASE WHEN {SEGMENT}[5] < 2 THEN {first} + {LOCAL_INDEX} ELSE ({SEGMENT}[7] << {PERIOD_BITS}) + {offset} END"
-    )
+    listed = f"CASE WHEN {SEGMENT}[5] < 2 THEN {first} + {LOCAL_INDEX} ELSE shiftleft({SEGMENT}[7], {PERIOD_BITS}) + {offset} END"
     return frame.selectExpr(
         FILE_INDEX,
         LOCAL_INDEX,
