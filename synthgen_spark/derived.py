@@ -110,7 +110,7 @@ def possible_changes(config: JobConfig, dataset: DatasetSpec, table: TableSpec, 
         return max(0, model.first_starting_from(ordinal) - 2), model.first_starting_from(ordinal + 1) + 2
 
     low, high = signed_up(day)
-    segments = [[low, 1, 0, 1 << 40, high - low, INSERTS, 0, 0]]
+    segments = [[low, 0, 0, 1, high - low, INSERTS, 0, 0]]
     for slot, lifetime in enumerate(model.slot_lifetimes):
         if lifetime > 0:
             low, high = signed_up(day - lifetime)

@@ -58,7 +58,8 @@ def last_day(scope: Scope, index: Expr, day_ordinal: Expr, name: str) -> Expr:
 
 def active_days(scope: Scope, index: Expr, day_ordinal: Expr, name: str) -> Expr:
     """Days from signup to ``day_ordinal`` (at most to the eve of churn): a birthday counts within them."""
-    return scope.stage(name, last_day(scope, index, day_ordinal, f"{name}_last") - start_ordinal(scope, index))
+    last = last_day(scope, index, day_ordinal, name.replace("active_days", "last_day"))  # the schedule's, shared
+    return scope.stage(name, last - start_ordinal(scope, index))
 
 
 def _phase(scope: Scope, group: ChangeGroup, index: Expr) -> Expr:
