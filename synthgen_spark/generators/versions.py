@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from synthgen_spark.catalog import ColumnSpec, TableSpec
-from synthgen_spark.changes import PERIOD_BITS, PERIOD_BLOCK, PERIOD_SHIFT, ChangeGroup, group_multiplier
+from synthgen_spark.changes import PERIOD_BITS, PERIOD_BLOCK, PERIOD_SHIFT, ChangeGroup, block_offset, group_multiplier
 from synthgen_spark.generators import sql
 from synthgen_spark.generators.categorical import array_literal
 from synthgen_spark.generators.core import column_seed, hash_key, unit_interval, with_ending
@@ -63,11 +63,14 @@ def active_days(scope: Scope, index: Expr, day_ordinal: Expr, name: str) -> Expr
 
 
 def _phase(scope: Scope, group: ChangeGroup, index: Expr) -> Expr:
-    """phi of the entity: (pi(x) + 1/2) / M, pi = x -> (a x + c_block) mod M (``changes.entity_phase``), one hash
-    per row, computed once."""
+    """phi of the entity: (pi(x) + 1/2) / M, pi = x -> (a x + c_block) mod M (``changes.entity_phase``), computed
+    once. c_block is one hash of the block; the first block's (every entity of a table under M) is a constant."""
+    seed = group_seed(scope, group)
     low = sql.lit(PERIOD_BLOCK - 1).cast("bigint")
-    offset = hash_key(sql.shiftright(index, PERIOD_BITS), group_seed(scope, group)).bitwise_and(low)
-    multiplier = sql.lit(group_multiplier(group_seed(scope, group))).cast("bigint")
+    hashed = hash_key(sql.shiftright(index, PERIOD_BITS), seed).bitwise_and(low)
+    first = sql.lit(block_offset(seed, 0)).cast("bigint")
+    offset = sql.when(index < sql.lit(PERIOD_BLOCK).cast("bigint"), first).otherwise(hashed)
+    multiplier = sql.lit(group_multiplier(seed)).cast("bigint")
     placed = (multiplier * index.bitwise_and(low) + offset).bitwise_and(low)
     return scope.stage(f"_sg_phase_{group.name}", (placed.cast("double") + sql.lit(0.5)) * sql.lit(1.0 / PERIOD_BLOCK))
 
@@ -181,7 +184,7 @@ def changing_value(
     current = scope.stage(f"_sg_version_{group.name}", version(scope, group))
     if group.new_value == "redraw":
         return build(spec, VersionedScope(scope, group.name, current))
-    base = build(spec, scope)
+    base = scope.stage(f"_sg_unchanged_{spec.name}", build(spec, scope))  # read twice below: computed once
     odd = current % sql.lit(2) == sql.lit(1)
     if group.new_value == "toggle":
         return Expr(f"({base.sql} <> {odd.sql})", max(base.level, odd.level))
