@@ -288,10 +288,10 @@ def synthgen_orders_and_items(spark, rows: int, days: int, fault_rate: float, la
     return frames, planned
 
 
-def synthgen_customers(spark, scale: float, days: int, changes: bool):
+def synthgen_customers(spark, scale: float, days: int, changes: bool, only: str | None = None):
     """retail customers over ``days`` daily snapshots: with its change groups and the change feed, or neither.
 
-    -> (frames: the snapshot's, plus the feed's with changes), entity-days of the snapshot.
+    -> (frames: the snapshot's, plus the feed's with changes; ``only`` that table's), entity-days of the snapshot.
     """
     import dataclasses
 
@@ -317,6 +317,7 @@ def synthgen_customers(spark, scale: float, days: int, changes: bool):
     )
     plan = build_plan(cfg, dataset)
     names = ("customers", "customers_changes") if changes else ("customers",)
+    names = tuple(n for n in names if only in (None, n))
     frames = [
         build_batch_frame(spark, cfg, dataset, [td for td in plan.table_days if td.table.name == name])
         for name in names

@@ -7,8 +7,31 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from cases import DBL, FRAMES, FULL, SPEC, as_run, noop_of, run_settings, synthgen_orders, synthgen_orders_year, to_noop
-from timing import Run, plan_one_batch, planning_config, round_robin, say
+from cases import (
+    DBL,
+    FRAMES,
+    FULL,
+    SPEC,
+    as_run,
+    noop_of,
+    run_settings,
+    synthgen_customers,
+    synthgen_orders,
+    synthgen_orders_year,
+    to_noop,
+    to_parquet,
+)
+from timing import (
+    CHANGES_DAYS,
+    CHANGES_SCALE,
+    JOB_START,
+    QUICK_CHANGES_SCALE,
+    Run,
+    plan_one_batch,
+    planning_config,
+    round_robin,
+    say,
+)
 
 
 def explain(df, mode: str) -> str:
@@ -77,6 +100,8 @@ def profile(run: Run) -> None:
         for name, rows in ((FULL, run.s.profile_rows_full), (SPEC, run.s.profile_rows_spec)):
             prof["columns"][name] = profile_columns(run, name, rows)
         prof["planning"] = profile_planning(run)
+    prof["job_day"] = profile_job_day(run)
+    prof["changes"] = profile_changes(run)
     prof["days365"] = profile_days(run)  # run settings, and Spark's default codegen for comparison
     run.out["profile"] = prof
 
@@ -200,4 +225,142 @@ def profile_planning(run: Run) -> dict:
         ],
     }
     say(f"profile planning: { ({k: v for k, v in out.items() if k != 'top_synthgen_functions_by_cumulative_s'}) }")
+    return out
+
+
+RULE_LINE = re.compile(r"^(\S+)\s+\d+ / (\d+)\s+\d+ / (\d+)\s*$")
+
+
+def _rules(spark):
+    """Spark's rule metering (a classic session's JVM): ``reset()``, then ``read()`` -> {rule: (seconds, runs)}.
+
+    None where the session has no JVM to ask."""
+    try:
+        executor = spark.sparkContext._jvm.org.apache.spark.sql.catalyst.rules.RuleExecutor
+    except Exception:  # noqa: BLE001 - Spark Connect: no JVM
+        return None
+
+    def read() -> dict[str, tuple[float, int]]:
+        found = (RULE_LINE.match(line.strip()) for line in executor.dumpTimeSpent().splitlines())
+        return {m.group(1): (int(m.group(2)) / 1e9, int(m.group(3))) for m in found if m}
+
+    return executor.resetMetrics, read
+
+
+def _phase_of(rule: str) -> str:
+    """Which of Spark's phases runs ``rule``: the analyser (resolution, type coercion, checks) or the optimiser."""
+    return "analysis" if any(k in rule for k in (".analysis.", "Analyzer$", ".resolver.")) else "optimisation"
+
+
+def rule_summary(rules: dict[str, tuple[float, int]], top: int = 6) -> dict:
+    """Seconds per phase, and the costliest rules (with their runs), from Spark's rule metering."""
+    phases: dict[str, float] = {}
+    for rule, (seconds, _) in rules.items():
+        phases[_phase_of(rule)] = phases.get(_phase_of(rule), 0.0) + seconds
+    costliest = sorted(rules.items(), key=lambda item: item[1][0], reverse=True)[:top]
+    return {
+        "seconds_by_phase": {k: round(v, 3) for k, v in sorted(phases.items())},
+        "costliest_rules": [
+            {"rule": rule.rsplit(".", 1)[-1], "phase": _phase_of(rule), "seconds": round(sec, 3), "runs": runs}
+            for rule, (sec, runs) in costliest
+        ],
+    }
+
+
+def profile_job_day(run: Run) -> dict:
+    """One day of the job at batch_size 1 (the first day of section m), table by table and one after another:
+    building the frame (Python, and Spark parsing and analysing its expressions), optimiser and physical
+    planning, writing it as parquet; the write-only floor of the same file; Spark's rule times over the day."""
+    from synthgen_spark.catalog import load_dataset
+    from synthgen_spark.config import JobConfig
+    from synthgen_spark.engine import build_batch_frame
+    from synthgen_spark.planner import build_plan
+
+    scale = 0.05 if run.s.quick else 1.0
+    day = JOB_START.isoformat()
+    mapping = {"dataset_id": "retail_oltp_small", "start_date": day, "end_date": day, "scale_factor": scale}
+    cfg = JobConfig.from_mapping({**mapping, "batch_size": 1, "output_mode": "parquet", "path_format": "nested"})
+    dataset = load_dataset(cfg.dataset_id)
+    plan = build_plan(cfg, dataset)
+    names = list(dict.fromkeys(td.table.name for td in plan.table_days))
+    meter = _rules(run.spark)
+    runs = []
+    for _ in range(run.s.profile_repeats + 1):  # the first run warms up
+        if meter:
+            meter[0]()
+        per: dict[str, dict[str, float]] = {}
+        with run_settings(run.spark):
+            for name in names:
+                start = time.perf_counter()
+                frame = build_batch_frame(
+                    run.spark, cfg, dataset, [td for td in plan.table_days if td.table.name == name]
+                )
+                built = time.perf_counter()
+                frame._jdf.queryExecution().executedPlan()
+                planned = time.perf_counter()
+                to_parquet(frame, run.scratch(f"job_day_{name}"))
+                per[name] = {
+                    "build_s": built - start,
+                    "plan_s": planned - built,
+                    "write_s": time.perf_counter() - planned,
+                }
+        runs.append((per, meter[1]() if meter else {}))
+    floor = {}
+    for name in names:  # the same file written again from cache, as the job's floor does
+        cached = run.spark.read.parquet(run.scratch(f"job_day_{name}")).cache()
+        cached.count()
+        times = []
+        for _ in range(run.s.profile_repeats + 1):
+            start = time.perf_counter()
+            cached.coalesce(1).write.mode("overwrite").parquet(run.scratch(f"job_day_floor_{name}"))
+            times.append(time.perf_counter() - start)
+        floor[name] = round(min(times[1:]), 3)
+        cached.unpersist()
+    warm = runs[1:]
+    out = {
+        "day": day,
+        "scale": scale,
+        "tables": {
+            name: {
+                **{k: round(min(r[0][name][k] for r in warm), 3) for k in ("build_s", "plan_s", "write_s")},
+                "floor_s": floor[name],
+            }
+            for name in names
+        },
+        "rules": rule_summary(warm[-1][1]) if meter else None,
+    }
+    say(f"profile job day: {out}")
+    return out
+
+
+def profile_changes(run: Run) -> dict:
+    """Section l's frames one at a time -> noop: building (Python and Spark's analysis), optimiser and physical
+    planning, running; the snapshot without change groups, with them, and the change feed."""
+    scale = QUICK_CHANGES_SCALE if run.s.quick else CHANGES_SCALE
+    variants = {
+        "snapshot without change groups": (False, "customers"),
+        "snapshot with change groups": (True, "customers"),
+        "change feed": (True, "customers_changes"),
+    }
+    times: dict[str, dict[str, list[float]]] = {v: {"build_s": [], "plan_s": [], "run_s": []} for v in variants}
+    with run_settings(run.spark):
+        for rep in range(run.s.profile_repeats + 1):  # the first round warms up
+            for variant, (changes, table) in variants.items():
+                start = time.perf_counter()
+                (frame,), _ = synthgen_customers(run.spark, scale, CHANGES_DAYS, changes, only=table)
+                built = time.perf_counter()
+                frame._jdf.queryExecution().executedPlan()
+                planned = time.perf_counter()
+                to_noop(frame)
+                if rep:
+                    spent = times[variant]
+                    spent["build_s"].append(built - start)
+                    spent["plan_s"].append(planned - built)
+                    spent["run_s"].append(time.perf_counter() - planned)
+    out = {
+        "scale": scale,
+        "days": CHANGES_DAYS,
+        "best_s": {v: {k: round(min(t), 3) for k, t in spent.items()} for v, spent in times.items()},
+    }
+    say(f"profile changes: {out}")
     return out

@@ -255,6 +255,42 @@ def days_lines(days: dict) -> list[str]:
     return lines
 
 
+def job_day_lines(day: dict) -> list[str]:
+    """One day at batch_size 1, table by table: where its seconds go, against writing the same files again."""
+    tables = day["tables"]
+    total = {k: sum(t[k] for t in tables.values()) for k in ("build_s", "plan_s", "write_s", "floor_s")}
+    per_table = "; ".join(
+        f"`{name}` {t['build_s']:.2f} / {t['plan_s']:.2f} / {t['write_s']:.2f} / {t['floor_s']:.2f} s"
+        for name, t in tables.items()
+    )
+    lines = [
+        f"- **One day of the job at batch_size 1** ({day['day']}, scale {day['scale']:g}, parquet, the tables one "
+        f"after another): building the frames (Python, and Spark parsing and analysing their expressions) "
+        f"{total['build_s']:.2f} s, optimiser and physical planning {total['plan_s']:.2f} s, writing "
+        f"{total['write_s']:.2f} s, against {total['floor_s']:.2f} s for writing the same files again from cache. "
+        f"Per table (build / plan / write / floor): {per_table}."
+    ]
+    rules = day.get("rules")
+    if rules:
+        phases = ", ".join(f"{phase} {sec:.2f} s" for phase, sec in rules["seconds_by_phase"].items())
+        costliest = ", ".join(
+            f"`{r['rule']}` ({r['phase']}) {r['seconds']:.2f} s in {r['runs']:,} runs" for r in rules["costliest_rules"]
+        )
+        lines.append(f"  - Spark's rule time over that day: {phases}; the costliest rules: {costliest}.")
+    return lines
+
+
+def changes_profile_lines(changes: dict) -> list[str]:
+    """Section l's frames one at a time: build, planning and run of the snapshot without and with change groups,
+    and of the feed."""
+    best = changes["best_s"]
+    parts = "; ".join(f"{name} {t['build_s']:.2f} / {t['plan_s']:.2f} / {t['run_s']:.2f} s" for name, t in best.items())
+    return [
+        f"- **Entities that change**, customers, {changes['days']} daily snapshots at scale {changes['scale']:g} -> "
+        f"`noop`, one frame at a time (build / optimiser and physical planning / run): {parts}."
+    ]
+
+
 def profile(doc: dict) -> list[str]:
     prof = doc.get("profile")
     if not prof:
@@ -277,6 +313,10 @@ def profile(doc: dict) -> list[str]:
     if plans:
         lines.append("- Plans (operators and `xxhash64` calls as the cases ran):")
         lines += [plan_line(n, e) for n, e in plans.items()]
+    if prof.get("job_day"):
+        lines += job_day_lines(prof["job_day"])
+    if prof.get("changes"):
+        lines += changes_profile_lines(prof["changes"])
     if prof.get("days365"):
         lines += days_lines(prof["days365"])
     plan = prof.get("planning")
