@@ -258,17 +258,16 @@ def days_lines(days: dict) -> list[str]:
 def job_day_lines(day: dict) -> list[str]:
     """One day at batch_size 1, table by table: where its seconds go, against writing the same files again."""
     tables = day["tables"]
-    total = {k: sum(t[k] for t in tables.values()) for k in ("build_s", "plan_s", "write_s", "floor_s")}
+    total = {k: sum(t[k] for t in tables.values()) for k in ("build_s", "write_s", "floor_s")}
     per_table = "; ".join(
-        f"`{name}` {t['build_s']:.2f} / {t['plan_s']:.2f} / {t['write_s']:.2f} / {t['floor_s']:.2f} s"
-        for name, t in tables.items()
+        f"`{name}` {t['build_s']:.2f} / {t['write_s']:.2f} / {t['floor_s']:.2f} s" for name, t in tables.items()
     )
     lines = [
         f"- **One day of the job at batch_size 1** ({day['day']}, scale {day['scale']:g}, parquet, the tables one "
         f"after another): building the frames (Python, and Spark parsing and analysing their expressions) "
-        f"{total['build_s']:.2f} s, optimiser and physical planning {total['plan_s']:.2f} s, writing "
+        f"{total['build_s']:.2f} s, writing them (Spark's optimiser and physical planning, then the run) "
         f"{total['write_s']:.2f} s, against {total['floor_s']:.2f} s for writing the same files again from cache. "
-        f"Per table (build / plan / write / floor): {per_table}."
+        f"Per table (build / write / floor): {per_table}."
     ]
     rules = day.get("rules")
     if rules:
@@ -281,13 +280,13 @@ def job_day_lines(day: dict) -> list[str]:
 
 
 def changes_profile_lines(changes: dict) -> list[str]:
-    """Section l's frames one at a time: build, planning and run of the snapshot without and with change groups,
-    and of the feed."""
+    """Section l's frames one at a time: build and run of the snapshot without and with change groups, and of
+    the feed."""
     best = changes["best_s"]
-    parts = "; ".join(f"{name} {t['build_s']:.2f} / {t['plan_s']:.2f} / {t['run_s']:.2f} s" for name, t in best.items())
+    parts = "; ".join(f"{name} {t['build_s']:.2f} / {t['run_s']:.2f} s" for name, t in best.items())
     return [
         f"- **Entities that change**, customers, {changes['days']} daily snapshots at scale {changes['scale']:g} -> "
-        f"`noop`, one frame at a time (build / optimiser and physical planning / run): {parts}."
+        f"`noop`, one frame at a time (build / run, with Spark's optimiser and physical planning): {parts}."
     ]
 
 
