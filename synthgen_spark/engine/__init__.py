@@ -1,8 +1,8 @@
-"""Engine: one DataFrame per table per batch (``engine.frames``), in four small modules.
+"""Engine: one DataFrame per table per batch (``engine.frames``), in five small modules.
 
 ``slicing`` (files, late-arrival segments and Spark tasks; pure), ``stages`` (named expressions, one
-select), ``scope`` (what generators see of the rows) and ``frames`` (the batch frame). The names below
-are the engine's face.
+select), ``scope`` (what generators see of the rows), ``frames`` (the batch frame) and ``windows`` (one
+frame that many small batches share). The names below are the engine's face.
 """
 
 from synthgen_spark.engine.frames import build_batch_frame, output_selection, required_columns, table_ddl
@@ -18,16 +18,19 @@ from synthgen_spark.engine.slicing import (
     task_count,
 )
 from synthgen_spark.engine.stages import StageError, Stages, quiet_query_context_logs
+from synthgen_spark.engine.windows import WINDOW_BATCHES, FrameWindows
 from synthgen_spark.layout import FILE_INDEX
 
 __all__ = [
     "FILE_INDEX",
+    "WINDOW_BATCHES",
     "LOCAL_INDEX",
     "ROW_INDEX",
     "ROWS_PER_TASK",
     "SEGMENT_INDEX",
     "BatchFacts",
     "FileSlice",
+    "FrameWindows",
     "RowScope",
     "StageError",
     "Stages",

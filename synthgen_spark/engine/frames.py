@@ -34,6 +34,7 @@ from synthgen_spark.generators import sql
 from synthgen_spark.generators.balances import LEDGER_KEY, LEDGER_SUM
 from synthgen_spark.generators.core import UNIX_EPOCH, spark_type
 from synthgen_spark.generators.lifecycle import EntityLifecycle
+from synthgen_spark.generators.sql import Expr
 from synthgen_spark.lateness import ARRIVAL_COLUMN, is_late_table
 from synthgen_spark.layout import FILE_INDEX
 from synthgen_spark.planner import TableDay
@@ -121,6 +122,32 @@ def _apply_with_ledger(
     return stages.apply(frame, only=stages.names() - first)
 
 
+WINDOW_ROWS = 1 << 20  # at most this many rows in a file of a window (its row indexes are one array)
+
+
+def windowable(config: JobConfig, dataset: DatasetSpec, table_days: list[TableDay]) -> bool:
+    """Whether ``table_days`` (one table, one file each) can share a window frame (``window=True``): rows of
+    one event day per file, none of a ledger, a fault, a derived table, and files of at most WINDOW_ROWS."""
+    table = table_days[0].table
+    return not (
+        table.derived_from
+        or is_late_table(table)
+        or ledger_of(dataset, table.name) is not None
+        or (config.fault_rate and fault_targets(config, dataset, table))
+        or any(td.segments or td.partitions != 1 or td.rows > WINDOW_ROWS for td in table_days)
+    )
+
+
+def _file_rows(spark: SparkSession, files: int, sizes: Expr) -> DataFrame:
+    """A window's leaf: one row per file (an inline table, which Spark's optimiser filters while planning),
+    exploded into its ``sizes`` local indexes. A filter on the file index above it leaves one file's rows,
+    in one task."""
+    values = ", ".join(f"({index}L)" for index in range(files))
+    frame = spark.sql(f"SELECT * FROM VALUES {values} AS files({FILE_INDEX})")
+    rows = f"CASE WHEN {sizes.sql} > 0 THEN sequence(0L, {sizes.sql} - 1L) ELSE CAST(array() AS ARRAY<BIGINT>) END"
+    return frame.selectExpr(FILE_INDEX, f"explode({rows}) AS {LOCAL_INDEX}")
+
+
 def build_batch_frame(
     spark: SparkSession,
     config: JobConfig,
@@ -131,6 +158,7 @@ def build_batch_frame(
     parallelism: int = 2,
     labels: bool = False,
     labels_into: dict[str, tuple[tuple[TableDay, ...], DataFrame]] | None = None,
+    window: bool = False,
 ) -> DataFrame:
     """The rows of one table over a batch of days, file by file in order, each file within one partition.
 
@@ -140,6 +168,9 @@ def build_batch_frame(
     session's). Neither changes the data, only how it is split into Spark tasks. With ``fault_rate``
     the data-quality faults are applied last (synthgen_spark/dirty.py); ``labels`` returns their labels instead,
     and ``labels_into`` receives them by table name (with the table-days), built on the same analysed frame.
+
+    ``window`` (``windowable`` table-days, one file each): the frame of many batches of one file, analysed
+    once, with the column ``_sg_file_index``; ``window_batch`` takes one file's rows from it.
     """
     table = table_days[0].table
     segments = file_segments(table_days)
@@ -165,20 +196,25 @@ def build_batch_frame(
         tasks = min(files, chosen or parallelism)
     elif table.derived_from or table.churn == "delete":  # no padding rows: our filters may run before that filter
         tasks = files
-    per_task = -(-files // tasks)
-    frame = spark.range(0, tasks * per_task * widest, 1, tasks)
-    if files == 1:  # least(id, 0) = 0, but not a constant Spark folds: facts stay array reads, code stays reusable
-        frame = frame.selectExpr(f"least(id, 0L) AS {FILE_INDEX}", f"id AS {LOCAL_INDEX}")
-    else:
-        frame = frame.selectExpr(
-            f"id div {widest}L AS {FILE_INDEX}", f"id - (id div {widest}L) * {widest}L AS {LOCAL_INDEX}"
-        )
     stages = Stages()
-    facts = BatchFacts(slices, sql.col(FILE_INDEX), stages, padding=tasks * per_task - files)
-    if tasks * per_task > files:
-        frame = frame.where(f"{FILE_INDEX} < {files}")
-    if any(n != widest for n in sizes):
-        frame = frame.where(f"{LOCAL_INDEX} < {facts.lookup(sizes).sql}")
+    if window:
+        tasks = files
+        facts = BatchFacts(slices, sql.col(FILE_INDEX), stages)
+        frame = _file_rows(spark, files, facts.lookup(sizes))
+    else:
+        per_task = -(-files // tasks)
+        frame = spark.range(0, tasks * per_task * widest, 1, tasks)
+        if files == 1:  # least(id, 0) = 0, not a constant Spark folds: facts stay array reads, code stays reusable
+            frame = frame.selectExpr(f"least(id, 0L) AS {FILE_INDEX}", f"id AS {LOCAL_INDEX}")
+        else:
+            frame = frame.selectExpr(
+                f"id div {widest}L AS {FILE_INDEX}", f"id - (id div {widest}L) * {widest}L AS {LOCAL_INDEX}"
+            )
+        facts = BatchFacts(slices, sql.col(FILE_INDEX), stages, padding=tasks * per_task - files)
+        if tasks * per_task > files:
+            frame = frame.where(f"{FILE_INDEX} < {files}")
+        if any(n != widest for n in sizes):
+            frame = frame.where(f"{LOCAL_INDEX} < {facts.lookup(sizes).sql}")
     grouped = with_file_index and tasks < files
     if grouped:  # the ids are in this order already; the sort tells Spark, whose writer needs it per file
         frame = frame.sortWithinPartitions(FILE_INDEX, LOCAL_INDEX)
@@ -239,4 +275,10 @@ def build_batch_frame(
         if labels_into is not None:  # built on the same analysed frame
             labels_into[table.name] = (tuple(table_days), faults.labels(frame))
         frame = faults.dirty(frame)
-    return frame.selectExpr(*[FILE_INDEX] * grouped, *output_selection(table, f"{ROW_INDEX} >= 0"))
+    return frame.selectExpr(*[FILE_INDEX] * (grouped or window), *output_selection(table, f"{ROW_INDEX} >= 0"))
+
+
+def window_batch(window: DataFrame, file: int) -> DataFrame:
+    """The rows of file ``file`` of a window frame (``build_batch_frame(..., window=True)``): one task, and
+    only the filter is analysed again."""
+    return window.where(f"{FILE_INDEX} = {file}").drop(FILE_INDEX)
