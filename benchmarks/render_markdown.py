@@ -24,6 +24,8 @@ INTRO = f"""{HEADING}
 
 Generation is one Spark job per table per batch: `spark.range` plus hashed, seeded column
 expressions written as Spark SQL text (one `selectExpr` per level of the frame), no UDFs, no shuffles, no `rand()`.
+Batches of one file per table (one-day batches) share a window frame: a table's frame for 32 batches is built and
+analysed once, and each batch takes its file's rows with a filter Spark applies while planning (`engine/windows.py`).
 How fast that is, against [dbldatagen](https://pypi.org/project/dbldatagen/) 0.4.0.post1, a plain
 Python Faker loop and the cost of writing alone, is measured by `benchmarks/run_benchmarks.py`
 (`make bench`; see `benchmarks/README.md`). The session has Spark's default whole-stage codegen;

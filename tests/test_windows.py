@@ -1,0 +1,79 @@
+"""Window frames: a table's one-file batches share one analysed frame, and each batch's rows are its own frame's."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import synthgen_spark.engine.windows as windows_module
+from synthgen_spark.catalog import load_dataset
+from synthgen_spark.engine import WINDOW_BATCHES, FrameWindows, build_batch_frame
+from synthgen_spark.engine.frames import window_batch, windowable
+from synthgen_spark.planner import build_plan
+
+from .helpers import assert_same, small_config
+
+DAILY = ("customers", "orders", "order_items")  # retail_oltp_small's tables with a file every day
+
+
+def _days(plan, name):
+    return [td for td in plan.table_days if td.table.name == name]
+
+
+def test_each_file_of_a_window_is_its_days_own_frame_in_one_task(spark, tmp_path):
+    config = small_config(tmp_path, start_date="2024-02-01", end_date="2024-02-05", batch_size=1)
+    dataset = load_dataset(config.dataset_id)
+    plan = build_plan(config, dataset)
+    for name in DAILY:
+        days = _days(plan, name)
+        assert windowable(config, dataset, days)
+        window = build_batch_frame(spark, config, dataset, days, window=True)
+        for file in (0, 3):
+            shared = window_batch(window, file)
+            own = build_batch_frame(spark, config, dataset, [days[file]])
+            assert shared.schema == own.schema
+            assert shared.rdd.getNumPartitions() == 1  # Spark filtered the window's files while planning
+            assert_same(own, shared, name)
+
+
+def test_a_day_without_rows_is_an_empty_file_of_its_window(spark, tmp_path):
+    config = small_config(tmp_path, start_date="2024-02-01", end_date="2024-02-03", batch_size=1)
+    dataset = load_dataset(config.dataset_id)
+    days = _days(build_plan(config, dataset), "orders")
+    days[1] = dataclasses.replace(days[1], rows=0)
+    window = build_batch_frame(spark, config, dataset, days, window=True)
+    assert window_batch(window, 1).count() == 0
+    assert_same(build_batch_frame(spark, config, dataset, [days[2]]), window_batch(window, 2), "orders")
+
+
+def test_a_run_of_daily_batches_builds_one_frame_per_table_per_window(spark, tmp_path, monkeypatch):
+    days = WINDOW_BATCHES + 3  # two windows: the first full, the second of 3 batches
+    end = (dt.date(2024, 2, 1) + dt.timedelta(days=days - 1)).isoformat()
+    config = small_config(tmp_path, start_date="2024-02-01", end_date=end, batch_size=1)
+    plan = build_plan(config, load_dataset(config.dataset_id))
+    built = []
+    real = windows_module.build_batch_frame
+
+    def counted(spark, config, dataset, table_days, **options):
+        built.append((table_days[0].table.name, len(table_days)))
+        return real(spark, config, dataset, table_days, **options)
+
+    monkeypatch.setattr(windows_module, "build_batch_frame", counted)
+    windows = FrameWindows(spark, plan)
+    for batch in plan.batches:
+        for name in DAILY:
+            assert windows.frame([td for td in batch.table_days if td.table.name == name]) is not None
+    assert sorted(built) == sorted((name, n) for name in DAILY for n in (WINDOW_BATCHES, 3))
+
+
+def test_batches_that_cannot_share_a_window_build_their_own(spark, tmp_path):
+    late = small_config(tmp_path, end_date="2024-02-05", batch_size=1, late_arrival_rate=0.2)
+    faulty = small_config(tmp_path, end_date="2024-02-05", batch_size=1, fault_rate=0.05)
+    weekly = small_config(tmp_path, end_date="2024-02-05", batch_size=5)
+    for config in (late, faulty):
+        dataset = load_dataset(config.dataset_id)
+        plan = build_plan(config, dataset)
+        assert not windowable(config, dataset, _days(plan, "orders"))
+        assert FrameWindows(spark, plan).frame(_days(plan, "orders")[:1]) is None
+    plan = build_plan(weekly, load_dataset(weekly.dataset_id))  # one batch: each table's days in one frame
+    assert FrameWindows(spark, plan).frame(_days(plan, "orders")) is None
