@@ -31,7 +31,8 @@ targets: on the spec's columns, which every side makes (the full table's ratios 
 floor are printed as context); the 365-day ratio and planning on the full table's batches.
 profile (when a target is missed, or with --profile): plan metrics (xxhash64 calls, generated code size
 under the run's settings and under Spark's default whole-stage codegen), the cost of each column (dropped
-one at a time, and alone), a 365-day batch against one day, a cProfile of planning.
+one at a time, and alone), a 365-day batch against one day, a cProfile of planning, one day of the job at
+batch_size 1 table by table (build, write, floor, Spark's rule times), section l's frames one at a time.
 
 Modules: cases.py (the frames, sinks and the Faker loop), timing.py (sizes, round-robin timing, sections a-g),
 memory.py (driver memory and the cache), report_open.py (section h), plans.py (plan metrics and the profile), report.py (ratios, tables,
