@@ -275,7 +275,7 @@ def profile_job_day(run: Run) -> dict:
     from synthgen_spark.catalog import load_dataset
     from synthgen_spark.config import JobConfig
     from synthgen_spark.engine import build_batch_frame
-    from synthgen_spark.planner import build_plan
+    from synthgen_spark.planner import build_plan, by_table
 
     scale = 0.05 if run.s.quick else 1.0
     day = JOB_START.isoformat()
@@ -283,7 +283,7 @@ def profile_job_day(run: Run) -> dict:
     cfg = JobConfig.from_mapping({**mapping, "batch_size": 1, "output_mode": "parquet", "path_format": "nested"})
     dataset = load_dataset(cfg.dataset_id)
     plan = build_plan(cfg, dataset)
-    names = list(dict.fromkeys(td.table.name for td in plan.table_days))
+    tables = by_table(list(plan.table_days))
     meter = _rules(run.spark)
     runs = []
     for _ in range(run.s.profile_repeats + 1):  # the first run warms up
@@ -291,17 +291,15 @@ def profile_job_day(run: Run) -> dict:
             meter[0]()
         per: dict[str, dict[str, float]] = {}
         with run_settings(run.spark):
-            for name in names:
+            for name, table_days in tables.items():
                 start = time.perf_counter()
-                frame = build_batch_frame(
-                    run.spark, cfg, dataset, [td for td in plan.table_days if td.table.name == name]
-                )
+                frame = build_batch_frame(run.spark, cfg, dataset, table_days)
                 built = time.perf_counter()
                 to_parquet(frame, run.scratch(f"job_day_{name}"))  # its optimiser and physical planning too
                 per[name] = {"build_s": built - start, "write_s": time.perf_counter() - built}
         runs.append((per, meter[1]() if meter else {}))
     floor = {}
-    for name in names:  # the same file written again from cache, as the job's floor does
+    for name in tables:  # the same file written again from cache, as the job's floor does
         cached = run.spark.read.parquet(run.scratch(f"job_day_{name}")).cache()
         cached.count()
         times = []
@@ -320,7 +318,7 @@ def profile_job_day(run: Run) -> dict:
                 **{k: round(min(r[0][name][k] for r in warm), 3) for k in ("build_s", "write_s")},
                 "floor_s": floor[name],
             }
-            for name in names
+            for name in tables
         },
         "rules": rule_summary(warm[-1][1]) if meter else None,
     }

@@ -9,7 +9,7 @@ import synthgen_spark.engine.windows as windows_module
 from synthgen_spark.catalog import load_dataset
 from synthgen_spark.engine import WINDOW_BATCHES, FrameWindows, build_batch_frame
 from synthgen_spark.engine.frames import window_batch, windowable
-from synthgen_spark.planner import build_plan
+from synthgen_spark.planner import build_plan, by_table
 
 from .helpers import assert_same, small_config
 
@@ -17,7 +17,7 @@ DAILY = ("customers", "orders", "order_items")  # retail_oltp_small's tables wit
 
 
 def _days(plan, name):
-    return [td for td in plan.table_days if td.table.name == name]
+    return by_table(list(plan.table_days))[name]
 
 
 def test_each_file_of_a_window_is_its_days_own_frame_in_one_task(spark, tmp_path):

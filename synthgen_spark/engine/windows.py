@@ -12,6 +12,7 @@ alone. Batches, their writes, progress and resume are unchanged: only the frames
 
 from __future__ import annotations
 
+import datetime as dt
 from threading import Lock
 
 from pyspark.sql import DataFrame, SparkSession
@@ -32,7 +33,7 @@ class FrameWindows:
     def __init__(self, spark: SparkSession, plan: Plan) -> None:
         self.spark, self.plan = spark, plan
         self._days: dict[str, list[TableDay]] = {}  # per table, its one-day batches' table-days in order
-        self._index: dict[tuple[str, object], int] = {}  # (table, date) -> its place in ``_days``
+        self._index: dict[tuple[str, dt.date], int] = {}  # (table, date) -> its place in ``_days``
         for batch in plan.batches:
             for table_days in by_table(list(batch.table_days)).values():
                 if len(table_days) == 1:
