@@ -317,7 +317,9 @@ def progress_feed_frame(
         "change_seq": sql.shiftleft(day, DAY_SHIFT) + sql.shiftleft(second, SECOND_SHIFT) + key,
     }
     stepped = " OR ".join(f"`{column}` = {change_date.sql}" for column in progress.step_columns)
-    frame = stages.apply(frame).where(f"({stepped})")
+    dated = stages.needed({*progress.step_columns, "_sg_change_date"})  # all a row needs to be kept
+    frame = kept_apart(stages.apply(frame, only=dated)).where(f"({stepped})")  # the rest for the rows kept only
+    frame = stages.apply(frame, only=stages.names() - dated)
     states = as_of(progress, change_date.sql)
     frame = frame.withColumns({name: F.expr(expression) for name, expression in states.items()})
     outputs = [f"{columns[n].sql} AS `{n}`" if n in columns else f"`{n}`" for n in feed.column_names]
