@@ -71,26 +71,6 @@ def test_order_totals_equal_the_sum_of_their_items(month):
     assert counts <= set(range(1, 8)) and len(counts) >= 3  # children_shape: 1 to 7 items
 
 
-def test_an_order_computes_the_item_slots_of_its_own_items_only(spark, month):
-    """order_total is unrolled over the batch's most items; a slot after an order's last item is null, not computed."""
-    from synthgen_spark.derived import entity_scope
-    from synthgen_spark.engine import FILE_INDEX, ROW_INDEX, file_slices
-    from synthgen_spark.planner import build_plan
-
-    config, _, _ = month
-    plan = build_plan(config, load_dataset(config.dataset_id))
-    orders = [td for td in plan.table_days if td.table.name == "orders"][:1]
-    _, stages = entity_scope(plan.config, plan.dataset, orders[0].table, file_slices(orders), 0)
-    slots = sorted({int(n.split("_")[2].removeprefix("slot")) for n in stages.names() if n.startswith("_sg_slot")})
-    assert slots == list(range(len(slots))) and len(slots) >= 4
-    frame = spark.range(orders[0].rows).selectExpr(f"0L AS {FILE_INDEX}", f"id AS {ROW_INDEX}")
-    rows = stages.apply(frame).selectExpr("item_count", *[f"_sg_slot{t}_order_items_quantity" for t in slots]).collect()
-    for row in rows:
-        present = [row[f"_sg_slot{t}_order_items_quantity"] is not None for t in slots]
-        assert present == [t < row["item_count"] for t in slots]
-    assert {row["item_count"] for row in rows} >= {1, 2, 3} and max(row["item_count"] for row in rows) <= len(slots)
-
-
 def test_date_columns_are_ordered_and_consistent_with_status(month):
     _, _, t = month
     orders = t["orders"]

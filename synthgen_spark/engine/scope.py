@@ -121,7 +121,6 @@ class RowScope:
         self.stages = stages
         self.prefix = prefix
         self.row_index = row_index
-        self.only_if: Expr | None = None  # a related scope's rows exist where this holds (``related``)
 
     @property
     def day(self) -> Expr:
@@ -147,12 +146,10 @@ class RowScope:
             after = self._after_earlier_columns(spec) if spec.kind == "derived" else 0
             scale = exact_decimal_scale(spec.type)
             if scale is None:
-                self.stages.define(key, lambda: self._where_present(cast_to(self._value(spec), spec.type)), after)
+                self.stages.define(key, lambda: cast_to(self._value(spec), spec.type), after)
             else:  # the rounded double first: sums and lookups compute with it, no BigDecimal per row
-                number = self.stages.define(
-                    f"{key}__number", lambda: self._where_present(round_to_scale(self._value(spec), scale)), after
-                )
-                self.stages.define(key, lambda: self._where_present(decimal_from_double(number, spec.type)))
+                number = self.stages.define(f"{key}__number", lambda: round_to_scale(self._value(spec), scale), after)
+                self.stages.define(key, lambda: decimal_from_double(number, spec.type))
         return self.stages.ref(key)
 
     def _value(self, spec: ColumnSpec) -> Expr:
@@ -178,23 +175,12 @@ class RowScope:
         return max((self.stages.ref(n).level for n in earlier), default=0)
 
     def stage(self, name: str, value: Expr) -> Expr:
-        return self.stages.stage(self.prefix + name, self._where_present(value))
+        return self.stages.stage(self.prefix + name, value)
 
-    def _where_present(self, value: Expr) -> Expr:
-        """``value`` where the scope's row exists, else null and not computed (see ``related``)."""
-        return value if self.only_if is None else sql.when(self.only_if, value)
-
-    def related(self, table: str, row_index: Expr, via: str, only_if: Expr | None = None) -> RowScope:
-        """Another table's rows that this one reads (a looked-up entity, a child), by ``row_index``.
-
-        ``only_if``: where the related row exists (e.g. slot t of an order's items, for orders with more than t
-        items). Its stages are null elsewhere: Spark skips them, and whoever reads them must mask them the same way.
-        """
+    def related(self, table: str, row_index: Expr, via: str) -> RowScope:
         related = copy.copy(self)  # the same job settings, facts and stages; another table's rows
         related.table, related.row_index = self.dataset.table(table), row_index
         related.prefix = f"{self.prefix}_sg_{via}_{table}_"
-        if only_if is not None:
-            related.only_if = only_if if self.only_if is None else self.only_if & only_if
         return related
 
     def pool(self, name: str) -> PoolSpec:

@@ -226,12 +226,11 @@ def _child_sum(spec: ColumnSpec, scope: Scope) -> Expr:
     total = sql.lit(0).cast(arithmetic)
     for slot in range(slots):
         index = first + sql.lit(slot)
-        present = index < end
-        child_scope = scope.related(child, index, via=f"slot{slot}", only_if=present)  # its stages: none elsewhere
+        child_scope = scope.related(child, index, via=f"slot{slot}")
         product = child_scope.number(spec.params["of"][0]).cast(arithmetic)
         for name in spec.params["of"][1:]:
             product = product * child_scope.number(name).cast(arithmetic)
-        total = total + sql.when(present, product).otherwise(sql.lit(0).cast(arithmetic))
+        total = total + sql.when(index < end, product).otherwise(sql.lit(0).cast(arithmetic))
     return total
 
 
