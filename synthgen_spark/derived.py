@@ -306,7 +306,8 @@ def progress_feed_frame(
         if spec.kind != ARRIVAL_KIND:
             scope.column(spec.name)
     day = stages.stage("_sg_change_ordinal", days.cast("bigint"))
-    change_date = stages.stage("_sg_change_date", sql.date_add(sql.lit(UNIX_EPOCH), day.cast("int")))
+    dated_by = "_sg_change_date"
+    change_date = stages.stage(dated_by, sql.date_add(sql.lit(UNIX_EPOCH), day.cast("int")))
     key = scope.column(base.primary_key).cast("bigint")
     seed = column_seed(config.seed_value, feed.name, "change_ts")
     second = stages.stage("_sg_change_second", bounded_index(hash_key(day_row_key(day, key), seed), SECONDS_PER_DAY))
@@ -317,7 +318,7 @@ def progress_feed_frame(
         "change_seq": sql.shiftleft(day, DAY_SHIFT) + sql.shiftleft(second, SECOND_SHIFT) + key,
     }
     stepped = " OR ".join(f"`{column}` = {change_date.sql}" for column in progress.step_columns)
-    dated = stages.needed({*progress.step_columns, "_sg_change_date"})  # all a row needs to be kept
+    dated = stages.needed({*progress.step_columns, dated_by})  # all a row needs to be kept
     frame = kept_apart(stages.apply(frame, only=dated)).where(f"({stepped})")  # the rest for the rows kept only
     frame = stages.apply(frame, only=stages.names() - dated)
     states = as_of(progress, change_date.sql)
