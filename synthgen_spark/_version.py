@@ -1,3 +1,3 @@
 """The package version, in one place: pyproject.toml reads it, the ledger's fingerprint records it."""
 
-__version__ = "0.17.2"
+__version__ = "0.17.3"

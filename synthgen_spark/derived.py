@@ -124,6 +124,14 @@ def possible_changes(config: JobConfig, dataset: DatasetSpec, table: TableSpec, 
     return segments
 
 
+def listed_rows(config: JobConfig, dataset: DatasetSpec, feed: TableSpec, days: list[dt.date]) -> int:
+    """How many rows a listed feed (``listed_feed``) lists for ``days``: the sizes of their ``possible_changes``."""
+    base = dataset.table(feed.derived_from)
+    return sum(
+        segment[4] for day in days for segment in possible_changes(config, dataset, base, (day - UNIX_EPOCH).days)
+    )
+
+
 def _listed(
     frame: DataFrame, config: JobConfig, dataset: DatasetSpec, table: TableSpec, slices: list[FileSlice], tasks: int
 ) -> DataFrame:

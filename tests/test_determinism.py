@@ -74,14 +74,31 @@ def test_same_seed_same_data_different_seed_different_data(spark, tmp_path):
 
 
 def test_written_files_equal_for_different_batch_sizes_and_workers(spark, tmp_path):
-    one = generate(small_config(tmp_path / "a", end_date="2024-02-04", batch_size=1), spark, progress=None)
+    """Daily batches (window frames, the change feeds' too) against batches of two days written two at once."""
+    one = generate(
+        small_config(tmp_path / "a", end_date="2024-02-04", batch_size=1, change_feed=True), spark, progress=None
+    )
     many = generate(
-        small_config(tmp_path / "b", end_date="2024-02-04", batch_size=2, parallel_workers=2, chunk_size=200),
+        small_config(
+            tmp_path / "b", end_date="2024-02-04", batch_size=2, parallel_workers=2, chunk_size=200, change_feed=True
+        ),
         spark,
         progress=None,
     )
     for table in TABLES:
         assert_same(read_table(spark, one, table).drop("_file"), read_table(spark, many, table).drop("_file"), table)
+    for feed in ("customers_changes", "products_changes", "orders_changes"):  # file by file, rows in order
+        files = [
+            {
+                Path(p).relative_to(root).as_posix(): spark.read.parquet(p).collect()
+                for r in report.results
+                if r.table == feed
+                for p in r.paths
+            }
+            for report, root in ((one, tmp_path / "a"), (many, tmp_path / "b"))
+        ]
+        assert len(files[0]) == 4 and any(files[0].values()), feed
+        assert files[0] == files[1], feed
 
 
 def slices(*rows: int) -> list[FileSlice]:

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from pathlib import Path
 
 import synthgen_spark.engine.windows as windows_module
 from synthgen_spark.catalog import load_dataset
+from synthgen_spark.derived import listed_rows
 from synthgen_spark.engine import WINDOW_BATCHES, FrameWindows, build_batch_frame
-from synthgen_spark.engine.frames import window_batch, windowable
+from synthgen_spark.engine.frames import FEED_WINDOW_ROWS, window_batch, window_length, windowable
 from synthgen_spark.planner import build_plan, by_table
 
 from .helpers import assert_same, small_config
 
 DAILY = ("customers", "orders", "order_items")  # retail_oltp_small's tables with a file every day
+FEEDS = ("customers_changes", "products_changes")  # its change feeds listed from the change schedule
 
 
 def _days(plan, name):
@@ -34,6 +37,42 @@ def test_each_file_of_a_window_is_its_days_own_frame_in_one_task(spark, tmp_path
             assert shared.schema == own.schema
             assert shared.rdd.getNumPartitions() == 1  # Spark filtered the window's files while planning
             assert_same(own, shared, name)
+
+
+def test_each_file_of_a_change_feeds_window_is_its_days_own_feed_in_one_task(spark, tmp_path):
+    config = small_config(tmp_path, start_date="2024-02-05", end_date="2024-02-09", batch_size=1, change_feed=True)
+    dataset = load_dataset(config.dataset_id)
+    plan = build_plan(config, dataset)
+    for name in FEEDS:
+        days = _days(plan, name)
+        assert windowable(config, dataset, days)
+        window = build_batch_frame(spark, config, dataset, days, window=True)
+        for file in (0, 4):
+            shared = window_batch(window, file)
+            own = build_batch_frame(spark, config, dataset, [days[file]])
+            assert shared.schema == own.schema
+            assert shared.rdd.getNumPartitions() == 1
+            rows = own.collect()
+            assert rows, (name, file)  # changes that day, so the comparison can fail
+            assert shared.collect() == rows  # the same rows, in the same order
+
+
+def test_a_change_feeds_window_lists_about_feed_window_rows_at_most():
+    for scale, full in ((0.05, True), (100.0, False)):
+        config = small_config(Path("unused"), end_date="2024-03-15", batch_size=1, change_feed=True, scale_factor=scale)
+        dataset = load_dataset(config.dataset_id)
+        plan = build_plan(config, dataset)
+        assert window_length(config, dataset, _days(plan, "orders")) == WINDOW_BATCHES
+        assert not windowable(config, dataset, _days(plan, "orders_changes"))  # a progress feed scans its facts
+        days = _days(plan, "customers_changes")
+        length = window_length(config, dataset, days)
+        assert (length == WINDOW_BATCHES) is full
+        assert 1 <= length <= WINDOW_BATCHES
+        listed = listed_rows(config, dataset, days[0].table, [td.date for td in days[:length]])
+        assert listed <= 1.05 * FEED_WINDOW_ROWS, (scale, length, listed)
+        if not full:  # one day more would list too many
+            more = listed_rows(config, dataset, days[0].table, [td.date for td in days[: length + 1]])
+            assert more > 0.95 * FEED_WINDOW_ROWS, (scale, length, more)
 
 
 def test_a_day_without_rows_is_an_empty_file_of_its_window(spark, tmp_path):

@@ -5,7 +5,13 @@ select), ``scope`` (what generators see of the rows), ``frames`` (the batch fram
 frame that many small batches share). The names below are the engine's face.
 """
 
-from synthgen_spark.engine.frames import build_batch_frame, output_selection, required_columns, table_ddl
+from synthgen_spark.engine.frames import (
+    WINDOW_BATCHES,
+    build_batch_frame,
+    output_selection,
+    required_columns,
+    table_ddl,
+)
 from synthgen_spark.engine.scope import BatchFacts, RowScope
 from synthgen_spark.engine.slicing import (
     LOCAL_INDEX,
@@ -18,7 +24,7 @@ from synthgen_spark.engine.slicing import (
     task_count,
 )
 from synthgen_spark.engine.stages import StageError, Stages, quiet_query_context_logs
-from synthgen_spark.engine.windows import WINDOW_BATCHES, FrameWindows
+from synthgen_spark.engine.windows import FrameWindows
 from synthgen_spark.layout import FILE_INDEX
 
 __all__ = [

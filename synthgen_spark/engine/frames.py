@@ -123,15 +123,40 @@ def _apply_with_ledger(
 
 
 WINDOW_ROWS = 1 << 20  # at most this many rows in a file of a window (its row indexes are one array)
+WINDOW_BATCHES = 32  # a table's one-file batches that share one window frame (a month of daily batches)
+FEED_WINDOW_ROWS = 60_000  # about this many possible changes at most in a change feed's window (all its days)
+
+
+def window_length(config: JobConfig, dataset: DatasetSpec, table_days: list[TableDay]) -> int:
+    """How many of a table's one-file batches (``table_days``, in order) share a window frame: WINDOW_BATCHES;
+    for a listed change feed, as many as list about FEED_WINDOW_ROWS possible changes (by the first day's).
+
+    A feed's filter on its file applies after the listed changes are checked (``derived.kept_apart`` keeps it
+    above them), so each batch of a feed's window lists and checks the whole window's: a few seconds at most.
+    """
+    table = table_days[0].table
+    if not table.derived_from:
+        return WINDOW_BATCHES
+    from synthgen_spark.derived import listed_feed, listed_rows  # the derived tables build on the engine
+
+    if not listed_feed(config, dataset, table):
+        return 1
+    first = listed_rows(config, dataset, table, [table_days[0].date])
+    return max(1, min(WINDOW_BATCHES, FEED_WINDOW_ROWS // max(first, 1)))
 
 
 def windowable(config: JobConfig, dataset: DatasetSpec, table_days: list[TableDay]) -> bool:
     """Whether ``table_days`` (one table, one file each) can share a window frame (``window=True``): rows of
-    one event day per file, none of a ledger, a fault, a derived table, and files of at most WINDOW_ROWS."""
+    one event day per file, none of a ledger, a fault, and files of at most WINDOW_ROWS; of the derived tables,
+    the listed change feeds (``derived.listed_feed``)."""
     table = table_days[0].table
+    if table.derived_from:
+        from synthgen_spark.derived import listed_feed
+
+        if not listed_feed(config, dataset, table):
+            return False
     return not (
-        table.derived_from
-        or is_late_table(table)
+        is_late_table(table)
         or ledger_of(dataset, table.name) is not None
         or (config.fault_rate and fault_targets(config, dataset, table))
         or any(td.segments or td.partitions != 1 or td.rows > WINDOW_ROWS for td in table_days)
@@ -198,7 +223,7 @@ def build_batch_frame(
         tasks = files
     stages = Stages()
     if window:
-        tasks = files
+        tasks = 1 if listed else files  # a listed feed's rows are its lists', not these (``derived._listed``)
         facts = BatchFacts(slices, sql.col(FILE_INDEX), stages)
         frame = _file_rows(spark, files, facts.lookup(sizes))
     else:
@@ -237,6 +262,7 @@ def build_batch_frame(
     if table.derived_from:  # a change feed or history: built from the snapshot table's generators
         from synthgen_spark.derived import derived_frame
 
+        grouped = grouped or window
         frame = derived_frame(frame, config, dataset, table, slices, grouped, tasks)  # its key is a long >= 0
         return frame.selectExpr(*[FILE_INDEX] * grouped, *output_selection(table, f"`{table.primary_key}` >= 0"))
     scope = RowScope(config, dataset, table, facts, stages, sql.col(ROW_INDEX))

@@ -5,6 +5,8 @@ one-day batches would spend most of its driver time building the same frame agai
 frame covers WINDOW_BATCHES consecutive batches of one file each (``engine.build_batch_frame(window=True)``):
 it is built once, and each batch takes its file's rows with a filter (``engine.window_batch``), which Spark's
 optimiser applies to the window's inline table of files while planning, so the batch still runs as one task.
+A listed change feed's window is one task too; its filter applies after the listed changes are checked
+(``engine.frames.window_length``), so a feed's window is as long as lists few of them.
 
 The data is the same as the batch's own frame: a row's values depend on its file's facts and its row index
 alone. Batches, their writes, progress and resume are unchanged: only the frames are shared.
@@ -17,10 +19,8 @@ from threading import Lock
 
 from pyspark.sql import DataFrame, SparkSession
 
-from synthgen_spark.engine.frames import build_batch_frame, window_batch, windowable
+from synthgen_spark.engine.frames import build_batch_frame, window_batch, window_length, windowable
 from synthgen_spark.planner import Plan, TableDay, by_table
-
-WINDOW_BATCHES = 32  # a table's one-file batches that share one window frame (a month of daily batches)
 
 
 class FrameWindows:
@@ -40,6 +40,7 @@ class FrameWindows:
                     name = table_days[0].table.name
                     self._index[(name, table_days[0].date)] = len(self._days.setdefault(name, []))
                     self._days[name].append(table_days[0])
+        self._lengths = {name: window_length(plan.config, plan.dataset, days) for name, days in self._days.items()}
         self._built: dict[str, tuple[int, DataFrame | None]] = {}  # per table, its latest window (start, frame)
         self._lock = Lock()
 
@@ -52,11 +53,12 @@ class FrameWindows:
         index = self._index.get((name, table_days[0].date))
         if index is None:
             return None
-        start = index - index % WINDOW_BATCHES
+        length = self._lengths[name]
+        start = index - index % length
         with self._lock:
             latest = self._built.get(name)
             if latest is None or latest[0] != start:  # a batch's window is built once, the run goes forward
-                days = self._days[name][start : start + WINDOW_BATCHES]
+                days = self._days[name][start : start + length]
                 config, dataset = self.plan.config, self.plan.dataset
                 shared = len(days) > 1 and windowable(config, dataset, days)
                 window = build_batch_frame(self.spark, config, dataset, days, window=True) if shared else None
