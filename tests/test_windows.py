@@ -6,6 +6,8 @@ import dataclasses
 import datetime as dt
 from pathlib import Path
 
+import pytest
+
 import synthgen_spark.engine.windows as windows_module
 from synthgen_spark.catalog import load_dataset
 from synthgen_spark.derived import listed_rows
@@ -23,27 +25,12 @@ def _days(plan, name):
     return by_table(list(plan.table_days))[name]
 
 
-def test_each_file_of_a_window_is_its_days_own_frame_in_one_task(spark, tmp_path):
-    config = small_config(tmp_path, start_date="2024-02-01", end_date="2024-02-05", batch_size=1)
+@pytest.mark.parametrize(("names", "options"), [(DAILY, {}), (FEEDS, {"change_feed": True})])
+def test_each_file_of_a_window_is_its_days_own_frame_in_one_task(spark, tmp_path, names, options):
+    config = small_config(tmp_path, start_date="2024-02-05", end_date="2024-02-09", batch_size=1, **options)
     dataset = load_dataset(config.dataset_id)
     plan = build_plan(config, dataset)
-    for name in DAILY:
-        days = _days(plan, name)
-        assert windowable(config, dataset, days)
-        window = build_batch_frame(spark, config, dataset, days, window=True)
-        for file in (0, 3):
-            shared = window_batch(window, file)
-            own = build_batch_frame(spark, config, dataset, [days[file]])
-            assert shared.schema == own.schema
-            assert shared.rdd.getNumPartitions() == 1  # Spark filtered the window's files while planning
-            assert_same(own, shared, name)
-
-
-def test_each_file_of_a_change_feeds_window_is_its_days_own_feed_in_one_task(spark, tmp_path):
-    config = small_config(tmp_path, start_date="2024-02-05", end_date="2024-02-09", batch_size=1, change_feed=True)
-    dataset = load_dataset(config.dataset_id)
-    plan = build_plan(config, dataset)
-    for name in FEEDS:
+    for name in names:
         days = _days(plan, name)
         assert windowable(config, dataset, days)
         window = build_batch_frame(spark, config, dataset, days, window=True)
@@ -51,9 +38,9 @@ def test_each_file_of_a_change_feeds_window_is_its_days_own_feed_in_one_task(spa
             shared = window_batch(window, file)
             own = build_batch_frame(spark, config, dataset, [days[file]])
             assert shared.schema == own.schema
-            assert shared.rdd.getNumPartitions() == 1
+            assert shared.rdd.getNumPartitions() == 1  # Spark filtered the files while planning; a feed lists in one
             rows = own.collect()
-            assert rows, (name, file)  # changes that day, so the comparison can fail
+            assert rows, (name, file)  # rows that day, so the comparison can fail
             assert shared.collect() == rows  # the same rows, in the same order
 
 
