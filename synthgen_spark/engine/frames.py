@@ -138,10 +138,10 @@ def window_length(config: JobConfig, dataset: DatasetSpec, table_days: list[Tabl
     table = table_days[0].table
     if not table.derived_from:
         return WINDOW_BATCHES
-    from synthgen_spark.derived import listed_feed, listed_rows  # the derived tables build on the engine
-
-    if not listed_feed(config, dataset, table):
+    if not windowable(config, dataset, table_days):  # not a listed feed: no window
         return 1
+    from synthgen_spark.derived import listed_rows  # the derived tables build on the engine
+
     first = listed_rows(config, dataset, table, [table_days[0].date])
     return max(1, min(WINDOW_BATCHES, FEED_WINDOW_ROWS // max(first, 1)))
 
@@ -149,18 +149,21 @@ def window_length(config: JobConfig, dataset: DatasetSpec, table_days: list[Tabl
 def windowable(config: JobConfig, dataset: DatasetSpec, table_days: list[TableDay]) -> bool:
     """Whether ``table_days`` (one table, one file each) can share a window frame (``window=True``): rows of
     one event day per file, none of a ledger, a fault, and files of at most WINDOW_ROWS; of the derived tables,
-    the listed change feeds (``derived.listed_feed``)."""
+    the listed change feeds (``derived.listed_feed``), whose rows are their lists (a plan's rows for them are
+    the entities, not what the window explodes)."""
     table = table_days[0].table
     if table.derived_from:
         from synthgen_spark.derived import listed_feed
 
         if not listed_feed(config, dataset, table):
             return False
+    exploded = 0 if table.derived_from else max(td.rows for td in table_days)
     return not (
         is_late_table(table)
         or ledger_of(dataset, table.name) is not None
         or (config.fault_rate and fault_targets(config, dataset, table))
-        or any(td.segments or td.partitions != 1 or td.rows > WINDOW_ROWS for td in table_days)
+        or exploded > WINDOW_ROWS
+        or any(td.segments or td.partitions != 1 for td in table_days)
     )
 
 
