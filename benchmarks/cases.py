@@ -178,7 +178,7 @@ FRAMES: dict[str, Callable] = {
     "dbldatagen 0.4.0.post1 (spec)": dbldatagen_spec,
 }
 FULL, SPEC, DBL = FRAMES
-FULL_CONTEXT = "full orders vs the spec's 7 columns, context"
+FULL_VS_SPEC = "full orders vs the spec's 7 columns"
 
 
 def to_noop(df) -> None:

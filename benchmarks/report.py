@@ -11,7 +11,7 @@ from dataclasses import asdict
 from importlib import metadata
 from pathlib import Path
 
-from cases import DBL, FULL, FULL_CONTEXT, SPEC, run_settings
+from cases import DBL, FULL, FULL_VS_SPEC, SPEC, run_settings
 from plans import codegen_setting
 from timing import START, Result, Run
 
@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def ratios(run: Run) -> list[dict]:
-    """Every ratio of the run, with its target (on the spec's columns) or none (context)."""
+    """Every ratio of the run, with its target or none (context)."""
     r = run.result
     faker = r("Faker row loop (spec columns, 1 Python thread)", "python list").rows_per_s
     scaling = run.out["scaling_cases"]
@@ -33,11 +33,11 @@ def ratios(run: Run) -> list[dict]:
         text = "" if target is None else f"{better} {target:g}"
         return {"name": name, "value": round(value, 3), "target": text, "met": met, "detail": detail}
 
-    # The targets are measured on the spec's columns: the peer and the Faker loop make exactly those
-    # (../shared/reference.md: "same columns on both sides"). The full orders table (more columns,
-    # churn-aware keys, an order_total over its items) is reported beside them as context, no target.
+    # The spec's columns are what the peer and the Faker loop make too (../shared/reference.md: "same columns on
+    # both sides"). The full orders table (more columns, churn-aware keys, an order_total over its items) has issue
+    # 19's targets against dbldatagen's spec rate and its own floor; against the Faker loop it is context.
     out = []
-    for name, short, target in ((SPEC, "spec columns", 1.5), (FULL, FULL_CONTEXT, None)):
+    for name, short, target in ((SPEC, "spec columns", 1.5), (FULL, FULL_VS_SPEC, 1.0)):
         out.append(
             ratio(
                 f"synthgen->noop / dbldatagen->noop, rows/s ({short})",
@@ -47,7 +47,7 @@ def ratios(run: Run) -> list[dict]:
                 f"{r(name, 'noop').rows_per_s:,.0f} vs {r(DBL, 'noop').rows_per_s:,.0f} rows/s",
             )
         )
-    for name, short, target in ((SPEC, "spec columns", 1.25), (FULL, "full orders, context", None)):
+    for name, short, target in ((SPEC, "spec columns", 1.25), (FULL, "full orders", 1.5)):
         floor = r(f"{name} cached (write-only floor)", "parquet")
         out.append(
             ratio(
@@ -58,7 +58,7 @@ def ratios(run: Run) -> list[dict]:
                 f"{r(name, 'parquet').best_s:.2f} s vs {floor.best_s:.2f} s",
             )
         )
-    for name, short, target in ((SPEC, "spec columns", 50), (FULL, FULL_CONTEXT, None)):
+    for name, short, target in ((SPEC, "spec columns", 50), (FULL, f"{FULL_VS_SPEC}, context", None)):
         out.append(
             ratio(
                 f"synthgen rows/s / Faker rows/s ({short}, noop)",

@@ -27,8 +27,10 @@ h. late arrivals: orders + order_items over 14 days -> parquet with late_arrival
 i. data-quality faults: orders + order_items over 7 days -> parquet with fault_rate 0.05 vs without
 j. the run report of a year of 10 tables opened in headless Chromium (CPU seconds, net of Chromium's start)
 l. entities that change: customers snapshots with change groups and the change feed vs without -> noop, -> parquet
-targets: on the spec's columns, which every side makes (the full table's ratios to the peers and its
-floor are printed as context); the 365-day ratio and planning on the full table's batches.
+m. the whole retail job (28 days, parquet nested) at batch_size 1, 7 and 28 vs writing the same files from cache
+targets: on the spec's columns, which every side makes; the full table's rate against dbldatagen's on the spec's
+columns and its parquet time against its own floor (its ratio to the Faker loop is context); the 365-day ratio and
+planning on the full table's batches; the whole job against its floor.
 profile (when a target is missed, or with --profile): plan metrics (xxhash64 calls, generated code size
 under the run's settings and under Spark's default whole-stage codegen), the cost of each column (dropped
 one at a time, and alone), a 365-day batch against one day, a cProfile of planning, one day of the job at

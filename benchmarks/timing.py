@@ -42,7 +42,7 @@ JOB_DAYS, JOB_START = 28, dt.date(2024, 3, 4)  # m. the whole job of issue 19: 4
 JOB_BATCHES = (1, 7, 28)
 DEFAULT_ROWS = 10_000_000
 QUICK_ROWS = 200_000
-# the full orders table (order_total reads up to 4 child rows, each with a foreign key and a lookup) is
+# the full orders table (order_total reads 1 to 7 child rows, each with a foreign key and a lookup) is
 # slower per row than the spec columns: fewer rows for it, to keep the run under an hour
 DEFAULT_FULL_ROWS = 1_000_000
 QUICK_FULL_ROWS = 50_000
